@@ -1,0 +1,172 @@
+// Agent configuration from flags and environment variables (every flag has an env twin; the
+// install script and Helm chart use the env names). Validated at start with clear errors.
+// The registration token is best given through TOKEN (env or the chart's Secret): a --token
+// flag would be visible in `ps`.
+import { parseArgs } from "node:util";
+import type { LogLevel } from "../proto/log.ts";
+
+export interface AgentConfig {
+  dashboardUrl: URL;
+  token?: string;
+  clusterName?: string;
+  caHash?: string;
+  insecure: boolean;
+  credentialSecret: string;
+  namespace?: string;
+  kubeconfig?: string;
+  stateDir?: string;
+  healthAddr: { hostname: string; port: number };
+  maxConcurrentRequests: number;
+  allowImpersonation: boolean;
+  logLevel: LogLevel;
+}
+
+export class AgentConfigError extends Error {}
+
+/** flag name -> env name; also the list of accepted flags. */
+export const agentFlags = {
+  "dashboard-url": "DASHBOARD_URL",
+  "token": "TOKEN",
+  "cluster-name": "CLUSTER_NAME",
+  "ca-hash": "CA_HASH",
+  "credential-secret": "CREDENTIAL_SECRET",
+  "namespace": "POD_NAMESPACE",
+  "kubeconfig": "KUBECONFIG",
+  "state-dir": "STATE_DIR",
+  "health-addr": "HEALTH_ADDR",
+  "max-concurrent-requests": "MAX_CONCURRENT_REQUESTS",
+  "log-level": "LOG_LEVEL",
+} as const;
+const boolFlags = { "insecure": "INSECURE", "allow-impersonation": "ALLOW_IMPERSONATION" } as const;
+
+function bool(name: string, v: string | undefined): boolean {
+  if (v === undefined || v === "") return false;
+  if (/^(1|true|yes)$/i.test(v)) return true;
+  if (/^(0|false|no)$/i.test(v)) return false;
+  throw new AgentConfigError(`${name}=${JSON.stringify(v)} must be true or false`);
+}
+
+/** Returns null when --version was asked for. */
+export function loadAgentConfig(
+  env: Record<string, string | undefined>,
+  args: string[],
+): AgentConfig | null {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args,
+      options: {
+        ...Object.fromEntries(Object.keys(agentFlags).map((f) => [f, { type: "string" as const }])),
+        ...Object.fromEntries(Object.keys(boolFlags).map((f) => [f, { type: "boolean" as const }])),
+        version: { type: "boolean" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    throw new AgentConfigError(
+      `${(err as Error).message}; run with --help for the flags (docs/agent.md)`,
+    );
+  }
+  if (values.version) return null;
+  const get = (flag: keyof typeof agentFlags): string | undefined => {
+    const v = values[flag];
+    if (typeof v === "string" && v !== "") return v;
+    const e = env[agentFlags[flag]] ?? (flag === "token" ? env.AGENT_TOKEN : undefined);
+    return e === undefined || e === "" ? undefined : e;
+  };
+  const getBool = (flag: keyof typeof boolFlags) =>
+    values[flag] === true || bool(boolFlags[flag], env[boolFlags[flag]]);
+
+  const rawUrl = get("dashboard-url");
+  if (!rawUrl) {
+    throw new AgentConfigError(
+      "DASHBOARD_URL (--dashboard-url) is required, e.g. https://dashboard.example.com:9090",
+    );
+  }
+  let dashboardUrl: URL;
+  try {
+    dashboardUrl = new URL(rawUrl);
+  } catch {
+    throw new AgentConfigError(
+      `DASHBOARD_URL=${
+        JSON.stringify(rawUrl)
+      } is not a URL (e.g. https://dashboard.example.com:9090)`,
+    );
+  }
+  if (
+    !/^https?:$/.test(dashboardUrl.protocol) || dashboardUrl.pathname !== "/" || dashboardUrl.search
+  ) {
+    throw new AgentConfigError(
+      `DASHBOARD_URL must be https://host:port (or http://host:port with --insecure)`,
+    );
+  }
+  const insecure = getBool("insecure");
+  if (dashboardUrl.protocol === "http:" && !insecure) {
+    throw new AgentConfigError(
+      "DASHBOARD_URL uses http:// (no TLS): pass --insecure (INSECURE=true) to allow it",
+    );
+  }
+  if (dashboardUrl.protocol === "https:" && insecure) {
+    throw new AgentConfigError(
+      "--insecure needs an http:// DASHBOARD_URL; with https:// use --ca-hash",
+    );
+  }
+  const caHash = get("ca-hash")?.toLowerCase();
+  if (caHash !== undefined && !/^sha256:[0-9a-f]{64}$/.test(caHash)) {
+    throw new AgentConfigError(
+      "CA_HASH must look like sha256:<64 hex digits> (from the install command)",
+    );
+  }
+  const token = get("token");
+  if (token !== undefined && !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)) {
+    throw new AgentConfigError(
+      "TOKEN is not a registration token (a JWT from the install command)",
+    );
+  }
+  const clusterName = get("cluster-name");
+  if (clusterName !== undefined && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(clusterName)) {
+    throw new AgentConfigError(
+      "CLUSTER_NAME must be a DNS-1123 label (lowercase letters, digits, '-')",
+    );
+  }
+  const credentialSecret = get("credential-secret") ?? "dashboard-agent-credential";
+  if (!/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/.test(credentialSecret)) {
+    throw new AgentConfigError("CREDENTIAL_SECRET must be a valid Secret name");
+  }
+  const namespace = get("namespace");
+  if (namespace !== undefined && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(namespace)) {
+    throw new AgentConfigError("POD_NAMESPACE must be a valid namespace name");
+  }
+  const health = get("health-addr") ?? "0.0.0.0:8081";
+  const hm = /^([A-Za-z0-9.:-]*):(\d{1,5})$/.exec(health);
+  if (!hm || Number(hm[2]) > 65535) {
+    throw new AgentConfigError(`HEALTH_ADDR=${JSON.stringify(health)} is not host:port`);
+  }
+  const maxConcurrentRequests = Number(get("max-concurrent-requests") ?? "128");
+  if (
+    !Number.isInteger(maxConcurrentRequests) || maxConcurrentRequests < 1 ||
+    maxConcurrentRequests > 10_000
+  ) {
+    throw new AgentConfigError("MAX_CONCURRENT_REQUESTS must be a whole number from 1 to 10000");
+  }
+  const logLevel = (get("log-level") ?? "info") as LogLevel;
+  if (!["debug", "info", "warn", "error"].includes(logLevel)) {
+    throw new AgentConfigError("LOG_LEVEL must be debug, info, warn or error");
+  }
+  return {
+    dashboardUrl,
+    token,
+    clusterName,
+    caHash,
+    insecure,
+    credentialSecret,
+    namespace,
+    kubeconfig: get("kubeconfig"),
+    stateDir: get("state-dir"),
+    healthAddr: { hostname: hm[1] || "0.0.0.0", port: Number(hm[2]) },
+    maxConcurrentRequests,
+    allowImpersonation: getBool("allow-impersonation"),
+    logLevel,
+  };
+}

@@ -1,0 +1,340 @@
+// The agent's connection to the dashboard: registers once with the token (then keeps the
+// credential), holds the control stream, answers heartbeats, runs tunnelled requests and watches
+// with a concurrency bound, reports ClusterInfo on connect and when it changes, and reconnects
+// forever with exponential backoff and full jitter (cap 30 s).
+import * as grpc from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
+import {
+  agentProto,
+  CHANNEL_OPTIONS,
+  PINNED_SERVER_NAME,
+  PROTOCOL_VERSION,
+} from "../proto/wire.ts";
+import type { ClusterAgentClient } from "../proto/gen/agent/v1/ClusterAgent.ts";
+import type { AgentMessage } from "../proto/gen/agent/v1/AgentMessage.ts";
+import type { DashboardMessage__Output } from "../proto/gen/agent/v1/DashboardMessage.ts";
+import type { ClusterInfo } from "../proto/gen/agent/v1/ClusterInfo.ts";
+import { VERSION } from "../proto/version.ts";
+import { log } from "../proto/log.ts";
+import type { AgentConfig } from "./config.ts";
+import { type KubeAccess, refusePath } from "./kube.ts";
+import type { CredentialStore, StoredCredential } from "./credentials.ts";
+import { AgentTunnel } from "./tunnel.ts";
+import { proxyRequest } from "./proxy.ts";
+import { runWatch } from "./watcher.ts";
+import { collectClusterInfo } from "./discovery.ts";
+import { Heartbeat } from "./heartbeat.ts";
+import { fetchPinnedCa, isIpAddress } from "./tls_pin.ts";
+
+export type ConnectionState =
+  | "starting"
+  | "registering"
+  | "connecting"
+  | "connected"
+  | "backoff"
+  | "stopped";
+
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_CAP_MS = 30_000;
+const INFO_REFRESH_MS = 60_000;
+
+/** Full jitter: a random delay between 0 and min(cap, base * 2^attempt). */
+export function backoffDelay(attempt: number, random = Math.random): number {
+  return Math.floor(
+    random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.min(attempt, 20)),
+  );
+}
+
+type ControlCall = grpc.ClientDuplexStream<AgentMessage, DashboardMessage__Output>;
+
+export class Connector {
+  state: ConnectionState = "starting";
+  lastError = "";
+  private client?: ClusterAgentClient;
+  private readonly running = new Map<string, AgentTunnel | null>();
+  private readonly stopping = new AbortController();
+
+  constructor(
+    private readonly cfg: AgentConfig,
+    private readonly kube: KubeAccess,
+    private readonly store: CredentialStore,
+  ) {}
+
+  /** Runs until stop(); never gives up on its own. */
+  async run(): Promise<void> {
+    let attempt = 0;
+    while (!this.stopping.signal.aborted) {
+      let connectedFor = 0;
+      try {
+        const client = await this.dial();
+        let cred = await this.store.load();
+        if (!cred) cred = await this.register(client);
+        const started = Date.now();
+        await this.stream(client, cred);
+        connectedFor = Date.now() - started;
+      } catch (err) {
+        this.lastError = (err as Error).message;
+        log.error("connection to the dashboard failed", { err: this.lastError });
+        this.client?.close();
+        this.client = undefined;
+      }
+      if (this.stopping.signal.aborted) break;
+      attempt = connectedFor > 60_000 ? 0 : attempt + 1;
+      const delay = backoffDelay(attempt);
+      this.state = "backoff";
+      log.info("reconnecting", { in_ms: delay, attempt });
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, delay);
+        this.stopping.signal.addEventListener("abort", () => {
+          clearTimeout(t);
+          r();
+        }, { once: true });
+      });
+    }
+    this.state = "stopped";
+  }
+
+  stop(): void {
+    this.stopping.abort();
+    for (const t of this.running.values()) t?.aborted.abort(new Error("agent stopping"));
+    this.client?.close();
+  }
+
+  private async dial(): Promise<ClusterAgentClient> {
+    if (this.client) return this.client;
+    const url = this.cfg.dashboardUrl;
+    const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
+    const host = url.hostname.replace(/^\[|\]$/g, "");
+    const options: grpc.ChannelOptions = {
+      ...CHANNEL_OPTIONS,
+      "grpc.keepalive_time_ms": 30_000,
+      "grpc.keepalive_timeout_ms": 10_000,
+      "grpc.keepalive_permit_without_calls": 1,
+      "grpc.initial_reconnect_backoff_ms": 1_000,
+      "grpc.max_reconnect_backoff_ms": BACKOFF_CAP_MS,
+    };
+    let creds: grpc.ChannelCredentials;
+    if (this.cfg.insecure) {
+      creds = grpc.credentials.createInsecure();
+    } else {
+      let ca: string | undefined;
+      if (this.cfg.caHash) {
+        // Deno's TLS client refuses IP addresses as server names: verify the pinned name instead.
+        const servername = isIpAddress(host) ? PINNED_SERVER_NAME : undefined;
+        ca = await fetchPinnedCa(host, port, this.cfg.caHash, servername);
+        if (servername) options["grpc.ssl_target_name_override"] = servername;
+      }
+      creds = grpc.credentials.createSsl(ca ? Buffer.from(ca) : null);
+    }
+    const Client = agentProto().agent.v1.ClusterAgent;
+    const target = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+    this.client = new Client(target, creds, options) as unknown as ClusterAgentClient;
+    return this.client;
+  }
+
+  private async register(client: ClusterAgentClient): Promise<StoredCredential> {
+    if (!this.cfg.token) {
+      throw new Error(
+        `no stored credential in ${this.store.where} and no TOKEN to register with; reinstall the agent with a new install command`,
+      );
+    }
+    this.state = "registering";
+    const info = await collectClusterInfo(this.kube).catch(() => null);
+    const res = await new Promise<{ cluster_id: string; cluster_name: string; credential: string }>(
+      (resolve, reject) =>
+        client.Register(
+          {
+            token: this.cfg.token!,
+            protocol_version: PROTOCOL_VERSION,
+            agent_version: VERSION,
+            cluster_info: info,
+          },
+          { deadline: Date.now() + 30_000 },
+          (err, r) =>
+            err
+              ? reject(new Error(`registration refused: ${err.details || err.message}`))
+              : resolve(r!),
+        ),
+    );
+    if (this.cfg.clusterName && this.cfg.clusterName !== res.cluster_name) {
+      log.warn("the dashboard registered this cluster under another name", {
+        expected: this.cfg.clusterName,
+        got: res.cluster_name,
+      });
+    }
+    const cred = {
+      credential: res.credential,
+      cluster_id: res.cluster_id,
+      cluster_name: res.cluster_name,
+    };
+    await this.store.save(cred);
+    log.info("registered with the dashboard", {
+      cluster: res.cluster_name,
+      cluster_id: res.cluster_id,
+      stored_in: this.store.where,
+    });
+    return cred;
+  }
+
+  /** One control stream, from hello to its end. */
+  private stream(client: ClusterAgentClient, cred: StoredCredential): Promise<void> {
+    this.state = "connecting";
+    const md = new grpc.Metadata();
+    md.set("authorization", `Bearer ${cred.credential}`);
+    const call = client.Stream(md) as unknown as ControlCall;
+    const send = (m: AgentMessage) => {
+      if (!call.writableEnded) call.write(m);
+    };
+    let sessionToken = "";
+    let lastInfo = "";
+    let infoTimer: ReturnType<typeof setInterval> | undefined;
+    const heartbeat = new Heartbeat((ping) => send({ ping }), () => {
+      log.warn("no heartbeat from the dashboard within the deadline; reconnecting");
+      call.cancel();
+    });
+    const reportInfo = async () => {
+      const info: ClusterInfo = await collectClusterInfo(this.kube);
+      const key = JSON.stringify(info);
+      if (key !== lastInfo) {
+        lastInfo = key;
+        send({ cluster_info: info });
+      }
+    };
+
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const done = (err?: Error) => {
+        if (settled) return;
+        settled = true;
+        heartbeat.stop();
+        clearInterval(infoTimer);
+        for (const [id, t] of this.running) {
+          t?.aborted.abort(new Error("control stream ended"));
+          this.running.delete(id);
+        }
+        if (this.state === "connected") this.state = "connecting";
+        if (err) reject(err);
+        else resolve();
+      };
+      const onStop = () => call.cancel();
+      this.stopping.signal.addEventListener("abort", onStop, { once: true });
+
+      call.on("data", (msg: DashboardMessage__Output) => {
+        heartbeat.heard();
+        switch (msg.msg) {
+          case "accepted": {
+            const a = msg.accepted!;
+            sessionToken = a.session_token;
+            this.state = "connected";
+            this.lastError = "";
+            heartbeat.start(Math.max(200, a.heartbeat_interval_ms || 10_000));
+            infoTimer = setInterval(
+              () => reportInfo().catch((err) => log.warn("cluster info refresh failed", { err })),
+              INFO_REFRESH_MS,
+            );
+            log.info("connected to the dashboard", { cluster: a.cluster_name });
+            break;
+          }
+          case "ping":
+            send({ pong: { seq: msg.ping!.seq, ping_sent_at_ms: msg.ping!.sent_at_ms } });
+            break;
+          case "pong":
+            heartbeat.pings.pong(msg.pong!.seq);
+            break;
+          case "k8s_request":
+          case "watch_start": {
+            const id = (msg.k8s_request ?? msg.watch_start)!.request_id;
+            const path = (msg.k8s_request ?? msg.watch_start)!.path;
+            const refused = this.running.size >= this.cfg.maxConcurrentRequests
+              ? {
+                status: 429,
+                why:
+                  `the agent is at its limit of ${this.cfg.maxConcurrentRequests} concurrent requests`,
+              }
+              : refusePath(path)
+              ? { status: 403, why: refusePath(path)! }
+              : null;
+            if (refused || !sessionToken) {
+              send({
+                tunnel_refused: {
+                  request_id: id,
+                  http_status: refused?.status ?? 503,
+                  message: refused?.why ?? "not ready",
+                },
+              });
+              break;
+            }
+            this.running.set(id, null);
+            this.openTunnel(client, sessionToken, id).then((tunnel) => {
+              if (!this.running.has(id)) {
+                tunnel.finish("cancelled");
+                return;
+              }
+              this.running.set(id, tunnel);
+              const opts = { allowImpersonation: this.cfg.allowImpersonation };
+              const work = msg.k8s_request
+                ? proxyRequest(this.kube, msg.k8s_request, tunnel, opts)
+                : runWatch(this.kube, msg.watch_start!, tunnel, opts);
+              return work.finally(() => this.running.delete(id));
+            }).catch((err) => {
+              this.running.delete(id);
+              log.warn("could not open a tunnel", { err });
+            });
+            break;
+          }
+          case "watch_stop": {
+            const id = msg.watch_stop!.request_id;
+            this.running.get(id)?.aborted.abort(new Error("stopped by the dashboard"));
+            this.running.delete(id);
+            break;
+          }
+          case "goodbye":
+            log.warn("the dashboard closed the stream", {
+              reason: msg.goodbye!.reason,
+              reconnect: msg.goodbye!.reconnect,
+            });
+            break;
+          default:
+            log.warn("unexpected message from the dashboard", { msg: msg.msg ?? "empty" });
+        }
+      });
+      call.on("error", (err: grpc.ServiceError) => {
+        this.stopping.signal.removeEventListener("abort", onStop);
+        if (err.code === grpc.status.CANCELLED && this.stopping.signal.aborted) return done();
+        done(new Error(`stream ended: ${err.details || err.message}`));
+      });
+      call.on("end", () => {
+        this.stopping.signal.removeEventListener("abort", onStop);
+        done();
+      });
+
+      collectClusterInfo(this.kube).then(
+        (info) => {
+          lastInfo = JSON.stringify(info);
+          send({
+            hello: {
+              protocol_version: PROTOCOL_VERSION,
+              agent_version: VERSION,
+              cluster_info: info,
+            },
+          });
+        },
+        (err) => {
+          log.warn("could not collect cluster info before connecting", { err });
+          send({ hello: { protocol_version: PROTOCOL_VERSION, agent_version: VERSION } });
+        },
+      );
+    });
+  }
+
+  private openTunnel(
+    client: ClusterAgentClient,
+    sessionToken: string,
+    requestId: string,
+  ): Promise<AgentTunnel> {
+    const md = new grpc.Metadata();
+    md.set("authorization", `Bearer ${sessionToken}`);
+    const call = client.Tunnel(md);
+    return Promise.resolve(new AgentTunnel(call as never, requestId));
+  }
+}

@@ -1,0 +1,66 @@
+// The cluster agent's entry point (`deno task agent`, or the compiled binary in its image):
+// loads its configuration, reaches its own API server, keeps its credential, connects out to the
+// dashboard and serves health probes until SIGTERM/SIGINT.
+import { AgentConfigError, loadAgentConfig } from "./config.ts";
+import { KubeAccessError, loadKube } from "./kube.ts";
+import { type CredentialStore, fileCredentialStore, secretCredentialStore } from "./credentials.ts";
+import { Connector } from "./connector.ts";
+import { serveHealth } from "./health.ts";
+import { log, setLogLevel } from "../proto/log.ts";
+import { VERSION } from "../proto/version.ts";
+
+let cfg;
+try {
+  cfg = loadAgentConfig(Deno.env.toObject(), Deno.args);
+} catch (err) {
+  if (err instanceof AgentConfigError) {
+    console.error(`agent configuration error: ${err.message}`);
+    Deno.exit(2);
+  }
+  throw err;
+}
+if (cfg === null) {
+  console.log(VERSION);
+  Deno.exit(0);
+}
+setLogLevel(cfg.logLevel);
+
+let kube;
+try {
+  kube = await loadKube(cfg.kubeconfig);
+} catch (err) {
+  console.error(`agent: cannot reach the cluster's API server: ${(err as Error).message}`);
+  Deno.exit(err instanceof KubeAccessError ? 2 : 1);
+}
+
+const namespace = cfg.namespace ?? kube.podNamespace;
+let store: CredentialStore;
+if (cfg.stateDir) store = fileCredentialStore(cfg.stateDir);
+else if (namespace) store = secretCredentialStore(kube, namespace, cfg.credentialSecret);
+else {
+  console.error(
+    "agent: outside a pod, pass --state-dir (or POD_NAMESPACE to keep the credential in a Secret)",
+  );
+  Deno.exit(2);
+}
+
+log.info("agent starting", {
+  version: VERSION,
+  dashboard: cfg.dashboardUrl.origin,
+  api_server: kube.server,
+  credential: store.where,
+});
+const connector = new Connector(cfg, kube, store);
+const health = serveHealth(cfg.healthAddr, connector);
+const running = connector.run();
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  Deno.addSignalListener(signal, async () => {
+    log.info("agent stopping", { signal });
+    connector.stop();
+    await Promise.race([running, new Promise((r) => setTimeout(r, 5_000))]);
+    await health.shutdown();
+    kube.close();
+    Deno.exit(0);
+  });
+}

@@ -1,0 +1,110 @@
+// REST endpoints for login/logout, the current user, user administration (admins) and
+// personal API tokens.
+import { Hono } from "hono";
+import { deleteCookie, setCookie } from "hono/cookie";
+import { z } from "zod";
+import type { AppEnv } from "../http/types.ts";
+import { assertRole, type AuthService, roles } from "./service.ts";
+import { SESSION_COOKIE } from "./middleware.ts";
+import { HttpError, parseJson, uuidParam } from "../http/errors.ts";
+import { FailureLimiter } from "../http/ratelimit.ts";
+
+const username = z.string().regex(
+  /^[a-z0-9][a-z0-9._-]{0,62}$/,
+  "use 1-63 lowercase letters, digits, '.', '_' or '-'",
+);
+const password = z.string().min(12, "must be at least 12 characters").max(1024);
+const loginBody = z.strictObject({ username: z.string().max(64), password: z.string().max(1024) });
+const createUserBody = z.strictObject({ username, password, role: z.enum(roles) });
+const updateUserBody = z.strictObject({
+  role: z.enum(roles).optional(),
+  password: password.optional(),
+})
+  .refine((b) => b.role !== undefined || b.password !== undefined, "give role and/or password");
+const tokenBody = z.strictObject({
+  name: z.string().regex(
+    /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$/,
+    "use 1-63 letters, digits, spaces, '.', '_' or '-'",
+  ),
+  expires_in_days: z.number().int().min(1).max(3650).optional(),
+});
+
+/** POST /auth/login: the one API route that needs no authentication. */
+export function loginRoutes(
+  auth: AuthService,
+  opts: { secureCookies: boolean; sessionTtlHours: number },
+) {
+  const app = new Hono<AppEnv>();
+  const limiter = new FailureLimiter(10, 5 * 60_000);
+
+  app.post("/auth/login", async (c) => {
+    const body = await parseJson(c, loginBody);
+    const client = c.req.header("x-forwarded-for")?.split(",")[0].trim() ?? "direct";
+    const key = `${client}|${body.username}`;
+    const wait = limiter.retryAfter(key);
+    if (wait > 0) {
+      c.header("Retry-After", String(Math.ceil(wait / 1000)));
+      throw new HttpError(429, "too_many_attempts", "too many failed logins; wait and try again");
+    }
+    const result = await auth.login(body.username, body.password);
+    if (!result) {
+      limiter.fail(key);
+      throw new HttpError(401, "invalid_credentials", "wrong username or password");
+    }
+    limiter.reset(key);
+    setCookie(c, SESSION_COOKIE, result.token, {
+      httpOnly: true,
+      sameSite: "Strict",
+      secure: opts.secureCookies,
+      path: "/",
+      maxAge: opts.sessionTtlHours * 3600,
+    });
+    return c.json({ token: result.token, expires_at: result.expiresAt, user: result.user });
+  });
+
+  return app;
+}
+
+/** Logout, the current user, user administration and personal API tokens (authenticated). */
+export function accountRoutes(auth: AuthService) {
+  const app = new Hono<AppEnv>();
+  app.post("/auth/logout", async (c) => {
+    await auth.logout(c.get("token"));
+    deleteCookie(c, SESSION_COOKIE, { path: "/" });
+    return c.body(null, 204);
+  });
+
+  app.get("/auth/me", (c) => c.json(c.get("user")));
+
+  app.get("/users", async (c) => {
+    assertRole(c.get("user"), "admin");
+    return c.json({ items: await auth.listUsers() });
+  });
+  app.post("/users", async (c) => {
+    assertRole(c.get("user"), "admin");
+    const b = await parseJson(c, createUserBody);
+    return c.json(await auth.createUser(b.username, b.password, b.role), 201);
+  });
+  app.patch("/users/:id", async (c) => {
+    assertRole(c.get("user"), "admin");
+    const id = uuidParam(c, "id");
+    return c.json(await auth.updateUser(id, await parseJson(c, updateUserBody)));
+  });
+  app.delete("/users/:id", async (c) => {
+    assertRole(c.get("user"), "admin");
+    await auth.deleteUser(uuidParam(c, "id"));
+    return c.body(null, 204);
+  });
+
+  app.get("/tokens", async (c) => c.json({ items: await auth.listApiTokens(c.get("user").id) }));
+  app.post("/tokens", async (c) => {
+    const b = await parseJson(c, tokenBody);
+    const created = await auth.createApiToken(c.get("user").id, b.name, b.expires_in_days);
+    return c.json({ ...created, name: b.name }, 201);
+  });
+  app.delete("/tokens/:id", async (c) => {
+    await auth.revokeApiToken(c.get("user").id, uuidParam(c, "id"));
+    return c.body(null, 204);
+  });
+  return app;
+}

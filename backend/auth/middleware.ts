@@ -1,0 +1,58 @@
+// Authentication for every /api route: a bearer token (session or API token) or the session
+// cookie. Cookie-authenticated writes must come from the dashboard's own pages (CSRF check).
+import type { MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
+import type { AppEnv } from "../http/types.ts";
+import type { AuthService } from "./service.ts";
+import { HttpError } from "../http/errors.ts";
+
+export const SESSION_COOKIE = "kd_session";
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+export function authenticate(auth: AuthService): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const header = c.req.header("authorization");
+    let token: string | undefined;
+    let kind: "cookie" | "bearer" = "bearer";
+    if (header) {
+      const m = /^Bearer\s+(\S+)$/i.exec(header);
+      if (!m) throw new HttpError(401, "unauthorized", "Authorization must be 'Bearer <token>'");
+      token = m[1];
+    } else {
+      token = getCookie(c, SESSION_COOKIE);
+      kind = "cookie";
+    }
+    if (!token) {
+      throw new HttpError(
+        401,
+        "unauthorized",
+        "log in first, or send Authorization: Bearer <API token>",
+      );
+    }
+    const user = await auth.authenticate(token);
+    if (!user) {
+      throw new HttpError(
+        401,
+        "unauthorized",
+        "the session or token is invalid or expired; log in again",
+      );
+    }
+    if (kind === "cookie" && !SAFE_METHODS.has(c.req.method)) {
+      const site = c.req.header("sec-fetch-site");
+      const origin = c.req.header("origin");
+      const self = new URL(c.req.url).origin;
+      const sameSite = site ? site === "same-origin" || site === "none" : origin === self;
+      if (!sameSite) {
+        throw new HttpError(
+          403,
+          "csrf",
+          "cross-site request refused; use the dashboard or a bearer token",
+        );
+      }
+    }
+    c.set("user", user);
+    c.set("authKind", kind);
+    c.set("token", token);
+    await next();
+  };
+}

@@ -1,0 +1,238 @@
+// AuthService against both stores (PGlite and PostgreSQL). Each store case is one test whose
+// steps share a migrated database, emptied between steps. Password hashing is scrypt with
+// 32 MiB per hash, so most users are inserted directly with one precomputed hash.
+import assert from "node:assert/strict";
+import { AuthService, type Role } from "./service.ts";
+import { hashPassword } from "./password.ts";
+import { HttpError } from "../http/errors.ts";
+import { randomToken, sha256Hex } from "../crypto/encoding.ts";
+import { migrateUp } from "../store/migrate.ts";
+import type { Db } from "../store/db.ts";
+import { storeCases } from "../testing/stores.ts";
+
+const PASSWORD = "correct horse battery staple";
+const passwordHash = await hashPassword(PASSWORD);
+
+/** Inserts a user with PASSWORD without hashing again; returns its id. */
+async function addUser(db: Db, username: string, role: Role): Promise<string> {
+  const [{ id }] = await db.query<{ id: string }>(
+    "INSERT INTO users (username, password_hash, role) VALUES ($1, $2, $3) RETURNING id",
+    [username, passwordHash, role],
+  );
+  return id;
+}
+
+async function adminCount(db: Db): Promise<number> {
+  const [{ n }] = await db.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM users WHERE role = 'admin'",
+  );
+  return n;
+}
+
+const isHttp = (status: number) => (err: unknown) => {
+  assert.ok(err instanceof HttpError, `expected an HttpError, got ${err}`);
+  assert.equal(err.status, status);
+  return true;
+};
+
+for (const store of storeCases) {
+  Deno.test(`${store.name}: AuthService`, async (t) => {
+    const { db, cleanup } = await store.open();
+    try {
+      await migrateUp(db);
+      const auth = new AuthService(db, 12);
+      const step = (name: string, fn: () => Promise<void>) =>
+        t.step(name, async () => {
+          await db.exec("TRUNCATE users CASCADE");
+          await fn();
+        });
+
+      await step("bootstrapAdmin creates the first admin once only", async () => {
+        const first = await auth.bootstrapAdmin();
+        assert.ok(first?.password, "a generated password is returned");
+        assert.equal(first.username, "admin");
+        assert.equal(await auth.bootstrapAdmin(), null);
+        assert.equal(await auth.bootstrapAdmin("chosen password"), null);
+        const users = await auth.listUsers();
+        assert.deepEqual(users.map((u) => [u.username, u.role]), [["admin", "admin"]]);
+        assert.ok(await auth.login("admin", first.password), "the returned password works");
+      });
+
+      await step(
+        "bootstrapAdmin called twice at once creates one admin and returns its password",
+        async () => {
+          const results = await Promise.all([auth.bootstrapAdmin(), auth.bootstrapAdmin()]);
+          const made = results.filter((r) => r !== null);
+          assert.equal(made.length, 1, `exactly one call bootstraps: ${JSON.stringify(results)}`);
+          assert.equal((await auth.listUsers()).length, 1);
+          assert.ok(
+            await auth.login("admin", made[0]!.password!),
+            "the returned password is the stored one",
+          );
+        },
+      );
+
+      await step("bootstrapAdmin with a chosen password does not echo it", async () => {
+        assert.deepEqual(await auth.bootstrapAdmin(PASSWORD), {
+          username: "admin",
+          password: undefined,
+        });
+        assert.ok(await auth.login("admin", PASSWORD));
+      });
+
+      await step("login accepts the right password only", async () => {
+        await addUser(db, "alice", "editor");
+        const ok = await auth.login("alice", PASSWORD);
+        assert.ok(ok);
+        assert.equal(ok.user.username, "alice");
+        assert.equal(ok.user.role, "editor");
+        assert.ok(!("password_hash" in ok.user), "the hash never leaves the service");
+        assert.ok(ok.expiresAt.getTime() > Date.now() + 11 * 3600_000);
+        assert.match(ok.token, /^kds_[A-Za-z0-9_-]{43}$/);
+        assert.equal(await auth.login("alice", "wrong password"), null);
+        assert.equal(await auth.login("nobody", PASSWORD), null);
+        // Only the hash of the token is stored.
+        const stored = await db.query<{ token_hash: string }>("SELECT token_hash FROM sessions");
+        assert.deepEqual(stored.map((s) => s.token_hash), [await sha256Hex(ok.token)]);
+      });
+
+      await step(
+        "authenticate resolves sessions and API tokens; revoked, expired, malformed → null",
+        async () => {
+          const aliceId = await addUser(db, "alice", "viewer");
+          const { token: session } = (await auth.login("alice", PASSWORD))!;
+          assert.equal((await auth.authenticate(session))?.username, "alice");
+          await auth.logout(session);
+          assert.equal(await auth.authenticate(session), null, "logged out");
+
+          // Expired session.
+          const old = randomToken("kds");
+          await db.query(
+            "INSERT INTO sessions (user_id, token_hash, expires_at) VALUES ($1, $2, now() - interval '1 second')",
+            [aliceId, await sha256Hex(old)],
+          );
+          assert.equal(await auth.authenticate(old), null, "expired session");
+
+          // API tokens: work, record their use, then revoked / expired stop working.
+          const api = await auth.createApiToken(aliceId, "ci");
+          assert.match(api.token, /^kdt_[A-Za-z0-9_-]{43}$/);
+          const user = await auth.authenticate(api.token);
+          assert.deepEqual(user && [user.id, user.username, user.role], [
+            aliceId,
+            "alice",
+            "viewer",
+          ]);
+          const [info] = await auth.listApiTokens(aliceId);
+          assert.ok(info.last_used_at instanceof Date, "last_used_at set");
+          await assert.rejects(auth.createApiToken(aliceId, "ci"), isHttp(409));
+          await auth.revokeApiToken(aliceId, api.id);
+          assert.equal(await auth.authenticate(api.token), null, "revoked token");
+          await assert.rejects(auth.revokeApiToken(aliceId, api.id), isHttp(404));
+
+          const expiring = await auth.createApiToken(aliceId, "short", 1);
+          assert.ok(await auth.authenticate(expiring.token));
+          await db.query(
+            "UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = $1",
+            [expiring.id],
+          );
+          assert.equal(await auth.authenticate(expiring.token), null, "expired token");
+
+          // A token of a deleted user.
+          const bobId = await addUser(db, "bob", "viewer");
+          const bobs = await auth.createApiToken(bobId, "x");
+          await auth.deleteUser(bobId);
+          assert.equal(await auth.authenticate(bobs.token), null, "token of a deleted user");
+
+          // Malformed or unknown tokens.
+          const unknown = randomToken("kdt");
+          for (
+            const bad of [
+              "",
+              "kdt_",
+              "kdt_short",
+              `${api.token}x`,
+              api.token.slice(0, -1),
+              `kdx_${api.token.slice(4)}`,
+              ` ${api.token}`,
+              `kdt_${"!".repeat(43)}`,
+              unknown,
+              randomToken("kds"),
+              "' OR 1=1 --",
+            ]
+          ) {
+            assert.equal(await auth.authenticate(bad), null, `token ${JSON.stringify(bad)}`);
+          }
+        },
+      );
+
+      await step("the last admin cannot be demoted or deleted", async () => {
+        const admin = await addUser(db, "root", "admin");
+        const editor = await addUser(db, "ed", "editor");
+        await assert.rejects(auth.updateUser(admin, { role: "editor" }), isHttp(409));
+        await assert.rejects(auth.deleteUser(admin), isHttp(409));
+        assert.equal(
+          (await auth.updateUser(admin, { role: "admin" })).role,
+          "admin",
+          "no-op stays allowed",
+        );
+        assert.equal(await adminCount(db), 1);
+        await assert.rejects(auth.deleteUser(crypto.randomUUID()), isHttp(404));
+        await assert.rejects(auth.updateUser(crypto.randomUUID(), { role: "viewer" }), isHttp(404));
+
+        // With a second admin, the first may go.
+        await auth.updateUser(editor, { role: "admin" });
+        assert.equal((await auth.updateUser(admin, { role: "viewer" })).role, "viewer");
+        await assert.rejects(auth.deleteUser(editor), isHttp(409), "editor is now the last admin");
+        await auth.deleteUser(admin);
+        assert.deepEqual((await auth.listUsers()).map((u) => [u.username, u.role]), [[
+          "ed",
+          "admin",
+        ]]);
+      });
+
+      await step("two admins deleted or demoted at once: one admin always remains", async () => {
+        for (let round = 0; round < 4; round++) {
+          await db.exec("TRUNCATE users CASCADE");
+          const a = await addUser(db, "a", "admin");
+          const b = await addUser(db, "b", "admin");
+          const ops = round % 2 === 0
+            ? [auth.deleteUser(a), auth.deleteUser(b)]
+            : [auth.deleteUser(a), auth.updateUser(b, { role: "viewer" })];
+          const results = await Promise.allSettled(ops);
+          const rejected = results.filter((r) => r.status === "rejected");
+          assert.equal(rejected.length, 1, `round ${round}: ${JSON.stringify(results)}`);
+          isHttp(409)((rejected[0] as PromiseRejectedResult).reason);
+          assert.equal(await adminCount(db), 1, `round ${round}`);
+        }
+      });
+
+      await step("createUser refuses a taken username with 409", async () => {
+        const u = await auth.createUser("carol", "first password", "viewer");
+        assert.deepEqual([u.username, u.role], ["carol", "viewer"]);
+        assert.ok(u.created_at instanceof Date);
+        await assert.rejects(auth.createUser("carol", "other password", "admin"), isHttp(409));
+        const users = await auth.listUsers();
+        assert.deepEqual(users.map((x) => [x.username, x.role]), [["carol", "viewer"]]);
+      });
+
+      await step("a password change ends the user's sessions, not other users'", async () => {
+        const alice = await addUser(db, "alice", "editor");
+        await addUser(db, "bob", "editor");
+        const s1 = (await auth.login("alice", PASSWORD))!.token;
+        const s2 = (await auth.login("bob", PASSWORD))!.token;
+        const updated = await auth.updateUser(alice, { password: "a new password" });
+        assert.equal(updated.role, "editor", "role unchanged");
+        assert.equal(await auth.authenticate(s1), null, "alice's session ended");
+        assert.equal((await auth.authenticate(s2))?.username, "bob", "bob's session kept");
+        assert.equal(await auth.login("alice", PASSWORD), null, "old password refused");
+        assert.ok(await auth.login("alice", "a new password"), "new password accepted");
+        // A role change alone keeps sessions.
+        const s3 = (await auth.login("bob", PASSWORD))!.token;
+        await auth.updateUser((await auth.authenticate(s3))!.id, { role: "viewer" });
+        assert.equal((await auth.authenticate(s3))?.role, "viewer");
+      });
+    } finally {
+      await cleanup();
+    }
+  });
+}

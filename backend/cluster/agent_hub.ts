@@ -1,0 +1,441 @@
+// The live side of agent clusters: one AgentSession per connected agent (its control stream),
+// heartbeats both ways with RTT, status derived from them, and the tunnel that carries each
+// proxied request or watch on its own gRPC stream opened by the agent. AgentHub.fetch is what
+// an agent cluster's ClusterClient calls: Request in, streaming Response out.
+import type * as grpc from "@grpc/grpc-js";
+import { once } from "node:events";
+import type { DashboardMessage } from "../../proto/gen/agent/v1/DashboardMessage.ts";
+import type { AgentMessage__Output } from "../../proto/gen/agent/v1/AgentMessage.ts";
+import type { TunnelUp__Output } from "../../proto/gen/agent/v1/TunnelUp.ts";
+import type { TunnelDown } from "../../proto/gen/agent/v1/TunnelDown.ts";
+import type { ClusterInfo__Output } from "../../proto/gen/agent/v1/ClusterInfo.ts";
+import { CHUNK_BYTES } from "../../proto/wire.ts";
+import { PingTracker } from "../../proto/ping.ts";
+import { randomToken } from "../crypto/encoding.ts";
+import type { Db } from "../store/db.ts";
+import type { AgentClusterInfo } from "./store.ts";
+import { log } from "../../proto/log.ts";
+
+export type ControlCall = grpc.ServerDuplexStream<AgentMessage__Output, DashboardMessage>;
+export type TunnelCall = grpc.ServerDuplexStream<TunnelUp__Output, TunnelDown>;
+
+export interface HubOptions {
+  heartbeatMs: number;
+  /** Requests (watches included) in flight per agent before new ones get 503. */
+  maxInFlight: number;
+  /** How long the agent has to open the tunnel for an announced request. */
+  openTimeoutMs: number;
+}
+
+export const defaultHubOptions: HubOptions = {
+  heartbeatMs: 10_000,
+  maxInFlight: 256,
+  openTimeoutMs: 15_000,
+};
+
+/** Status of an agent cluster from what was last heard of it, as documented in docs/protocol.md. */
+export function deriveAgentStatus(
+  live: boolean,
+  lastHeardMs: number | null,
+  nowMs: number,
+  heartbeatMs: number,
+): "connected" | "reconnecting" | "offline" | "pending" {
+  if (lastHeardMs === null) return "pending";
+  const silent = nowMs - lastHeardMs;
+  if (live && silent <= 2.5 * heartbeatMs) return "connected";
+  return silent <= 9 * heartbeatMs ? "reconnecting" : "offline";
+}
+
+export class AgentUnavailableError extends Error {}
+
+/** An opened tunnel: the call, and the iterator already used to read its open frame. */
+export interface OpenTunnel {
+  call: TunnelCall;
+  frames: AsyncIterator<TunnelUp__Output>;
+}
+
+interface Pending {
+  open: PromiseWithResolvers<OpenTunnel>;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export function toClusterInfo(
+  info: ClusterInfo__Output | null | undefined,
+): AgentClusterInfo | null {
+  if (!info) return null;
+  return {
+    kubernetes_version: info.kubernetes_version,
+    platform: info.platform,
+    node_count: info.node_count < 0 ? null : info.node_count,
+    namespaces: info.namespaces.slice(0, 10_000),
+    crds: info.crds.slice(0, 10_000),
+  };
+}
+
+export class AgentSession {
+  readonly sessionToken = randomToken("kss");
+  readonly pending = new Map<string, Pending>();
+  inFlight = 0;
+  lastHeardMs = Date.now();
+  readonly pings = new PingTracker();
+  closed = false;
+
+  constructor(
+    readonly clusterId: string,
+    readonly clusterName: string,
+    readonly agentVersion: string,
+    readonly call: ControlCall,
+  ) {}
+
+  send(msg: DashboardMessage): void {
+    if (!this.closed) this.call.write(msg);
+  }
+
+  get rttMs(): number | null {
+    return this.pings.rttMs;
+  }
+
+  ping(): void {
+    this.send({ ping: this.pings.next() });
+  }
+
+  /** Ends the control stream; pending requests fail at once with 503. */
+  close(reason: string, reconnect: boolean): void {
+    if (this.closed) return;
+    this.send({ goodbye: { reason, reconnect } });
+    this.closed = true;
+    for (const [, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.open.reject(new AgentUnavailableError(`agent offline: ${reason}`));
+    }
+    this.pending.clear();
+    this.call.end();
+  }
+}
+
+export class AgentHub {
+  private readonly sessions = new Map<string, AgentSession>();
+  private readonly byToken = new Map<string, AgentSession>();
+  private timer?: ReturnType<typeof setInterval>;
+  private lastFlush = 0;
+  readonly opts: HubOptions;
+
+  constructor(
+    private readonly db: Db,
+    private readonly notify: (clusterId: string) => void,
+    opts: Partial<HubOptions> = {},
+  ) {
+    this.opts = { ...defaultHubOptions, ...opts };
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  session(clusterId: string): AgentSession | undefined {
+    return this.sessions.get(clusterId);
+  }
+
+  sessionByToken(token: string): AgentSession | undefined {
+    return this.byToken.get(token);
+  }
+
+  /** Marks streams of a previous process as gone and starts heartbeats and status sweeps. */
+  async start(): Promise<void> {
+    await this.db.query(
+      "UPDATE clusters SET status = 'reconnecting' WHERE connection_type = 'agent' AND status = 'connected'",
+    );
+    this.timer = setInterval(
+      () => this.tick().catch((err) => log.warn("agent heartbeat tick failed", { err })),
+      this.opts.heartbeatMs,
+    );
+  }
+
+  private async tick(): Promise<void> {
+    const now = Date.now();
+    const deadline = 2.5 * this.opts.heartbeatMs;
+    for (const s of this.sessions.values()) {
+      if (now - s.lastHeardMs > deadline) {
+        log.warn("agent silent past its heartbeat deadline; closing its stream", {
+          cluster: s.clusterName,
+        });
+        this.detach(s, "heartbeat deadline missed");
+        s.close("heartbeat deadline missed", true);
+      } else {
+        s.ping();
+      }
+    }
+    if (now - this.lastFlush >= 3 * this.opts.heartbeatMs) {
+      this.lastFlush = now;
+      await this.flushHeartbeats();
+    }
+    const offline = await this.db.query<{ id: string }>(
+      `UPDATE clusters SET status = 'offline' WHERE connection_type = 'agent' AND status = 'reconnecting'
+         AND (last_heartbeat_at IS NULL OR last_heartbeat_at < now() - $1::int * interval '1 millisecond')
+       RETURNING id`,
+      [9 * this.opts.heartbeatMs],
+    );
+    for (const { id } of offline) if (!this.sessions.has(id)) this.notify(id);
+  }
+
+  /** One UPDATE for every live session's last heartbeat and RTT. */
+  private async flushHeartbeats(): Promise<void> {
+    const live = [...this.sessions.values()];
+    if (!live.length) return;
+    await this.db.query(
+      `UPDATE clusters c SET last_heartbeat_at = v.heard, rtt_ms = v.rtt
+       FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::timestamptz[]) AS heard, unnest($3::real[]) AS rtt) v
+       WHERE c.id = v.id`,
+      [
+        live.map((s) => s.clusterId),
+        live.map((s) => new Date(s.lastHeardMs).toISOString()),
+        live.map((s) => s.rttMs),
+      ],
+    );
+  }
+
+  /** Registers a new control stream for a cluster, replacing (and closing) an older one. */
+  async attach(session: AgentSession, info: AgentClusterInfo | null): Promise<void> {
+    const old = this.sessions.get(session.clusterId);
+    this.sessions.set(session.clusterId, session);
+    this.byToken.set(session.sessionToken, session);
+    if (old) {
+      this.byToken.delete(old.sessionToken);
+      old.close("replaced by a newer connection from the same cluster", false);
+    }
+    await this.db.query(
+      `UPDATE clusters SET status = 'connected', agent_version = $2, last_heartbeat_at = now(), last_error = NULL,
+         cluster_info = coalesce($3::text::jsonb, cluster_info), kubernetes_version = coalesce($4, kubernetes_version),
+         platform = coalesce($5, platform), node_count = coalesce($6, node_count), last_checked_at = now()
+       WHERE id = $1`,
+      [
+        session.clusterId,
+        session.agentVersion,
+        info ? JSON.stringify(info) : null,
+        info?.kubernetes_version ?? null,
+        info?.platform ?? null,
+        info?.node_count ?? null,
+      ],
+    );
+    this.notify(session.clusterId);
+  }
+
+  /** Forgets a session that ended; only the current session of a cluster changes its status. */
+  detach(session: AgentSession, reason: string): void {
+    this.byToken.delete(session.sessionToken);
+    if (this.sessions.get(session.clusterId) !== session) return;
+    this.sessions.delete(session.clusterId);
+    this.db.query(
+      "UPDATE clusters SET status = 'reconnecting', last_heartbeat_at = to_timestamp($2::double precision / 1000), last_error = $3 WHERE id = $1 AND status = 'connected'",
+      [session.clusterId, session.lastHeardMs, reason],
+    ).then(
+      () => this.notify(session.clusterId),
+      (err) => log.warn("could not record agent disconnect", { err }),
+    );
+  }
+
+  async updateInfo(session: AgentSession, info: AgentClusterInfo): Promise<void> {
+    await this.db.query(
+      `UPDATE clusters SET cluster_info = $2::text::jsonb, kubernetes_version = $3, platform = $4, node_count = $5,
+         last_checked_at = now() WHERE id = $1`,
+      [
+        session.clusterId,
+        JSON.stringify(info),
+        info.kubernetes_version,
+        info.platform,
+        info.node_count,
+      ],
+    );
+    this.notify(session.clusterId);
+  }
+
+  /** Ends a cluster's stream for good (cluster deleted, credential revoked or rotated). */
+  disconnect(clusterId: string, reason: string): void {
+    const s = this.sessions.get(clusterId);
+    if (!s) return;
+    this.sessions.delete(clusterId);
+    this.byToken.delete(s.sessionToken);
+    s.close(reason, false);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    for (const s of [...this.sessions.values()]) {
+      this.sessions.delete(s.clusterId);
+      s.close("the dashboard is shutting down", true);
+    }
+    this.byToken.clear();
+  }
+
+  /** Called by the Tunnel handler with the request id from the agent's first frame. */
+  claimTunnel(session: AgentSession, requestId: string, tunnel: OpenTunnel): boolean {
+    const p = session.pending.get(requestId);
+    if (!p) return false;
+    session.pending.delete(requestId);
+    clearTimeout(p.timer);
+    p.open.resolve(tunnel);
+    return true;
+  }
+
+  /** Called when the agent refuses an announced request (limits, path not allowed). */
+  refuse(session: AgentSession, requestId: string, status: number, message: string): void {
+    const p = session.pending.get(requestId);
+    if (!p) return;
+    session.pending.delete(requestId);
+    clearTimeout(p.timer);
+    p.open.reject(new TunnelRefusedError(status, message));
+  }
+
+  /** Carries one request through the cluster's agent. */
+  async fetch(clusterId: string, req: Request): Promise<Response> {
+    const s = this.sessions.get(clusterId);
+    if (!s) throw new AgentUnavailableError("agent offline: the cluster's agent is not connected");
+    if (s.inFlight >= this.opts.maxInFlight) {
+      throw new AgentUnavailableError(
+        `agent busy: ${this.opts.maxInFlight} requests already in flight`,
+      );
+    }
+    const url = new URL(req.url);
+    const isWatch = req.method === "GET" && /^(true|1)$/.test(url.searchParams.get("watch") ?? "");
+    const requestId = crypto.randomUUID();
+    const headers = [...req.headers].map(([name, value]) => ({ name, value }));
+    const open = Promise.withResolvers<OpenTunnel>();
+    const timer = setTimeout(() => {
+      s.pending.delete(requestId);
+      open.reject(new AgentUnavailableError("agent did not answer in time"));
+    }, this.opts.openTimeoutMs);
+    s.pending.set(requestId, { open, timer });
+    const onAbort = () => {
+      if (s.pending.delete(requestId)) {
+        clearTimeout(timer);
+        s.send({ watch_stop: { request_id: requestId } });
+        open.reject(req.signal.reason ?? new DOMException("aborted", "AbortError"));
+      }
+    };
+    req.signal.addEventListener("abort", onAbort, { once: true });
+
+    if (isWatch) {
+      url.searchParams.delete("watch");
+      const rv = url.searchParams.get("resourceVersion") ?? "";
+      url.searchParams.delete("resourceVersion");
+      s.send({
+        watch_start: {
+          request_id: requestId,
+          path: url.pathname + url.search,
+          resource_version: rv,
+          headers,
+        },
+      });
+    } else {
+      s.send({
+        k8s_request: {
+          request_id: requestId,
+          method: req.method,
+          path: url.pathname + url.search,
+          headers,
+          has_body: req.body !== null,
+        },
+      });
+    }
+
+    let tunnel: OpenTunnel;
+    try {
+      tunnel = await open.promise;
+    } finally {
+      req.signal.removeEventListener("abort", onAbort);
+    }
+    const { call, frames } = tunnel;
+    s.inFlight++;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      s.inFlight--;
+      req.signal.removeEventListener("abort", cancel);
+    };
+    const cancel = () => {
+      if (!call.writableEnded) {
+        call.write({ end: { error: "cancelled by the client" } });
+        call.end();
+      }
+      release();
+    };
+    req.signal.addEventListener("abort", cancel, { once: true });
+    call.on("close", release);
+    call.on("error", release);
+
+    const body = req.body;
+    if (body) this.pumpBody(body, call).catch(cancel);
+    else call.write({ end: { error: "" } });
+
+    let first: TunnelUp__Output | undefined;
+    try {
+      const r = await frames.next();
+      first = r.done ? undefined : r.value;
+    } catch {
+      first = undefined;
+    }
+    if (!first?.response) {
+      cancel();
+      throw new AgentUnavailableError(
+        first?.end?.error || "the agent closed the request before answering",
+      );
+    }
+    const head = first.response;
+    const outHeaders = new Headers();
+    for (const h of head.headers) outHeaders.append(h.name, h.value);
+    const encoder = new TextEncoder();
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(ctrl) {
+        try {
+          const next = await frames.next();
+          if (next.done) {
+            release();
+            ctrl.error(new Error("the agent's stream ended without finishing the response"));
+            return;
+          }
+          const f = next.value;
+          if (f.body) ctrl.enqueue(new Uint8Array(f.body.data));
+          else if (f.watch_event) {
+            const e = f.watch_event;
+            ctrl.enqueue(encoder.encode(`{"type":${JSON.stringify(e.type)},"object":`));
+            ctrl.enqueue(new Uint8Array(e.object));
+            ctrl.enqueue(encoder.encode("}\n"));
+          } else if (f.end) {
+            release();
+            call.end();
+            if (f.end.error) ctrl.error(new Error(f.end.error));
+            else ctrl.close();
+          }
+        } catch (err) {
+          release();
+          ctrl.error(err);
+        }
+      },
+      cancel,
+    }, { highWaterMark: 4 });
+    return new Response(head.status === 204 || head.status === 304 ? null : stream, {
+      status: head.status,
+      headers: outHeaders,
+    });
+  }
+
+  /** Streams a request body to the agent in chunks, waiting for 'drain' when gRPC pushes back. */
+  private async pumpBody(body: ReadableStream<Uint8Array>, call: TunnelCall): Promise<void> {
+    for await (const chunk of body) {
+      for (let off = 0; off < chunk.length; off += CHUNK_BYTES) {
+        if (call.writableEnded) return;
+        if (!call.write({ body: { data: chunk.subarray(off, off + CHUNK_BYTES) } })) {
+          await once(call, "drain");
+        }
+      }
+    }
+    if (!call.writableEnded) call.write({ end: { error: "" } });
+  }
+}
+
+export class TunnelRefusedError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}

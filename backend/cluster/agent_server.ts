@@ -1,0 +1,249 @@
+// The dashboard's gRPC server for agents (service agent.v1.ClusterAgent) on GRPC_ADDR:
+// Register exchanges a registration token for a cluster credential; Stream authenticates that
+// credential and runs the control stream; Tunnel carries one request on its own HTTP/2 stream.
+// TLS by default; keepalive enforcement, message-size limits and a graceful stop.
+import * as grpc from "@grpc/grpc-js";
+import { agentProto, CHANNEL_OPTIONS, PROTOCOL_VERSION } from "../../proto/wire.ts";
+import type { ClusterAgentHandlers } from "../../proto/gen/agent/v1/ClusterAgent.ts";
+import type { AgentMessage__Output } from "../../proto/gen/agent/v1/AgentMessage.ts";
+import type { TunnelUp__Output } from "../../proto/gen/agent/v1/TunnelUp.ts";
+import { Buffer } from "node:buffer";
+import { type AgentRegistry, RegistrationError } from "./agent_registry.ts";
+import { type AgentHub, AgentSession, toClusterInfo } from "./agent_hub.ts";
+import type { ServerTls } from "../tls.ts";
+import { log } from "../../proto/log.ts";
+
+const HELLO_TIMEOUT_MS = 10_000;
+
+function bearer(metadata: grpc.Metadata): string {
+  const v = metadata.get("authorization")[0];
+  const m = typeof v === "string" ? /^Bearer (\S+)$/.exec(v) : null;
+  return m ? m[1] : "";
+}
+
+function fail(code: grpc.status, details: string): grpc.ServiceError {
+  return Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
+}
+
+export function agentHandlers(registry: AgentRegistry, hub: AgentHub): ClusterAgentHandlers {
+  return {
+    Register(call, callback) {
+      const req = call.request;
+      if (req.protocol_version !== PROTOCOL_VERSION) {
+        return callback(fail(
+          grpc.status.FAILED_PRECONDITION,
+          `agent protocol v${req.protocol_version} is not supported by this dashboard (v${PROTOCOL_VERSION}); install the matching agent version`,
+        ));
+      }
+      if (typeof req.token !== "string" || req.token.length > 4096) {
+        return callback(fail(grpc.status.INVALID_ARGUMENT, "token is missing or too long"));
+      }
+      registry.register(req.token).then(
+        ({ cluster, credential }) => {
+          log.info("agent registered", {
+            cluster: cluster.name,
+            cluster_id: cluster.id,
+            agent_version: req.agent_version,
+          });
+          callback(null, { cluster_id: cluster.id, cluster_name: cluster.name, credential });
+        },
+        (err) => {
+          if (err instanceof RegistrationError) {
+            callback(fail(grpc.status.PERMISSION_DENIED, err.message));
+          } else {
+            log.error("agent registration failed", { err });
+            callback(
+              fail(grpc.status.INTERNAL, "registration failed on the dashboard; see its logs"),
+            );
+          }
+        },
+      );
+    },
+
+    Stream(call) {
+      let session: AgentSession | undefined;
+      const helloTimer = setTimeout(() => {
+        call.emit("error", fail(grpc.status.DEADLINE_EXCEEDED, "no hello within 10 s"));
+      }, HELLO_TIMEOUT_MS);
+      const authenticated = registry.clusterForCredential(bearer(call.metadata));
+      const end = (reason: string) => {
+        clearTimeout(helloTimer);
+        if (session) {
+          hub.detach(session, reason);
+          session.close(reason, true);
+        }
+      };
+      call.on("error", (err) => end(`stream error: ${err.message}`));
+      call.on("cancelled", () => end("agent went away"));
+      call.on("end", () => {
+        end("agent closed the stream");
+        call.end();
+      });
+      call.on("data", (msg: AgentMessage__Output) => {
+        if (session) {
+          session.lastHeardMs = Date.now();
+          switch (msg.msg) {
+            case "ping":
+              session.send({ pong: { seq: msg.ping!.seq, ping_sent_at_ms: msg.ping!.sent_at_ms } });
+              break;
+            case "pong":
+              session.pings.pong(msg.pong!.seq);
+              break;
+            case "cluster_info": {
+              const info = toClusterInfo(msg.cluster_info);
+              if (info) {
+                hub.updateInfo(session, info).catch((err) =>
+                  log.warn("could not store cluster info", { err })
+                );
+              }
+              break;
+            }
+            case "tunnel_refused":
+              hub.refuse(
+                session,
+                msg.tunnel_refused!.request_id,
+                msg.tunnel_refused!.http_status || 503,
+                msg.tunnel_refused!.message,
+              );
+              break;
+            default:
+              log.warn("unexpected message on agent stream", {
+                cluster: session.clusterName,
+                msg: msg.msg ?? "empty",
+              });
+          }
+          return;
+        }
+        if (msg.msg !== "hello") {
+          call.emit(
+            "error",
+            fail(grpc.status.FAILED_PRECONDITION, "the first message must be hello"),
+          );
+          return;
+        }
+        const hello = msg.hello!;
+        if (hello.protocol_version !== PROTOCOL_VERSION) {
+          call.emit(
+            "error",
+            fail(
+              grpc.status.FAILED_PRECONDITION,
+              `agent protocol v${hello.protocol_version} is not supported by this dashboard (v${PROTOCOL_VERSION}); upgrade the agent`,
+            ),
+          );
+          return;
+        }
+        call.pause();
+        authenticated.then(async (cluster) => {
+          clearTimeout(helloTimer);
+          if (!cluster) {
+            call.emit(
+              "error",
+              fail(
+                grpc.status.UNAUTHENTICATED,
+                "the agent credential is not valid: the cluster was deleted or its credential revoked; reinstall the agent with a new token",
+              ),
+            );
+            return;
+          }
+          if (call.cancelled || call.destroyed) return;
+          session = new AgentSession(
+            cluster.id,
+            cluster.name,
+            hello.agent_version.slice(0, 64),
+            call,
+          );
+          await hub.attach(session, toClusterInfo(hello.cluster_info));
+          session.send({
+            accepted: {
+              cluster_id: cluster.id,
+              cluster_name: cluster.name,
+              session_token: session.sessionToken,
+              heartbeat_interval_ms: hub.opts.heartbeatMs,
+              max_concurrent_requests: hub.opts.maxInFlight,
+            },
+          });
+          log.info("agent connected", {
+            cluster: cluster.name,
+            agent_version: session.agentVersion,
+          });
+          call.resume();
+        }).catch((err) => {
+          log.error("agent stream setup failed", { err });
+          call.emit(
+            "error",
+            fail(grpc.status.INTERNAL, "stream setup failed on the dashboard; see its logs"),
+          );
+        });
+      });
+    },
+
+    Tunnel(call) {
+      const session = hub.sessionByToken(bearer(call.metadata));
+      if (!session) {
+        call.emit("error", fail(grpc.status.UNAUTHENTICATED, "unknown or expired session"));
+        return;
+      }
+      const frames = call[Symbol.asyncIterator]() as AsyncIterator<TunnelUp__Output>;
+      const timer = setTimeout(
+        () => call.emit("error", fail(grpc.status.DEADLINE_EXCEEDED, "no open frame")),
+        HELLO_TIMEOUT_MS,
+      );
+      frames.next().then((first) => {
+        clearTimeout(timer);
+        const requestId = first.done ? "" : first.value.open?.request_id ?? "";
+        if (!hub.claimTunnel(session, requestId, { call, frames })) {
+          call.emit(
+            "error",
+            fail(grpc.status.NOT_FOUND, "no pending request with that id (cancelled or timed out)"),
+          );
+        }
+      }, () => clearTimeout(timer));
+    },
+  };
+}
+
+export interface AgentServer {
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startAgentServer(
+  opts: { hostname: string; port: number; tls: ServerTls | null },
+  handlers: ClusterAgentHandlers,
+): Promise<AgentServer> {
+  const server = new grpc.Server({
+    ...CHANNEL_OPTIONS,
+    "grpc.keepalive_time_ms": 30_000,
+    "grpc.keepalive_timeout_ms": 10_000,
+    "grpc.keepalive_permit_without_calls": 1,
+    "grpc.http2.min_ping_interval_without_data_ms": 10_000,
+    "grpc.max_concurrent_streams": 1000,
+  });
+  server.addService(agentProto().agent.v1.ClusterAgent.service, handlers);
+  const creds = opts.tls
+    // rootCerts is only used to verify client certificates (not requested). Passing our CA
+    // instead of null avoids loading the system roots, which Deno's TLS server rejects.
+    ? grpc.ServerCredentials.createSsl(Buffer.from(opts.tls.caPem), [{
+      cert_chain: Buffer.from(opts.tls.certPem),
+      private_key: Buffer.from(opts.tls.keyPem),
+    }], false)
+    : grpc.ServerCredentials.createInsecure();
+  const host = opts.hostname.includes(":") ? `[${opts.hostname}]` : opts.hostname;
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${opts.port}`, creds, (err, p) => err ? reject(err) : resolve(p))
+  );
+  return {
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 5_000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,53 @@
+// HTTP error type and JSON body parsing shared by every REST handler: errors leave as
+// {"error": {"code", "message"}} with a status that says whose fault it was.
+import type { Context } from "hono";
+import type { z } from "zod";
+
+export class HttpError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export const badRequest = (msg: string) => new HttpError(400, "bad_request", msg);
+export const notFound = (what: string) => new HttpError(404, "not_found", `${what} not found`);
+export const forbidden = (msg = "your role does not allow this") =>
+  new HttpError(403, "forbidden", msg);
+export const conflict = (msg: string) => new HttpError(409, "conflict", msg);
+
+export function errorBody(
+  code: string,
+  message: string,
+): { error: { code: string; message: string } } {
+  return { error: { code, message } };
+}
+
+/** Reads a JSON body and validates it against a strict zod schema (unknown fields rejected). */
+export async function parseJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/json\b/i.test(type)) {
+    throw new HttpError(415, "unsupported_media_type", "send the body as application/json");
+  }
+  let raw: unknown;
+  try {
+    raw = await c.req.json();
+  } catch {
+    throw badRequest("the body is not valid JSON");
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue.path.length ? issue.path.join(".") : "body";
+    throw badRequest(`${where}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** A path parameter that must be a UUID (ids of users, clusters, tokens). */
+export function uuidParam(c: Context, name: string): string {
+  const v = c.req.param(name) ?? "";
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v)) {
+    throw badRequest(`${name} must be a UUID`);
+  }
+  return v.toLowerCase();
+}

@@ -1,0 +1,37 @@
+// The dashboard's entry point (`deno task start`): reads the configuration, starts the server,
+// prints where to log in, and shuts down gracefully on SIGINT/SIGTERM.
+import { ConfigError, loadConfig } from "./config.ts";
+import { startDashboard } from "./server.ts";
+import { log, setLogLevel } from "../proto/log.ts";
+
+let config;
+try {
+  config = loadConfig(Deno.env.toObject(), Deno.args);
+} catch (err) {
+  if (err instanceof ConfigError || err instanceof TypeError) {
+    console.error(`configuration error: ${err.message}\nSee docs/configuration.md.`);
+    Deno.exit(2);
+  }
+  throw err;
+}
+setLogLevel(config.logLevel);
+
+const dashboard = await startDashboard(config).catch((err) => {
+  log.error("dashboard failed to start", { err });
+  Deno.exit(1);
+});
+
+const login = dashboard.bootstrap?.password
+  ? `Log in as "admin" with password: ${dashboard.bootstrap.password}\n(shown once; change it under Account, or set ADMIN_PASSWORD before the first start)`
+  : dashboard.bootstrap
+  ? `Log in as "admin" with the password from ADMIN_PASSWORD.`
+  : `Log in with an existing account.`;
+console.log(`\nDashboard running at ${config.publicUrl}\n${login}\n`);
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, async () => {
+    log.info("shutting down", { signal });
+    await dashboard.stop();
+    Deno.exit(0);
+  });
+}

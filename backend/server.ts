@@ -1,0 +1,197 @@
+// Assembles and runs a dashboard: opens the store (PGlite in DATA_DIR or PostgreSQL), migrates,
+// creates the first admin, builds every service and serves HTTP until stopped. Used by main.ts
+// and by tests, which start real dashboards on free ports.
+import { join, resolve } from "node:path";
+import type { Config } from "./config.ts";
+import { type Db, openDb } from "./store/db.ts";
+import { migrateUp } from "./store/migrate.ts";
+import { SecretBox } from "./crypto/secretbox.ts";
+import { AuthService } from "./auth/service.ts";
+import { ClusterStore } from "./cluster/store.ts";
+import { ClusterManager } from "./cluster/manager.ts";
+import { Metrics } from "./http/metrics.ts";
+import { createApp } from "./app.ts";
+import { log } from "../proto/log.ts";
+import { loadMintedTls, loadOperatorTls, type ServerTls } from "./tls.ts";
+import { AgentRegistry, deriveTokenKey } from "./cluster/agent_registry.ts";
+import { AgentHub, AgentUnavailableError, TunnelRefusedError } from "./cluster/agent_hub.ts";
+import { agentHandlers, startAgentServer } from "./cluster/agent_server.ts";
+import { agentRoutes } from "./cluster/agent_handlers.ts";
+import { HttpError } from "./http/errors.ts";
+import { VERSION } from "../proto/version.ts";
+
+export interface Dashboard {
+  url: string;
+  /** host:port of the agent gRPC endpoint as bound (useful with port 0). */
+  grpcAddr: string;
+  /** CA of the HTTPS port when the dashboard minted it (clients must trust it), else null. */
+  httpCaPem: string | null;
+  /** The URL agents dial and the CA pin they check (null when insecure). */
+  agentUrl: string;
+  caHash: string | null;
+  hub: AgentHub;
+  db: Db;
+  manager: ClusterManager;
+  /** Set when this start created the first admin with a generated password. */
+  bootstrap: { username: string; password?: string } | null;
+  /** Graceful stop: refuse new work, end streams, finish in-flight requests, close the store. */
+  stop(): Promise<void>;
+}
+
+/** Holds DATA_DIR for this process: a second dashboard on the same folder fails clearly. */
+async function lockDataDir(dir: string): Promise<Deno.FsFile> {
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  const file = await Deno.open(join(dir, "dashboard.lock"), { create: true, write: true });
+  try {
+    await file.lock(true);
+  } catch (err) {
+    file.close();
+    throw new Error(`cannot lock ${dir}: ${(err as Error).message}`);
+  }
+  return file;
+}
+
+async function tryLock(dir: string): Promise<Deno.FsFile> {
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(
+      () => reject(new Error(`DATA_DIR ${dir} is in use by another dashboard process`)),
+      2000,
+    )
+  );
+  return await Promise.race([lockDataDir(dir), timeout]);
+}
+
+export async function startDashboard(config: Config): Promise<Dashboard> {
+  const dataDir = resolve(config.dataDir);
+  const lock = await tryLock(dataDir);
+  const keyB64 = config.encryptionKey ??
+    await SecretBox.loadOrCreateKeyFile(join(dataDir, "encryption.key"));
+  const box = await SecretBox.fromBase64(keyB64);
+  const db = await openDb(
+    config.databaseUrl,
+    config.databaseUrl ? undefined : join(dataDir, "pgdata"),
+  );
+  const applied = await migrateUp(db);
+  if (applied.length) log.info("database migrated", { applied, store: db.kind });
+
+  const auth = new AuthService(db, config.sessionTtlHours);
+  const bootstrap = await auth.bootstrapAdmin(config.adminPassword);
+  const manager = new ClusterManager(new ClusterStore(db), box);
+  const metrics = new Metrics();
+  metrics.gauge("dashboard_clusters", "Clusters by connection type and status.", async () => {
+    const rows = await db.query<{ connection_type: string; status: string; n: number }>(
+      "SELECT connection_type, status, count(*)::int AS n FROM clusters GROUP BY 1, 2",
+    );
+    return rows.map((r) => [{ connection_type: r.connection_type, status: r.status }, r.n]);
+  });
+  const hub = new AgentHub(db, (id) => manager.notifyStatus(id), {
+    heartbeatMs: config.agentHeartbeatSeconds * 1000,
+  });
+  manager.registerConnector("agent", (cluster) =>
+    Promise.resolve({
+      fetch: (req: Request) =>
+        hub.fetch(cluster.id, req).catch((err) => {
+          if (err instanceof AgentUnavailableError) {
+            throw new HttpError(503, "ServiceUnavailable", err.message);
+          }
+          if (err instanceof TunnelRefusedError) {
+            throw new HttpError(err.status, "ServiceUnavailable", err.message);
+          }
+          throw err;
+        }),
+      close: () => {},
+    }));
+  manager.removalListeners.add((id) =>
+    hub.disconnect(id, "the cluster was deleted from the dashboard")
+  );
+  metrics.gauge(
+    "dashboard_agents_connected",
+    "Agents with a live control stream.",
+    () => Promise.resolve([[{}, hub.size]]),
+  );
+  const registry = new AgentRegistry(db, await deriveTokenKey(keyB64));
+  // One minted CA and certificate serve both ports unless the operator brings their own.
+  let minted: ServerTls | undefined;
+  const mintedTls = async () =>
+    minted ??= await loadMintedTls(dataDir, [
+      config.grpcPublicAddr.replace(/:\d+$/, "").replace(/^\[|\]$/g, ""),
+      new URL(config.publicUrl).hostname.replace(/^\[|\]$/g, ""),
+    ]);
+  const tls = config.grpcInsecure
+    ? null
+    : config.grpcTlsCert
+    ? await loadOperatorTls(config.grpcTlsCert, config.grpcTlsKey!, "GRPC_TLS_CERT")
+    : await mintedTls();
+  const httpTls = config.httpInsecure
+    ? null
+    : config.httpTlsCert
+    ? await loadOperatorTls(config.httpTlsCert, config.httpTlsKey!, "HTTP_TLS_CERT")
+    : await mintedTls();
+  const grpcServer = await startAgentServer(
+    { hostname: config.grpcAddr.hostname, port: config.grpcAddr.port, tls },
+    agentHandlers(registry, hub),
+  );
+  await hub.start();
+  const grpcPublicAddr = config.grpcAddr.port === 0
+    ? config.grpcPublicAddr.replace(/:\d+$/, `:${grpcServer.port}`)
+    : config.grpcPublicAddr;
+  const agentUrl = `${tls ? "https" : "http"}://${grpcPublicAddr}`;
+  const caHash = tls?.caHash ?? null;
+
+  const listening = Promise.withResolvers<Deno.NetAddr>();
+  // Assigned once the bound port (and so PUBLIC_URL) is known; until then requests get 503.
+  // deno-lint-ignore prefer-const
+  let app: ReturnType<typeof createApp> | undefined;
+  const server = Deno.serve({
+    hostname: config.httpAddr.hostname,
+    port: config.httpAddr.port,
+    ...(httpTls ? { cert: httpTls.certPem, key: httpTls.keyPem } : {}),
+    onListen: (addr) => listening.resolve(addr),
+  }, (req, info) => app ? app.fetch(req, info) : new Response("starting", { status: 503 }));
+  const addr = await listening.promise;
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  const url = `${httpTls ? "https" : "http"}://${host}:${addr.port}`;
+  // With HTTP_ADDR port 0 (tests), the default PUBLIC_URL gets the port actually bound.
+  const publicUrl = config.publicUrl.replace(/:0$/, `:${addr.port}`);
+  const shutdown = new AbortController();
+  app = createApp({
+    config: { ...config, publicUrl },
+    httpCaPem: httpTls && !config.httpTlsCert ? httpTls.caPem : null,
+    db,
+    auth,
+    manager,
+    box,
+    metrics,
+    shutdown: shutdown.signal,
+    extraApi: [
+      agentRoutes({ registry, hub, manager, publicUrl, agentUrl, caHash, chartVersion: VERSION }),
+    ],
+  });
+
+  manager.startChecks();
+  log.info("dashboard listening", { url, store: db.kind });
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url,
+    httpCaPem: httpTls && !config.httpTlsCert ? httpTls.caPem : null,
+    grpcAddr: `${config.grpcAddr.hostname}:${grpcServer.port}`,
+    agentUrl,
+    caHash,
+    hub,
+    db,
+    manager,
+    bootstrap,
+    stop: () =>
+      stopped ??= (async () => {
+        shutdown.abort();
+        hub.stop();
+        await grpcServer.stop();
+        manager.close();
+        await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, 10_000))]);
+        await db.close();
+        lock.close();
+        log.info("dashboard stopped");
+      })(),
+  };
+}

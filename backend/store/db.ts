@@ -1,0 +1,74 @@
+// The dashboard's one database interface, with two implementations speaking the same SQL
+// (PostgreSQL): embedded PGlite (Postgres in WASM, in DATA_DIR) and a real PostgreSQL through
+// npm:postgres. Every query is parameterised ($1, $2, ...); nothing is ever interpolated.
+import { PGlite } from "@electric-sql/pglite";
+import postgres from "postgres";
+
+export type Row = Record<string, unknown>;
+
+/** Something that runs parameterised SQL: the database itself or an open transaction. */
+export interface Queryable {
+  query<T = Row>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Runs several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Db extends Queryable {
+  readonly kind: "pglite" | "postgres";
+  /** Runs fn in one transaction: committed when fn resolves, rolled back when it throws. */
+  transaction<R>(fn: (tx: Queryable) => Promise<R>): Promise<R>;
+  close(): Promise<void>;
+}
+
+/** Opens PGlite in dir (created if needed). The caller holds DATA_DIR's lock. */
+export async function openPglite(dir: string | undefined): Promise<Db> {
+  const pg = dir === undefined ? await PGlite.create() : await PGlite.create(dir);
+  const wrap = (q: Pick<PGlite, "query" | "exec">): Queryable => ({
+    async query<T>(sql: string, params: unknown[] = []) {
+      return (await q.query<T>(sql, params)).rows;
+    },
+    async exec(sql: string) {
+      await q.exec(sql);
+    },
+  });
+  const base = wrap(pg);
+  return {
+    kind: "pglite",
+    ...base,
+    transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
+    close: () => pg.close(),
+  };
+}
+
+/** Connects to PostgreSQL at url with a bounded pool. */
+export function openPostgres(url: string, opts: { max?: number } = {}): Db {
+  const sql = postgres(url, {
+    max: opts.max ?? 10,
+    idle_timeout: 60,
+    connect_timeout: 10,
+    onnotice: () => {},
+    // Dates stay strings/Date objects as the driver returns them; bigints as strings.
+  });
+  type Sql = typeof sql | postgres.TransactionSql;
+  const wrap = (q: Sql): Queryable => ({
+    async query<T>(text: string, params: unknown[] = []) {
+      const rows = await q.unsafe(text, params as postgres.ParameterOrJSON<never>[]);
+      return rows as unknown as T[];
+    },
+    async exec(text: string) {
+      await q.unsafe(text);
+    },
+  });
+  return {
+    kind: "postgres",
+    ...wrap(sql),
+    transaction: async (fn) =>
+      (await sql.begin((tx) => fn(wrap(tx)))) as Awaited<ReturnType<typeof fn>>,
+    close: () => sql.end({ timeout: 5 }),
+  };
+}
+
+/** Opens the store named by the configuration: PostgreSQL when url is set, else PGlite in dir. */
+export function openDb(url: string | undefined, dir: string | undefined): Promise<Db> {
+  return url ? Promise.resolve(openPostgres(url)) : openPglite(dir);
+}

@@ -1,0 +1,15 @@
+// Original file: proto/agent/v1/agent.proto
+
+import type { ClusterInfo as _agent_v1_ClusterInfo, ClusterInfo__Output as _agent_v1_ClusterInfo__Output } from '../../agent/v1/ClusterInfo.ts';
+
+export interface AgentHello {
+  'protocol_version'?: (number);
+  'agent_version'?: (string);
+  'cluster_info'?: (_agent_v1_ClusterInfo | null);
+}
+
+export interface AgentHello__Output {
+  'protocol_version': (number);
+  'agent_version': (string);
+  'cluster_info': (_agent_v1_ClusterInfo__Output | null);
+}

@@ -1,0 +1,12 @@
+// Original file: proto/agent/v1/agent.proto
+
+
+export interface Goodbye {
+  'reason'?: (string);
+  'reconnect'?: (boolean);
+}
+
+export interface Goodbye__Output {
+  'reason': (string);
+  'reconnect': (boolean);
+}
