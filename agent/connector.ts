@@ -49,6 +49,10 @@ type ControlCall = grpc.ClientDuplexStream<AgentMessage, DashboardMessage__Outpu
 
 export class Connector {
   state: ConnectionState = "starting";
+  /** Whether the current stream got StreamAccepted. */
+  private accepted = false;
+  /** Whether the dashboard refused the stored credential (deleted cluster, rotation). */
+  private credentialRejected = false;
   lastError = "";
   private client?: ClusterAgentClient;
   private readonly running = new Map<string, AgentTunnel | null>();
@@ -64,22 +68,26 @@ export class Connector {
   async run(): Promise<void> {
     let attempt = 0;
     while (!this.stopping.signal.aborted) {
-      let connectedFor = 0;
+      this.accepted = false;
       try {
+        // The channel is kept across streams (grpc-js reconnects it): closing it would send a
+        // GOAWAY, and Deno's HTTP/2 can abort the receiving process on one (denoland/deno#36788).
         const client = await this.dial();
         let cred = await this.store.load();
-        if (!cred) cred = await this.register(client);
-        const started = Date.now();
+        // No credential yet, or the dashboard refused it (rotated): a TOKEN (a new install
+        // command's) registers again and replaces the stored credential.
+        if (!cred || (this.credentialRejected && this.cfg.token)) {
+          cred = await this.register(client);
+        }
+        this.credentialRejected = false;
         await this.stream(client, cred);
-        connectedFor = Date.now() - started;
       } catch (err) {
         this.lastError = (err as Error).message;
         log.error("connection to the dashboard failed", { err: this.lastError });
-        this.client?.close();
-        this.client = undefined;
       }
       if (this.stopping.signal.aborted) break;
-      attempt = connectedFor > 60_000 ? 0 : attempt + 1;
+      // A stream that was accepted restarts the backoff; jitter still spreads the reconnects.
+      attempt = this.accepted ? 1 : attempt + 1;
       const delay = backoffDelay(attempt);
       this.state = "backoff";
       log.info("reconnecting", { in_ms: delay, attempt });
@@ -94,10 +102,10 @@ export class Connector {
     this.state = "stopped";
   }
 
+  /** Ends the stream and every request; the process exits next (the channel is not closed). */
   stop(): void {
     this.stopping.abort();
     for (const t of this.running.values()) t?.aborted.abort(new Error("agent stopping"));
-    this.client?.close();
   }
 
   private async dial(): Promise<ClusterAgentClient> {
@@ -226,6 +234,7 @@ export class Connector {
             const a = msg.accepted!;
             sessionToken = a.session_token;
             this.state = "connected";
+            this.accepted = true;
             this.lastError = "";
             heartbeat.start(Math.max(200, a.heartbeat_interval_ms || 10_000));
             infoTimer = setInterval(
@@ -295,12 +304,13 @@ export class Connector {
             });
             break;
           default:
-            log.warn("unexpected message from the dashboard", { msg: msg.msg ?? "empty" });
+            log.warn("unexpected message from the dashboard", { message: msg.msg ?? "empty" });
         }
       });
       call.on("error", (err: grpc.ServiceError) => {
         this.stopping.signal.removeEventListener("abort", onStop);
         if (err.code === grpc.status.CANCELLED && this.stopping.signal.aborted) return done();
+        if (err.code === grpc.status.UNAUTHENTICATED) this.credentialRejected = true;
         done(new Error(`stream ended: ${err.details || err.message}`));
       });
       call.on("end", () => {

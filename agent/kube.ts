@@ -39,6 +39,11 @@ const TOKEN_REFRESH_MS = 60_000;
 /** Why a path is refused, or null when the agent may request it. */
 export function refusePath(pathAndQuery: string): string | null {
   const path = pathAndQuery.split("?")[0];
+  // URL parsing turns "\" into "/" and drops tabs and newlines, which would undo the checks below.
+  // deno-lint-ignore no-control-regex
+  if (/[\x00-\x20\x7f]/.test(pathAndQuery) || path.includes("\\")) {
+    return "backslashes, spaces and control characters are not allowed in the path";
+  }
   if (!ALLOWED_PATH.test(pathAndQuery)) {
     return "only Kubernetes API paths (/api, /apis, /version, /openapi) are allowed";
   }

@@ -29,9 +29,13 @@ export function parseEventLine(line: string): ParsedEvent {
     type?: string;
     object?: { code?: number; metadata?: { resourceVersion?: string } };
   };
-  if (typeof e.type !== "string" || e.object === undefined) throw new Error("not a watch event");
-  const start = line.indexOf('"object":');
-  const raw = start >= 0 ? line.slice(start + 9, line.lastIndexOf("}")) : JSON.stringify(e.object);
+  if (typeof e?.type !== "string" || e.object === undefined) throw new Error("not a watch event");
+  // The API server writes {"type":"..","object":{..}}: then the object's raw JSON is sliced out
+  // as is. Any other layout (key order, spacing, extra keys) is re-serialized instead.
+  const prefix = /^\{"type":"[A-Za-z]*","object":/.exec(line);
+  const raw = prefix && line.endsWith("}") && Object.keys(e).length === 2
+    ? line.slice(prefix[0].length, line.length - 1)
+    : JSON.stringify(e.object);
   return {
     type: e.type,
     resourceVersion: e.object.metadata?.resourceVersion ?? "",
@@ -46,13 +50,14 @@ export async function* lines(body: ReadableStream<Uint8Array>): AsyncGenerator<s
   let buf = "";
   for await (const chunk of body) {
     buf += decoder.decode(chunk, { stream: true });
-    if (buf.length > MAX_LINE_BYTES) throw new Error("a watch event is larger than 16 MiB");
     let nl: number;
     while ((nl = buf.indexOf("\n")) >= 0) {
       const line = buf.slice(0, nl).trim();
       buf = buf.slice(nl + 1);
       if (line) yield line;
     }
+    // What is left is one unfinished line: bound that, not the chunk.
+    if (buf.length > MAX_LINE_BYTES) throw new Error("a watch event is larger than 16 MiB");
   }
   if (buf.trim()) yield buf.trim();
 }

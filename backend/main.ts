@@ -31,7 +31,7 @@ console.log(`\nDashboard running at ${config.publicUrl}\n${login}\n`);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, async () => {
     log.info("shutting down", { signal });
-    await dashboard.stop();
+    await dashboard.stop({ exiting: true });
     Deno.exit(0);
   });
 }

@@ -17,8 +17,10 @@ import { AgentRegistry, deriveTokenKey } from "./cluster/agent_registry.ts";
 import { AgentHub, AgentUnavailableError, TunnelRefusedError } from "./cluster/agent_hub.ts";
 import { agentHandlers, startAgentServer } from "./cluster/agent_server.ts";
 import { agentRoutes } from "./cluster/agent_handlers.ts";
+import { agentAssetRoutes } from "./cluster/agent_assets.ts";
 import { HttpError } from "./http/errors.ts";
 import { VERSION } from "../proto/version.ts";
+import { webRoutes } from "../web/routes.tsx";
 
 export interface Dashboard {
   url: string;
@@ -31,11 +33,17 @@ export interface Dashboard {
   caHash: string | null;
   hub: AgentHub;
   db: Db;
+  auth: AuthService;
   manager: ClusterManager;
   /** Set when this start created the first admin with a generated password. */
   bootstrap: { username: string; password?: string } | null;
-  /** Graceful stop: refuse new work, end streams, finish in-flight requests, close the store. */
-  stop(): Promise<void>;
+  /**
+   * Graceful stop: refuse new work, end streams, finish in-flight requests, close the store.
+   * With exiting, the agent port is left for the process exit to close: a graceful gRPC
+   * shutdown sends GOAWAY, which can abort a Deno agent (denoland/deno#36788); the agents'
+   * control streams have already ended with a Goodbye.
+   */
+  stop(opts?: { exiting?: boolean }): Promise<void>;
 }
 
 /** Holds DATA_DIR for this process: a second dashboard on the same folder fails clearly. */
@@ -127,11 +135,16 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
     : config.httpTlsCert
     ? await loadOperatorTls(config.httpTlsCert, config.httpTlsKey!, "HTTP_TLS_CERT")
     : await mintedTls();
+  // Before the first agent can attach: start() marks the streams of a previous process as gone,
+  // which must not overwrite the status of an agent that reconnected first.
+  await hub.start();
   const grpcServer = await startAgentServer(
     { hostname: config.grpcAddr.hostname, port: config.grpcAddr.port, tls },
     agentHandlers(registry, hub),
-  );
-  await hub.start();
+  ).catch((err) => {
+    hub.stop();
+    throw err;
+  });
   const grpcPublicAddr = config.grpcAddr.port === 0
     ? config.grpcPublicAddr.replace(/:\d+$/, `:${grpcServer.port}`)
     : config.grpcPublicAddr;
@@ -163,9 +176,11 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
     box,
     metrics,
     shutdown: shutdown.signal,
+    web: webRoutes({ auth, manager, publicUrl }),
     extraApi: [
       agentRoutes({ registry, hub, manager, publicUrl, agentUrl, caHash, chartVersion: VERSION }),
     ],
+    publicRoutes: [agentAssetRoutes()],
   });
 
   manager.startChecks();
@@ -180,13 +195,14 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
     caHash,
     hub,
     db,
+    auth,
     manager,
     bootstrap,
-    stop: () =>
+    stop: (opts = {}) =>
       stopped ??= (async () => {
         shutdown.abort();
         hub.stop();
-        await grpcServer.stop();
+        if (!opts.exiting) await grpcServer.stop();
         manager.close();
         await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, 10_000))]);
         await db.close();

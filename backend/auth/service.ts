@@ -27,8 +27,27 @@ const SESSION_PREFIX = "kds";
 const API_TOKEN_PREFIX = "kdt";
 const USER_COLUMNS = "id, username, role, created_at";
 
+/** How long a resolved token is trusted without asking the database again. */
+const AUTH_CACHE_MS = 5_000;
+const AUTH_CACHE_MAX = 10_000;
+
 export class AuthService {
-  constructor(private readonly db: Db, private readonly sessionTtlHours: number) {}
+  /**
+   * token hash -> user, for AUTH_CACHE_MS: kubectl and the UI send many requests per second
+   * and each would otherwise cost a query (and, for API tokens, a write). Any change to users,
+   * sessions or tokens clears it, so a logout or revocation takes effect at once.
+   */
+  private readonly cache = new Map<string, { user: User; until: number }>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly sessionTtlHours: number,
+    private readonly cacheMs = AUTH_CACHE_MS,
+  ) {}
+
+  private forgetAll(): void {
+    this.cache.clear();
+  }
 
   /** Creates the first admin when there is no user at all. Returns the password to print once. */
   async bootstrapAdmin(password?: string): Promise<{ username: string; password?: string } | null> {
@@ -75,12 +94,24 @@ export class AuthService {
 
   async logout(token: string): Promise<void> {
     await this.db.query("DELETE FROM sessions WHERE token_hash = $1", [await sha256Hex(token)]);
+    this.forgetAll();
   }
 
   /** Resolves a session or API token to its user; null when unknown, expired or malformed. */
   async authenticate(token: string): Promise<User | null> {
     if (!/^kd[st]_[A-Za-z0-9_-]{43}$/.test(token)) return null;
     const hash = await sha256Hex(token);
+    const hit = this.cache.get(hash);
+    if (hit && hit.until > Date.now()) return hit.user;
+    const user = await this.lookup(token, hash);
+    if (user && this.cacheMs > 0) {
+      if (this.cache.size >= AUTH_CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(hash, { user, until: Date.now() + this.cacheMs });
+    }
+    return user;
+  }
+
+  private async lookup(token: string, hash: string): Promise<User | null> {
     if (token.startsWith(SESSION_PREFIX)) {
       const [u] = await this.db.query<User>(
         `SELECT u.id, u.username, u.role, u.created_at FROM sessions s JOIN users u ON u.id = s.user_id
@@ -115,6 +146,7 @@ export class AuthService {
   /** Changes role and/or password. Demoting the last admin is refused. */
   async updateUser(id: string, change: { role?: Role; password?: string }): Promise<User> {
     const hash = change.password === undefined ? null : await hashPassword(change.password);
+    // Cleared after the change commits, so no request re-caches the old role in between.
     return await this.db.transaction(async (tx) => {
       const admins = await tx.query<{ id: string }>(
         "SELECT id FROM users WHERE role = 'admin' FOR UPDATE",
@@ -130,7 +162,7 @@ export class AuthService {
       if (!u) throw notFound("user");
       if (hash) await tx.query("DELETE FROM sessions WHERE user_id = $1", [id]);
       return u;
-    });
+    }).finally(() => this.forgetAll());
   }
 
   async deleteUser(id: string): Promise<void> {
@@ -143,7 +175,7 @@ export class AuthService {
       }
       const rows = await tx.query("DELETE FROM users WHERE id = $1 RETURNING id", [id]);
       if (!rows.length) throw notFound("user");
-    });
+    }).finally(() => this.forgetAll());
   }
 
   async createApiToken(
@@ -174,13 +206,8 @@ export class AuthService {
       "DELETE FROM api_tokens WHERE id = $1 AND user_id = $2 RETURNING id",
       [id, userId],
     );
+    this.forgetAll();
     if (!rows.length) throw notFound("API token");
-  }
-
-  /** Finds a user's API token by name (for the kubeconfig download), creating it if needed. */
-  async ensureApiToken(userId: string, name: string): Promise<string> {
-    await this.db.query("DELETE FROM api_tokens WHERE user_id = $1 AND name = $2", [userId, name]);
-    return (await this.createApiToken(userId, name)).token;
   }
 }
 

@@ -40,7 +40,7 @@ for (const store of storeCases) {
     const { db, cleanup } = await store.open();
     try {
       await migrateUp(db);
-      const auth = new AuthService(db, 12);
+      const auth = new AuthService(db, 12, 0); // no cache: steps edit the database directly
       const step = (name: string, fn: () => Promise<void>) =>
         t.step(name, async () => {
           await db.exec("TRUNCATE users CASCADE");

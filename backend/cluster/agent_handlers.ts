@@ -101,9 +101,11 @@ export function agentRoutes(deps: AgentHandlerDeps) {
   app.post("/clusters/:id/agent/rotate", async (c) => {
     assertRole(c.get("user"), "admin");
     const id = uuidParam(c, "id");
-    await deps.registry.rotateCredential(id);
+    const { info, token } = await deps.registry.rotateCredential(id, c.get("user").id);
     deps.hub.disconnect(id, "the agent credential was rotated; reinstall the agent");
-    return c.json({ rotated: true });
+    prune();
+    issued.set(info.id, { token, expiresAt: new Date(info.expires_at).getTime() });
+    return c.json({ ...info, token, ...commands(info, token) });
   });
 
   app.get("/clusters/events", (c) =>

@@ -3,6 +3,7 @@
 // proxied request or watch on its own gRPC stream opened by the agent. AgentHub.fetch is what
 // an agent cluster's ClusterClient calls: Request in, streaming Response out.
 import type * as grpc from "@grpc/grpc-js";
+import { status as grpcStatus } from "@grpc/grpc-js";
 import { once } from "node:events";
 import type { DashboardMessage } from "../../proto/gen/agent/v1/DashboardMessage.ts";
 import type { AgentMessage__Output } from "../../proto/gen/agent/v1/AgentMessage.ts";
@@ -48,6 +49,34 @@ export function deriveAgentStatus(
 
 export class AgentUnavailableError extends Error {}
 
+/** How long, and how much, a response body is gathered before it is streamed instead. */
+const SMALL_BODY_WAIT_MS = 25;
+const SMALL_BODY_BYTES = 256 * 1024;
+
+/** Resolves with p's value, or "timeout" after ms (the timer is always cleared). */
+async function firstOf<T>(p: Promise<T>, ms: number): Promise<T | "timeout"> {
+  if (ms <= 0) return "timeout";
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), ms)),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}
+
 /** An opened tunnel: the call, and the iterator already used to read its open frame. */
 export interface OpenTunnel {
   call: TunnelCall;
@@ -75,6 +104,8 @@ export function toClusterInfo(
 export class AgentSession {
   readonly sessionToken = randomToken("kss");
   readonly pending = new Map<string, Pending>();
+  /** Tunnels in flight, each with the function that fails it when the stream goes away. */
+  readonly tunnels = new Set<(reason: string) => void>();
   inFlight = 0;
   lastHeardMs = Date.now();
   readonly pings = new PingTracker();
@@ -99,7 +130,10 @@ export class AgentSession {
     this.send({ ping: this.pings.next() });
   }
 
-  /** Ends the control stream; pending requests fail at once with 503. */
+  /**
+   * Ends the control stream; pending requests fail at once with 503, and requests already
+   * tunnelled end too (their tunnel may sit on a connection that is not coming back).
+   */
   close(reason: string, reconnect: boolean): void {
     if (this.closed) return;
     this.send({ goodbye: { reason, reconnect } });
@@ -109,6 +143,8 @@ export class AgentSession {
       p.open.reject(new AgentUnavailableError(`agent offline: ${reason}`));
     }
     this.pending.clear();
+    for (const drop of [...this.tunnels]) drop(reason);
+    this.tunnels.clear();
     this.call.end();
   }
 }
@@ -256,6 +292,14 @@ export class AgentHub {
     this.sessions.delete(clusterId);
     this.byToken.delete(s.sessionToken);
     s.close(reason, false);
+    // The agent cannot come back with its credential: the cluster is offline, not connected.
+    this.db.query(
+      "UPDATE clusters SET status = 'offline', last_heartbeat_at = to_timestamp($2::double precision / 1000), last_error = $3 WHERE id = $1",
+      [clusterId, s.lastHeardMs, reason],
+    ).then(
+      () => this.notify(clusterId),
+      (err) => log.warn("could not record agent disconnect", { err }),
+    );
   }
 
   stop(): void {
@@ -347,10 +391,27 @@ export class AgentHub {
     const { call, frames } = tunnel;
     s.inFlight++;
     let released = false;
+    // The control stream ended (agent gone, heartbeat missed, cluster deleted): fail the tunnel
+    // now rather than when its connection times out; a pending frames.next() rejects with this.
+    let dropped = "";
+    const drop = (reason: string) => {
+      dropped = `agent offline: ${reason}`;
+      if (call.writableEnded || call.destroyed) return;
+      call.emit(
+        "error",
+        Object.assign(new AgentUnavailableError(dropped), {
+          code: grpcStatus.UNAVAILABLE,
+          details: dropped,
+        }),
+      );
+    };
+    if (s.closed) drop("the control stream ended");
+    else s.tunnels.add(drop);
     const release = () => {
       if (released) return;
       released = true;
       s.inFlight--;
+      s.tunnels.delete(drop);
       req.signal.removeEventListener("abort", cancel);
     };
     const cancel = () => {
@@ -378,17 +439,55 @@ export class AgentHub {
     if (!first?.response) {
       cancel();
       throw new AgentUnavailableError(
-        first?.end?.error || "the agent closed the request before answering",
+        dropped || first?.end?.error || "the agent closed the request before answering",
       );
     }
     const head = first.response;
     const outHeaders = new Headers();
     for (const h of head.headers) outHeaders.append(h.name, h.value);
     const encoder = new TextEncoder();
+    // Small bodies are answered whole: Deno's HTTP server stalls ~40 ms on a streamed body, so a
+    // response that completes within SMALL_BODY_WAIT_MS and SMALL_BODY_BYTES is sent at once.
+    // Anything larger, slower (logs -f) or a watch streams, starting with what was read here.
+    const early: Uint8Array[] = [];
+    let earlyBytes = 0;
+    let pendingNext: Promise<IteratorResult<TunnelUp__Output>> | undefined;
+    if (!isWatch) {
+      const deadline = performance.now() + SMALL_BODY_WAIT_MS;
+      for (;;) {
+        pendingNext ??= frames.next();
+        const r = await firstOf(pendingNext, deadline - performance.now());
+        if (r === "timeout") break;
+        pendingNext = undefined;
+        if (r.done || r.value.end?.error) {
+          pendingNext = Promise.resolve(r);
+          break;
+        }
+        if (r.value.end) {
+          release();
+          call.end();
+          const body = concat(early, earlyBytes);
+          return new Response(head.status === 204 || head.status === 304 ? null : body, {
+            status: head.status,
+            headers: outHeaders,
+          });
+        }
+        if (r.value.body) {
+          early.push(new Uint8Array(r.value.body.data));
+          earlyBytes += r.value.body.data.length;
+          if (earlyBytes >= SMALL_BODY_BYTES) break;
+        }
+      }
+    }
     const stream = new ReadableStream<Uint8Array>({
       async pull(ctrl) {
+        if (early.length) {
+          for (const c of early.splice(0)) ctrl.enqueue(c);
+          return;
+        }
         try {
-          const next = await frames.next();
+          const next = await (pendingNext ?? frames.next());
+          pendingNext = undefined;
           if (next.done) {
             release();
             ctrl.error(new Error("the agent's stream ended without finishing the response"));

@@ -54,13 +54,20 @@ const TOKEN_COLUMNS =
 export class AgentRegistry {
   constructor(private readonly db: Db, private readonly key: Uint8Array<ArrayBuffer>) {}
 
+  /**
+   * A token that creates the cluster clusterName; with reinstallOf, a token that re-registers
+   * that existing agent cluster instead (after a credential rotation).
+   */
   async createToken(
     clusterName: string,
     permissions: AgentPermissions,
     createdBy: string | null,
+    reinstallOf?: string,
   ): Promise<{ info: AgentTokenInfo; token: string }> {
-    const [taken] = await this.db.query("SELECT 1 FROM clusters WHERE name = $1", [clusterName]);
-    if (taken) throw conflict(`a cluster named ${clusterName} already exists`);
+    if (!reinstallOf) {
+      const [taken] = await this.db.query("SELECT 1 FROM clusters WHERE name = $1", [clusterName]);
+      if (taken) throw conflict(`a cluster named ${clusterName} already exists`);
+    }
     const id = crypto.randomUUID();
     const expiresAt = new Date(Date.now() + TOKEN_TTL_MS);
     const token = await new SignJWT({ cluster_name: clusterName })
@@ -72,9 +79,17 @@ export class AgentRegistry {
       .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
       .sign(this.key);
     const [info] = await this.db.query<AgentTokenInfo>(
-      `INSERT INTO agent_tokens (id, token_hash, cluster_name, permissions, created_by, expires_at)
-       VALUES ($1, $2, $3, $4::text::jsonb, $5, $6) RETURNING ${TOKEN_COLUMNS}`,
-      [id, await sha256Hex(token), clusterName, JSON.stringify(permissions), createdBy, expiresAt],
+      `INSERT INTO agent_tokens (id, token_hash, cluster_name, permissions, created_by, expires_at, cluster_id)
+       VALUES ($1, $2, $3, $4::text::jsonb, $5, $6, $7) RETURNING ${TOKEN_COLUMNS}`,
+      [
+        id,
+        await sha256Hex(token),
+        clusterName,
+        JSON.stringify(permissions),
+        createdBy,
+        expiresAt,
+        reinstallOf ?? null,
+      ],
     );
     return { info, token };
   }
@@ -129,10 +144,12 @@ export class AgentRegistry {
     const credential = randomToken(CREDENTIAL_PREFIX);
     const credentialHash = await sha256Hex(credential);
     return await this.db.transaction(async (tx) => {
-      const [claimed] = await tx.query<{ cluster_name: string; permissions: AgentPermissions }>(
+      const [claimed] = await tx.query<
+        { cluster_name: string; permissions: AgentPermissions; cluster_id: string | null }
+      >(
         `UPDATE agent_tokens SET used_at = now()
          WHERE id = $1 AND token_hash = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
-         RETURNING cluster_name, permissions`,
+         RETURNING cluster_name, permissions, cluster_id`,
         [jti, tokenHash],
       );
       if (!claimed) {
@@ -150,6 +167,20 @@ export class AgentRegistry {
         throw new RegistrationError(
           `the registration token ${why}; generate a new install command`,
         );
+      }
+      if (claimed.cluster_id) {
+        // A reinstall token: the existing cluster gets a new credential.
+        const [existing] = await tx.query<Cluster>(
+          `UPDATE clusters SET agent_credential_hash = $2, updated_at = now()
+           WHERE id = $1 AND connection_type = 'agent' RETURNING ${CLUSTER_COLUMNS}`,
+          [claimed.cluster_id, credentialHash],
+        );
+        if (!existing) {
+          throw new RegistrationError(
+            "the cluster this token reinstalls was deleted; generate a new install command",
+          );
+        }
+        return { cluster: existing, credential };
       }
       const id = crypto.randomUUID();
       let cluster: Cluster;
@@ -188,14 +219,20 @@ export class AgentRegistry {
     return c ?? null;
   }
 
-  /** Replaces a cluster's credential; the old one stops working at once. */
-  async rotateCredential(clusterId: string): Promise<string> {
-    const credential = randomToken(CREDENTIAL_PREFIX);
-    const rows = await this.db.query(
-      "UPDATE clusters SET agent_credential_hash = $2 WHERE id = $1 AND connection_type = 'agent' RETURNING id",
-      [clusterId, await sha256Hex(credential)],
+  /**
+   * Invalidates a cluster's credential at once and returns a token that reinstalls its agent
+   * (same cluster, name and permissions); the agent re-registers with it.
+   */
+  async rotateCredential(
+    clusterId: string,
+    createdBy: string | null,
+  ): Promise<{ info: AgentTokenInfo; token: string }> {
+    const [c] = await this.db.query<{ name: string; agent_permissions: AgentPermissions }>(
+      `UPDATE clusters SET agent_credential_hash = $2 WHERE id = $1 AND connection_type = 'agent'
+       RETURNING name, agent_permissions`,
+      [clusterId, await sha256Hex(randomToken(CREDENTIAL_PREFIX))],
     );
-    if (!rows.length) throw notFound("agent cluster");
-    return credential;
+    if (!c) throw notFound("agent cluster");
+    return await this.createToken(c.name, c.agent_permissions, createdBy, clusterId);
   }
 }

@@ -109,7 +109,7 @@ export function agentHandlers(registry: AgentRegistry, hub: AgentHub): ClusterAg
             default:
               log.warn("unexpected message on agent stream", {
                 cluster: session.clusterName,
-                msg: msg.msg ?? "empty",
+                message: msg.msg ?? "empty",
               });
           }
           return;

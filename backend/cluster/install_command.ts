@@ -23,14 +23,23 @@ export interface InstallParams {
   namespace?: string;
 }
 
+/**
+ * `curl | bash` of agent/install.sh. The script fetches the chart from --dashboard-http-url (the
+ * dashboard's web address, which serves it) and points the agent at --dashboard-url (the gRPC
+ * agent endpoint): two different URLs. The user's curl must trust the dashboard's HTTPS (for the
+ * dashboard's own CA: `export CURL_CA_BUNDLE=ca.pem` first; docs/agent.md).
+ */
 export function installCommand(p: InstallParams): string {
   const args = [
     "--dashboard-url",
     shellQuote(p.agentUrl),
+    "--dashboard-http-url",
+    shellQuote(p.publicUrl),
     "--cluster-name",
     shellQuote(p.clusterName),
     "--permissions",
     shellQuote(p.permissions.preset),
+    ...(p.permissions.rules ? ["--rules", shellQuote(JSON.stringify(p.permissions.rules))] : []),
     p.caHash ? `--ca-hash ${shellQuote(p.caHash)}` : "--insecure",
     "--namespace",
     shellQuote(p.namespace ?? "dashboard-agent"),

@@ -119,6 +119,9 @@ export async function startAgent(opts: {
   kubeconfig: string;
   token?: string;
   stateDir?: string;
+  /** Pass no --state-dir: the agent keeps its credential in the Secret CREDENTIAL_SECRET in
+   * POD_NAMESPACE (give both in extraEnv), as in a pod. */
+  secretStore?: boolean;
   extraEnv?: Record<string, string>;
 }): Promise<RunningAgent> {
   const stateDir = opts.stateDir ?? await Deno.makeTempDir({ prefix: "agent-state-" });
@@ -139,20 +142,21 @@ export async function startAgent(opts: {
       `${ROOT}agent/main.ts`,
       "--kubeconfig",
       opts.kubeconfig,
-      "--state-dir",
-      stateDir,
+      ...(opts.secretStore ? [] : ["--state-dir", stateDir]),
     ],
     env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const pump = Promise.all([
-    process.stdout.pipeTo(out.writable, { preventClose: true }),
-    process.stderr.pipeTo(
-      (await Deno.open(logFile, { write: true, append: true })).writable,
-    ),
-  ]).catch(() => {});
+  // Copied chunk by chunk (pipeTo into a file holds the output back until the process ends), so
+  // logs() shows what the agent has written so far.
+  const copy = async (from: ReadableStream<Uint8Array>) => {
+    for await (const chunk of from) {
+      for (let off = 0; off < chunk.length;) off += await out.write(chunk.subarray(off));
+    }
+  };
+  const pump = Promise.all([copy(process.stdout), copy(process.stderr)]).catch(() => {});
   let stopped: Promise<Deno.CommandStatus> | undefined;
   return {
     process,

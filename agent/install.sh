@@ -1,0 +1,389 @@
+#!/usr/bin/env bash
+# Installs the kube-dashboard agent into a Kubernetes cluster with Helm, from the chart the
+# dashboard serves. The dashboard's "Add cluster -> Deploy agent" dialog generates the command:
+#
+#   curl -fsSL https://dash.example.com/api/agents/install.sh | AGENT_TOKEN='<token>' bash -s -- \
+#     --dashboard-url https://dash.example.com:9090 --dashboard-http-url https://dash.example.com \
+#     --cluster-name prod --permissions read-only --ca-hash sha256:<hex> --namespace dashboard-agent
+#
+# It runs against the current kubectl context (or --kube-context): checks that helm and kubectl
+# are installed, that the cluster answers and that you may create what the chart creates, then
+# downloads the chart and runs `helm upgrade --install` (re-running it upgrades in place; the
+# agent keeps its credential). The token goes to Helm in a 0600 temporary values file, never on a
+# command line (`ps` would show it): give it as AGENT_TOKEN rather than --token.
+#
+# The chart is fetched with curl from the dashboard's web address, so curl must trust its HTTPS
+# certificate, exactly as for the `curl | bash` that fetched this script. When the dashboard uses
+# its own CA (the default), export CURL_CA_BUNDLE=/path/to/dashboard-ca.pem first.
+#
+# Exit codes:
+#   0  installed or upgraded (also --help, and --dry-run when every check passed)
+#   1  an unexpected error
+#   2  bad or missing arguments
+#   3  a required tool (helm, kubectl, curl) is missing
+#   4  the cluster is unreachable with the current kube context
+#   5  the current user may not create what the chart needs (namespace, ClusterRole, ...)
+#   6  the chart could not be downloaded (or --chart-url is not a readable file)
+#   7  helm failed (invalid values, or the install itself)
+set -euo pipefail
+
+readonly CHART_VERSION="0.1.0"
+readonly RELEASE="dashboard-agent"
+readonly E_USAGE=2 E_TOOL=3 E_UNREACHABLE=4 E_FORBIDDEN=5 E_DOWNLOAD=6 E_HELM=7
+
+readonly RE_HOST='(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?'
+readonly RE_AGENT_URL="^https?://${RE_HOST}/?$"
+readonly RE_HTTP_URL="^https?://${RE_HOST}(/[A-Za-z0-9._~%/-]*)?$"
+readonly RE_CHART_URL="^https?://${RE_HOST}(/[A-Za-z0-9._~%/?&=+-]*)?$"
+readonly RE_DNS_LABEL='^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$'
+readonly RE_CA_HASH='^sha256:[0-9a-f]{64}$'
+readonly RE_TOKEN='^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$'
+
+tmp=""
+
+usage() {
+  cat <<'EOF'
+Usage: install.sh [options]     (usually: curl -fsSL <dashboard>/api/agents/install.sh | bash -s -- ...)
+
+Installs the kube-dashboard agent with Helm into the current kube context.
+
+Required:
+  --dashboard-url URL        the dashboard's agent (gRPC) endpoint, https://host:port
+                             (http://host:port only with --insecure)
+  --cluster-name NAME        the cluster's name in the dashboard (DNS-1123 label)
+  --dashboard-http-url URL   the dashboard's web address; the chart is downloaded from
+                             <URL>/api/agents/charts/dashboard-agent-<version>.tgz
+                             (not needed with --chart-url)
+  AGENT_TOKEN (environment)  the registration token from the dashboard
+
+Options:
+  --ca-hash sha256:HEX       the dashboard CA's sha256, pinned by the agent
+  --insecure                 the agent dials an http:// dashboard without TLS (tests only)
+  --permissions PRESET       read-only (default), operator, admin or custom
+  --rules JSON               the RBAC rules for --permissions custom (a JSON array)
+  --namespace NS             the namespace to install into (default: dashboard-agent)
+  --chart-url URL|FILE       where to get the chart instead of --dashboard-http-url
+  --values FILE              more Helm values (image, proxy settings via extraEnv, ...);
+                             may be repeated
+  --kube-context NAME        the kubeconfig context to use (default: the current one)
+  --token TOKEN              discouraged: visible in `ps`; use AGENT_TOKEN
+  --dry-run                  check everything and print what would be done; change nothing
+  -h, --help                 this help
+
+Exit codes: 0 ok, 1 unexpected error, 2 bad arguments, 3 missing tool, 4 cluster unreachable,
+5 not allowed to install, 6 chart download failed, 7 helm failed.
+EOF
+}
+
+die() {
+  local code=$1
+  shift
+  printf 'install.sh: error: %s\n' "$*" >&2
+  exit "$code"
+}
+
+info() {
+  printf '==> %s\n' "$*"
+}
+
+cleanup() {
+  if [[ -n $tmp ]]; then
+    rm -rf -- "$tmp"
+  fi
+}
+
+# A value for an error message, quoted so that nothing in it can mislead the reader's terminal.
+shown() {
+  printf '%q' "$1"
+}
+
+# The Helm values; every string in them was validated above, so double-quoting is enough.
+write_values() {
+  local token=$1
+  printf 'dashboard:\n'
+  printf '  url: "%s"\n' "$dashboard_url"
+  if [[ $insecure == true ]]; then
+    printf '  insecure: true\n'
+  fi
+  if [[ -n $ca_hash ]]; then
+    printf '  caHash: "%s"\n' "$ca_hash"
+  fi
+  printf 'token: "%s"\n' "$token"
+  printf 'clusterName: "%s"\n' "$cluster_name"
+  printf 'rbac:\n'
+  printf '  preset: "%s"\n' "$permissions"
+  if [[ -n $rules ]]; then
+    printf '  rules: %s\n' "$rules"
+  fi
+}
+
+main() {
+  dashboard_url=""
+  local http_url="" chart_url="" namespace="dashboard-agent" kube_context="" dry_run=false
+  local token_from_flag=false
+  local -a extra_values=()
+  token=${AGENT_TOKEN:-}
+  cluster_name=""
+  ca_hash=""
+  permissions="read-only"
+  rules=""
+  insecure=false
+
+  while (($# > 0)); do
+    local opt=$1 value="" inline=false
+    shift
+    if [[ $opt == --*=* ]]; then
+      value=${opt#*=}
+      opt=${opt%%=*}
+      inline=true
+    fi
+    case $opt in
+      -h | --help)
+        usage
+        exit 0
+        ;;
+      --insecure | --dry-run)
+        if [[ $inline == true ]]; then
+          die "$E_USAGE" "$opt takes no value"
+        fi
+        if [[ $opt == --insecure ]]; then insecure=true; else dry_run=true; fi
+        ;;
+      --dashboard-url | --dashboard-http-url | --token | --cluster-name | --ca-hash | \
+        --permissions | --rules | --namespace | --chart-url | --values | --kube-context)
+        if [[ $inline == false ]]; then
+          if (($# == 0)); then
+            die "$E_USAGE" "$opt needs a value (see --help)"
+          fi
+          value=$1
+          shift
+        fi
+        case $opt in
+          --dashboard-url) dashboard_url=$value ;;
+          --dashboard-http-url) http_url=$value ;;
+          --token)
+            token=$value
+            token_from_flag=true
+            ;;
+          --cluster-name) cluster_name=$value ;;
+          --ca-hash) ca_hash=$value ;;
+          --permissions) permissions=$value ;;
+          --rules) rules=$value ;;
+          --namespace) namespace=$value ;;
+          --chart-url) chart_url=$value ;;
+          --values) extra_values+=("$value") ;;
+          --kube-context) kube_context=$value ;;
+        esac
+        ;;
+      *) die "$E_USAGE" "unknown argument $(shown "$opt") (see --help)" ;;
+    esac
+  done
+
+  # --- arguments ---------------------------------------------------------------------------
+  if [[ -z $dashboard_url ]]; then
+    die "$E_USAGE" "--dashboard-url is required: the dashboard's agent endpoint, e.g. https://dash.example.com:9090"
+  fi
+  if ! [[ $dashboard_url =~ $RE_AGENT_URL ]]; then
+    die "$E_USAGE" "--dashboard-url $(shown "$dashboard_url") must be https://host:port (or http://host:port with --insecure)"
+  fi
+  if [[ $dashboard_url == http://* && $insecure != true ]]; then
+    die "$E_USAGE" "--dashboard-url uses http:// (no TLS): pass --insecure to allow it"
+  fi
+  if [[ $dashboard_url == https://* && $insecure == true ]]; then
+    die "$E_USAGE" "--insecure needs an http:// --dashboard-url; with https:// use --ca-hash"
+  fi
+  if [[ -n $ca_hash ]]; then
+    ca_hash=${ca_hash,,}
+    if ! [[ $ca_hash =~ $RE_CA_HASH ]]; then
+      die "$E_USAGE" "--ca-hash $(shown "$ca_hash") must look like sha256:<64 hex digits>"
+    fi
+    if [[ $insecure == true ]]; then
+      die "$E_USAGE" "--ca-hash and --insecure exclude each other"
+    fi
+  fi
+  if [[ -z $cluster_name ]]; then
+    die "$E_USAGE" "--cluster-name is required"
+  fi
+  if ! [[ $cluster_name =~ $RE_DNS_LABEL ]]; then
+    die "$E_USAGE" "--cluster-name $(shown "$cluster_name") must be a DNS-1123 label: 1-63 lowercase letters, digits and '-', starting and ending with a letter or digit"
+  fi
+  if ! [[ $namespace =~ $RE_DNS_LABEL ]]; then
+    die "$E_USAGE" "--namespace $(shown "$namespace") is not a valid namespace name (DNS-1123 label)"
+  fi
+  case $permissions in
+    read-only | operator | admin) ;;
+    custom) ;;
+    *) die "$E_USAGE" "--permissions $(shown "$permissions") must be one of: read-only, operator, admin, custom" ;;
+  esac
+  if [[ $permissions == custom ]]; then
+    if [[ -z $rules ]]; then
+      die "$E_USAGE" "--permissions custom needs --rules '<JSON array of RBAC rules>'"
+    fi
+    if [[ $rules =~ [[:cntrl:]] || $rules != \[*\] ]]; then
+      die "$E_USAGE" "--rules must be a JSON array on one line, e.g. '[{\"apiGroups\":[\"\"],\"resources\":[\"pods\"],\"verbs\":[\"get\"]}]'"
+    fi
+  elif [[ -n $rules ]]; then
+    die "$E_USAGE" "--rules is only accepted with --permissions custom"
+  fi
+  if [[ -z $token ]]; then
+    die "$E_USAGE" "no registration token: set AGENT_TOKEN (the dashboard's install command does)"
+  fi
+  if ! [[ $token =~ $RE_TOKEN ]]; then
+    die "$E_USAGE" "the token (AGENT_TOKEN) is not a registration token from the dashboard"
+  fi
+  if [[ $token_from_flag == true ]]; then
+    printf 'install.sh: warning: --token is visible to other users (ps); prefer AGENT_TOKEN\n' >&2
+  fi
+  if [[ -n $http_url ]]; then
+    if ! [[ $http_url =~ $RE_HTTP_URL ]]; then
+      die "$E_USAGE" "--dashboard-http-url $(shown "$http_url") must be the dashboard's web address, e.g. https://dash.example.com"
+    fi
+    http_url=${http_url%/}
+  fi
+  if [[ -z $chart_url ]]; then
+    if [[ -z $http_url ]]; then
+      die "$E_USAGE" "--dashboard-http-url (the dashboard's web address) or --chart-url is required to find the chart"
+    fi
+    chart_url="${http_url}/api/agents/charts/dashboard-agent-${CHART_VERSION}.tgz"
+  elif [[ $chart_url == http://* || $chart_url == https://* ]]; then
+    if ! [[ $chart_url =~ $RE_CHART_URL ]]; then
+      die "$E_USAGE" "--chart-url $(shown "$chart_url") is not a valid URL"
+    fi
+  elif [[ ! -f $chart_url || ! -r $chart_url ]]; then
+    die "$E_DOWNLOAD" "--chart-url $(shown "$chart_url") is neither an http(s) URL nor a readable file"
+  fi
+  local f
+  for f in "${extra_values[@]}"; do
+    if [[ ! -f $f || ! -r $f ]]; then
+      die "$E_USAGE" "--values $(shown "$f") is not a readable file"
+    fi
+  done
+  if [[ -n $kube_context && ( $kube_context == -* || $kube_context =~ [[:cntrl:]] ) ]]; then
+    die "$E_USAGE" "--kube-context $(shown "$kube_context") is not a context name"
+  fi
+
+  # --- tools ---------------------------------------------------------------------------------
+  local tool
+  for tool in helm kubectl; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+      die "$E_TOOL" "$tool is not installed (or not in PATH); install it and run this again"
+    fi
+  done
+  if [[ $chart_url == http://* || $chart_url == https://* ]] && ! command -v curl >/dev/null 2>&1; then
+    die "$E_TOOL" "curl is not installed (or not in PATH)"
+  fi
+
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/dashboard-agent-install.XXXXXXXX")
+  chmod 700 "$tmp"
+
+  # --- cluster -------------------------------------------------------------------------------
+  local -a kube=(kubectl --request-timeout=10s) helm_ctx=()
+  if [[ -n $kube_context ]]; then
+    kube+=(--context "$kube_context")
+    helm_ctx=(--kube-context "$kube_context")
+  fi
+  local where="the current kube context"
+  if [[ -n $kube_context ]]; then where="kube context $(shown "$kube_context")"; fi
+  if ! "${kube[@]}" version -o json </dev/null >/dev/null 2>"$tmp/err"; then
+    die "$E_UNREACHABLE" "cannot reach the cluster of ${where}: $(tail -n 3 "$tmp/err" | tr '\n' ' ')(check KUBECONFIG / --kube-context)"
+  fi
+  local server
+  server=$("${kube[@]}" config view --minify -o 'jsonpath={.clusters[0].cluster.server}' </dev/null 2>/dev/null || true)
+  info "cluster: ${server:-unknown} (${where})"
+
+  local create_ns=false
+  if ! "${kube[@]}" get namespace "$namespace" </dev/null >/dev/null 2>&1; then
+    create_ns=true
+  fi
+  local -a missing=() checks=()
+  if [[ $create_ns == true ]]; then checks+=("create namespaces"); fi
+  checks+=("create clusterroles" "create clusterrolebindings")
+  local c
+  for c in roles rolebindings secrets configmaps serviceaccounts deployments.apps; do
+    checks+=("create $c -n $namespace")
+  done
+  if [[ $permissions == admin ]]; then checks+=("* * --all-namespaces"); fi
+  # The checks run in parallel (each is one kubectl process and one API round trip).
+  local i
+  for i in "${!checks[@]}"; do
+    (
+      # "* * ..." must not glob: read -a does not expand, and the words go to kubectl as they are.
+      read -r -a words <<<"${checks[$i]}"
+      if "${kube[@]}" auth can-i "${words[@]}" </dev/null >/dev/null 2>&1; then
+        echo yes >"$tmp/can-i.$i"
+      fi
+    ) &
+  done
+  wait
+  for i in "${!checks[@]}"; do
+    if [[ ! -f $tmp/can-i.$i ]]; then
+      missing+=("kubectl auth can-i ${checks[$i]}")
+    fi
+  done
+  if ((${#missing[@]} > 0)); then
+    local m
+    m=$(printf '\n  %s' "${missing[@]}")
+    die "$E_FORBIDDEN" "the user of ${where} may not install the agent; these checks answered no:${m}
+(installing needs a cluster admin; permissions 'admin' needs cluster-admin itself)"
+  fi
+
+  # --- chart ---------------------------------------------------------------------------------
+  local chart
+  if [[ $chart_url == http://* || $chart_url == https://* ]]; then
+    info "downloading the chart: $chart_url"
+    chart="$tmp/dashboard-agent-${CHART_VERSION}.tgz"
+    local rc=0
+    curl -fsSL --connect-timeout 10 --max-time 120 --retry 2 --proto '=https,http' \
+      -o "$chart" "$chart_url" </dev/null 2>"$tmp/err" || rc=$?
+    if ((rc != 0)); then
+      local hint=""
+      if ((rc == 60 || rc == 77 || rc == 35)); then
+        hint=" (curl does not trust the dashboard's certificate: export CURL_CA_BUNDLE=/path/to/dashboard-ca.pem, see docs/agent.md)"
+      fi
+      die "$E_DOWNLOAD" "downloading $chart_url failed (curl exit $rc): $(tr '\n' ' ' <"$tmp/err")${hint}"
+    fi
+  else
+    chart=$chart_url
+  fi
+
+  # --- values and helm -----------------------------------------------------------------------
+  local values="$tmp/values.yaml"
+  (
+    umask 077
+    write_values "$token" >"$values"
+  )
+  local -a helm_args=(upgrade --install "$RELEASE" "$chart" --namespace "$namespace" --values "$values")
+  if [[ $create_ns == true ]]; then helm_args+=(--create-namespace); fi
+  for f in "${extra_values[@]}"; do helm_args+=(--values "$f"); done
+  helm_args+=("${helm_ctx[@]}")
+
+  # The values (schema included) are checked before anything changes; output discarded: it
+  # would show the token.
+  if ! helm template "$RELEASE" "$chart" --namespace "$namespace" --values "$values" \
+    "${extra_values[@]/#/--values=}" </dev/null >/dev/null 2>"$tmp/err"; then
+    cat "$tmp/err" >&2
+    die "$E_HELM" "the chart refused these values (see above)"
+  fi
+
+  if [[ $dry_run == true ]]; then
+    info "dry run: nothing was changed. Would run:"
+    printf '  helm'
+    printf ' %q' "${helm_args[@]}"
+    printf '\nwith values (%s):\n' "$values"
+    write_values "<redacted>" | sed 's/^/  /'
+    return 0
+  fi
+
+  info "installing release $RELEASE in namespace $namespace (permissions: $permissions)"
+  if ! helm "${helm_args[@]}" </dev/null; then
+    die "$E_HELM" "helm upgrade --install failed (see above)"
+  fi
+  info "done. The cluster appears in the dashboard as '$cluster_name' once the agent pod is ready:"
+  printf '  kubectl%s -n %s rollout status deployment/%s\n' \
+    "${kube_context:+ --context $(shown "$kube_context")}" "$namespace" "$RELEASE"
+}
+
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+# Everything runs from main, called on the last line: a truncated download runs nothing.
+main "$@"

@@ -1,0 +1,56 @@
+// The benchmark's smoke run: every scenario of `deno task bench` runs with tiny sizes and returns
+// sane numbers. No timing is asserted here; docs/benchmarks.md has the measured figures.
+import assert from "node:assert/strict";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+
+Deno.test({
+  name: "deno task bench --smoke runs every scenario and writes sane JSON",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const out = await Deno.makeTempFile({ suffix: ".json" });
+    const r = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${ROOT}bench/run.ts`, "--smoke", "--out", out],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(r.stdout);
+    assert.ok(
+      r.success,
+      `bench failed:\n${text}\n${new TextDecoder().decode(r.stderr).slice(-3000)}`,
+    );
+    const res = JSON.parse(await Deno.readTextFile(out));
+    const tunnel = res.tunnel as Record<string, Record<"a" | "b" | "c", number>>;
+    for (
+      const figure of [
+        "small_get_p50_ms",
+        "small_get_p99_ms",
+        "list_mb_per_s",
+        "concurrent_req_per_s",
+        "watch_delay_p50_ms",
+        "hol_loaded_p99_ms",
+      ]
+    ) {
+      for (const t of ["a", "b", "c"] as const) {
+        const v = tunnel[figure]?.[t];
+        assert.ok(Number.isFinite(v) && v > 0, `${figure}[${t}] = ${v}`);
+      }
+    }
+    for (const t of ["a", "b", "c"] as const) {
+      assert.equal(tunnel.concurrent_errors[t], 0, `no errors under concurrency (${t})`);
+      assert.equal(tunnel.hol_errors[t], 0, `no errors during head-of-line (${t})`);
+      assert.equal(tunnel.watch_events_seen[t], 5, `every watch event seen (${t})`);
+    }
+    assert.ok(
+      res.fleet.rows.length >= 1 && res.fleet.rows[0].routed_errors === 0,
+      "fleet requests routed",
+    );
+    assert.ok(res.fleet.reconnect_seconds > 0, "fleet reconnected after restart");
+    assert.ok(
+      res.agent.idle_rss_mb > 0 && res.agent.bundle_bytes > 100_000,
+      "agent footprint measured",
+    );
+    assert.match(text, /Tunnel vs direct/);
+  },
+});

@@ -1,0 +1,118 @@
+// A real dashboard in its own process for the benchmarks (so its memory and CPU can be read
+// from /proc, and so it can be killed -9 and restarted on the same ports and DATA_DIR).
+import { certificateHash } from "../proto/wire.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+export const BENCH_ADMIN_PASSWORD = "bench-admin-password";
+
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+export interface DashboardProcess {
+  pid: number;
+  url: string;
+  agentUrl: string;
+  caPem: string;
+  caHash: string;
+  dataDir: string;
+  token: string;
+  http: Deno.HttpClient;
+  api(method: string, path: string, body?: unknown): Promise<Response>;
+  kill(signal?: Deno.Signal): Promise<void>;
+  /** Starts it again on the same ports and DATA_DIR (after kill). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startDashboardProcess(
+  env: Record<string, string> = {},
+): Promise<DashboardProcess> {
+  const dataDir = await Deno.makeTempDir({ prefix: "bench-dash-" });
+  const httpPort = freePort();
+  const grpcPort = freePort();
+  const url = `https://127.0.0.1:${httpPort}`;
+  let child: Deno.ChildProcess;
+  const spawn = async () => {
+    // setpriv: the dashboard dies with this process, even on SIGKILL.
+    child = new Deno.Command("setpriv", {
+      args: ["--pdeathsig", "KILL", Deno.execPath(), "run", "-A", `${ROOT}backend/main.ts`],
+      env: {
+        DATA_DIR: dataDir,
+        HTTP_ADDR: `127.0.0.1:${httpPort}`,
+        GRPC_ADDR: `127.0.0.1:${grpcPort}`,
+        ADMIN_PASSWORD: BENCH_ADMIN_PASSWORD,
+        LOG_LEVEL: "warn",
+        ...env,
+      },
+      stdin: "null",
+      stdout: "null",
+      stderr: "inherit",
+    }).spawn();
+    const until = Date.now() + 60_000;
+    for (;;) {
+      try {
+        const caPem = await Deno.readTextFile(`${dataDir}/tls/ca.crt`);
+        const c = Deno.createHttpClient({ caCerts: [caPem] });
+        try {
+          const r = await fetch(`${url}/readyz`, { client: c } as RequestInit);
+          await r.body?.cancel();
+          if (r.ok) return caPem;
+        } finally {
+          c.close();
+        }
+      } catch { /* not up yet */ }
+      if (Date.now() > until) throw new Error("the dashboard did not start within 60 s");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const caPem = await spawn();
+  const http = Deno.createHttpClient({ caCerts: [caPem], poolMaxIdlePerHost: 256 });
+  const login = await fetch(`${url}/api/auth/login`, {
+    method: "POST",
+    client: http,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: "admin", password: BENCH_ADMIN_PASSWORD }),
+  } as RequestInit);
+  const { token } = await login.json() as { token: string };
+  const dp: DashboardProcess = {
+    get pid() {
+      return child.pid;
+    },
+    url,
+    agentUrl: `https://127.0.0.1:${grpcPort}`,
+    caPem,
+    caHash: await certificateHash(caPem),
+    dataDir,
+    token,
+    http,
+    api: (method, path, body) =>
+      fetch(url + path, {
+        method,
+        client: http,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body ? { "content-type": "application/json" } : {}),
+        },
+        body: body ? JSON.stringify(body) : undefined,
+      } as RequestInit),
+    async kill(signal: Deno.Signal = "SIGKILL") {
+      try {
+        child.kill(signal);
+      } catch { /* gone */ }
+      await child.status;
+    },
+    async restart() {
+      await spawn();
+    },
+    async stop() {
+      await dp.kill("SIGTERM");
+      http.close();
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    },
+  };
+  return dp;
+}

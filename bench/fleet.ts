@@ -1,0 +1,166 @@
+// Fleet scale: one dashboard process holding N simulated agents (bench/fleet_agents.ts in their
+// own processes). For each N: dashboard RSS and bytes per agent, CPU spent on heartbeats at
+// steady state, p99 of a request routed to a random agent; after the largest N, the time for
+// every agent to reconnect after the dashboard is killed -9 and restarted.
+import { type DashboardProcess, startDashboardProcess } from "./dashboard_process.ts";
+import { percentile, processStats } from "./stats.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+
+interface Generator {
+  connected: number;
+  registered: number;
+  errors: number;
+  child: Deno.ChildProcess;
+}
+
+async function createTokens(d: DashboardProcess, from: number, count: number): Promise<string[]> {
+  const tokens: string[] = new Array(count);
+  let next = 0;
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    for (let i = next++; i < count; i = next++) {
+      const r = await d.api("POST", "/api/clusters/agent-token", {
+        cluster_name: `sim-${from + i}`,
+        permissions: "read-only",
+      });
+      if (r.status !== 201) {
+        throw new Error(`token ${from + i}: HTTP ${r.status} ${await r.text()}`);
+      }
+      tokens[i] = (await r.json() as { token: string }).token;
+    }
+  }));
+  return tokens;
+}
+
+function spawnGenerator(d: DashboardProcess, tokens: string[]): Generator {
+  // setpriv: the generator dies with this process, even on SIGKILL.
+  const child = new Deno.Command("setpriv", {
+    args: ["--pdeathsig", "KILL", Deno.execPath(), "run", "-A", `${ROOT}bench/fleet_agents.ts`],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const g: Generator = { connected: 0, registered: 0, errors: 0, child };
+  const w = child.stdin.getWriter();
+  w.write(
+    new TextEncoder().encode(
+      JSON.stringify({ target: d.agentUrl.replace("https://", ""), caPem: d.caPem, tokens }),
+    ),
+  )
+    .then(() => w.close());
+  (async () => {
+    let buf = "";
+    for await (
+      const chunk of child.stdout.pipeThrough(
+        new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>,
+      )
+    ) {
+      buf += chunk;
+      let nl;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const c = JSON.parse(buf.slice(0, nl)) as {
+          connected: number;
+          registered: number;
+          errors: number;
+        };
+        buf = buf.slice(nl + 1);
+        Object.assign(g, { connected: c.connected, registered: c.registered, errors: c.errors });
+      }
+    }
+  })().catch(() => {});
+  return g;
+}
+
+async function waitConnected(gens: Generator[], total: number, timeoutMs: number): Promise<number> {
+  const start = performance.now();
+  while (gens.reduce((s, g) => s + g.connected, 0) < total) {
+    if (performance.now() - start > timeoutMs) {
+      throw new Error(
+        `only ${gens.reduce((s, g) => s + g.connected, 0)} of ${total} agents connected in time`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return (performance.now() - start) / 1000;
+}
+
+export interface FleetRow {
+  agents: number;
+  connect_seconds: number;
+  rss_mb: number;
+  bytes_per_agent: number;
+  heartbeat_cpu_pct_of_core: number;
+  routed_p99_ms: number;
+  routed_errors: number;
+}
+
+export async function runFleetBench(
+  steps: number[],
+  opts: { steadySeconds: number; routedRequests: number },
+): Promise<{ rows: FleetRow[]; reconnect_seconds: number; reconnect_agents: number }> {
+  const d = await startDashboardProcess();
+  const gens: Generator[] = [];
+  const rows: FleetRow[] = [];
+  try {
+    await new Promise((r) => setTimeout(r, 2000));
+    const baseline = (await processStats(d.pid)).rssBytes;
+    let total = 0;
+    for (const n of steps) {
+      const tokens = await createTokens(d, total, n - total);
+      const t0 = performance.now();
+      gens.push(spawnGenerator(d, tokens));
+      await waitConnected(gens, n, 300_000);
+      const connectSeconds = (performance.now() - t0) / 1000;
+      total = n;
+      await new Promise((r) => setTimeout(r, 3000));
+      const before = await processStats(d.pid);
+      await new Promise((r) => setTimeout(r, opts.steadySeconds * 1000));
+      const after = await processStats(d.pid);
+      const list = await (await d.api("GET", "/api/clusters")).json() as {
+        items: { id: string }[];
+      };
+      const ids = list.items.map((c) => c.id);
+      const lat: number[] = [];
+      let errors = 0;
+      for (let i = 0; i < opts.routedRequests; i++) {
+        const id = ids[Math.floor(Math.random() * ids.length)];
+        const start = performance.now();
+        const r = await d.api(
+          "GET",
+          `/api/clusters/${id}/k8s/api/v1/namespaces/default/configmaps/canned`,
+        );
+        await r.arrayBuffer();
+        if (r.ok) lat.push(performance.now() - start);
+        else errors++;
+      }
+      rows.push({
+        agents: n,
+        connect_seconds: connectSeconds,
+        rss_mb: after.rssBytes / 1e6,
+        bytes_per_agent: (after.rssBytes - baseline) / n,
+        heartbeat_cpu_pct_of_core: 100 * (after.cpuSeconds - before.cpuSeconds) /
+          opts.steadySeconds,
+        routed_p99_ms: percentile(lat, 99),
+        routed_errors: errors,
+      });
+    }
+    await d.kill("SIGKILL");
+    for (const g of gens) g.connected = 0;
+    const restartAt = performance.now();
+    await d.restart();
+    await waitConnected(gens, total, 180_000);
+    return {
+      rows,
+      reconnect_seconds: (performance.now() - restartAt) / 1000,
+      reconnect_agents: total,
+    };
+  } finally {
+    for (const g of gens) {
+      try {
+        g.child.kill("SIGKILL");
+      } catch { /* gone */ }
+      await g.child.status;
+    }
+    await d.stop();
+  }
+}

@@ -1,0 +1,133 @@
+// Load generator for the fleet benchmark, run in its own process: N simulated agents that speak
+// the real protocol (Register, Stream with hello and heartbeats both ways, Tunnel answering each
+// request with a canned body), each on its own TLS connection, reconnecting with the real
+// agent's jittered backoff. Reads {target, caPem, tokens} as JSON on stdin; prints one JSON line
+// of counters every 500 ms on stdout.
+import * as grpc from "@grpc/grpc-js";
+import { Buffer } from "node:buffer";
+import {
+  agentProto,
+  CHANNEL_OPTIONS,
+  PINNED_SERVER_NAME,
+  PROTOCOL_VERSION,
+} from "../proto/wire.ts";
+import type { ClusterAgentClient } from "../proto/gen/agent/v1/ClusterAgent.ts";
+import type { DashboardMessage__Output } from "../proto/gen/agent/v1/DashboardMessage.ts";
+import { backoffDelay } from "../agent/connector.ts";
+import { Heartbeat } from "../agent/heartbeat.ts";
+
+interface Input {
+  target: string;
+  caPem: string;
+  tokens: string[];
+}
+
+const input = JSON.parse(await new Response(Deno.stdin.readable).text()) as Input;
+const Client = agentProto().agent.v1.ClusterAgent;
+const creds = grpc.credentials.createSsl(Buffer.from(input.caPem));
+const counters = { registered: 0, connected: 0, requests: 0, errors: 0, reconnects: 0 };
+const body = Buffer.from(
+  JSON.stringify({
+    kind: "ConfigMap",
+    apiVersion: "v1",
+    metadata: { name: "canned" },
+    data: { a: "b" },
+  }),
+);
+
+function newClient(): ClusterAgentClient {
+  return new Client(input.target, creds, {
+    ...CHANNEL_OPTIONS,
+    "grpc.ssl_target_name_override": PINNED_SERVER_NAME,
+    "grpc.keepalive_time_ms": 30_000,
+  }) as unknown as ClusterAgentClient;
+}
+
+async function register(client: ClusterAgentClient, token: string): Promise<string> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await new Promise<string>((resolve, reject) =>
+        client.Register(
+          { token, protocol_version: PROTOCOL_VERSION, agent_version: "fleet-sim" },
+          (err, r) => err ? reject(err) : resolve(r!.credential),
+        )
+      );
+    } catch (err) {
+      if ((err as grpc.ServiceError).code === grpc.status.PERMISSION_DENIED) throw err;
+      await new Promise((r) => setTimeout(r, backoffDelay(attempt)));
+    }
+  }
+}
+
+function answer(client: ClusterAgentClient, sessionToken: string, requestId: string): void {
+  const md = new grpc.Metadata();
+  md.set("authorization", `Bearer ${sessionToken}`);
+  const call = client.Tunnel(md);
+  call.on("error", () => counters.errors++);
+  call.on("data", () => {});
+  call.write({ open: { request_id: requestId } });
+  call.write({
+    response: { status: 200, headers: [{ name: "content-type", value: "application/json" }] },
+  });
+  call.write({ body: { data: body } });
+  call.write({ end: { error: "" } });
+  call.end();
+  counters.requests++;
+}
+
+/** Registers, then keeps the agent's stream up in the background. */
+async function startAgent(token: string): Promise<void> {
+  const client = newClient();
+  const credential = await register(client, token);
+  counters.registered++;
+  streamForever(client, credential).catch(() => counters.errors++);
+}
+
+async function streamForever(client: ClusterAgentClient, credential: string): Promise<void> {
+  for (let attempt = 0;; attempt++) {
+    const connectedAt = await new Promise<number | null>((resolve) => {
+      const md = new grpc.Metadata();
+      md.set("authorization", `Bearer ${credential}`);
+      const call = client.Stream(md);
+      let session = "";
+      let connected: number | null = null;
+      const hb = new Heartbeat((ping) => call.write({ ping }), () => call.cancel());
+      let finished = false;
+      const done = () => {
+        if (finished) return;
+        finished = true;
+        hb.stop();
+        if (connected !== null) counters.connected--;
+        resolve(connected);
+      };
+      call.on("data", (m: DashboardMessage__Output) => {
+        hb.heard();
+        if (m.accepted) {
+          session = m.accepted.session_token;
+          connected = Date.now();
+          counters.connected++;
+          hb.start(m.accepted.heartbeat_interval_ms);
+        } else if (m.ping) {
+          call.write({ pong: { seq: m.ping.seq, ping_sent_at_ms: m.ping.sent_at_ms } });
+        } else if (m.pong) hb.pings.pong(m.pong.seq);
+        else if (m.k8s_request) answer(client, session, m.k8s_request.request_id);
+      });
+      call.on("error", done);
+      call.on("end", done);
+      call.write({ hello: { protocol_version: PROTOCOL_VERSION, agent_version: "fleet-sim" } });
+    });
+    if (connectedAt !== null && Date.now() - connectedAt > 60_000) attempt = 0;
+    counters.reconnects++;
+    await new Promise((r) => setTimeout(r, backoffDelay(attempt)));
+  }
+}
+
+const timer = setInterval(() => console.log(JSON.stringify(counters)), 500);
+// Register 32 at a time so the dashboard's database is not the subject.
+const queue = [...input.tokens];
+await Promise.all(Array.from({ length: 32 }, async () => {
+  for (let t = queue.shift(); t; t = queue.shift()) {
+    await startAgent(t).catch(() => counters.errors++);
+  }
+}));
+addEventListener("unload", () => clearInterval(timer));

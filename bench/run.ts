@@ -1,0 +1,172 @@
+// `deno task bench`: tunnel against direct access, fleet scale and agent footprint in one run.
+// Prints a table and writes bench/results/latest.json. `--smoke` runs every scenario with tiny
+// sizes (part of the test suite); `--fleet=1000,5000,10000` sets the fleet sizes.
+import { parseArgs } from "node:util";
+import { startControlPlane } from "../tools/testenv.ts";
+import { serviceAccountKubeconfig } from "../backend/testing/clusters.ts";
+import { startAgent } from "../backend/testing/harness.ts";
+import { startDashboardProcess } from "./dashboard_process.ts";
+import { directTarget, fullSizes, proxyTarget, runTunnelBench, smokeSizes } from "./tunnel.ts";
+import { runFleetBench } from "./fleet.ts";
+import { fmt, processStats, ratio, table } from "./stats.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const { values } = parseArgs({
+  args: Deno.args,
+  options: { smoke: { type: "boolean" }, fleet: { type: "string" }, out: { type: "string" } },
+});
+const smoke = values.smoke === true;
+const fleetSteps = (values.fleet ?? (smoke ? "20" : "1000,5000,10000")).split(",").map(Number);
+const outFile = values.out ?? `${ROOT}bench/results/latest.json`;
+const started = performance.now();
+
+async function bundleSize(): Promise<number> {
+  const out = await Deno.makeTempFile({ suffix: ".js" });
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["bundle", "--quiet", "--output", out, `${ROOT}agent/main.ts`],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!r.success) throw new Error(`deno bundle failed: ${new TextDecoder().decode(r.stderr)}`);
+  const size = (await Deno.stat(out)).size;
+  await Deno.remove(out);
+  return size;
+}
+
+const cp = await startControlPlane({ controllerManager: false });
+const dash = await startDashboardProcess();
+let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
+const results: Record<string, unknown> = {
+  machine: {
+    cpus: navigator.hardwareConcurrency,
+    deno: Deno.version.deno,
+    kubernetes: cp.version,
+    smoke,
+  },
+};
+try {
+  // Clusters: (b) by kubeconfig, (c) by agent.
+  const kc = await dash.api("POST", "/api/clusters", {
+    name: "bench-kubeconfig",
+    kubeconfig: await Deno.readTextFile(cp.kubeconfigPath),
+  });
+  if (kc.status !== 201) throw new Error(`kubeconfig cluster: ${kc.status} ${await kc.text()}`);
+  const kcId = (await kc.json() as { id: string }).id;
+  const tok = await dash.api("POST", "/api/clusters/agent-token", {
+    cluster_name: "bench-agent",
+    permissions: "admin",
+  });
+  const { token } = await tok.json() as { token: string };
+  agent = await startAgent({
+    dashboardUrl: dash.agentUrl,
+    caHash: dash.caHash,
+    kubeconfig: await serviceAccountKubeconfig(cp, "bench-agent", "cluster-admin"),
+    token,
+    extraEnv: { LOG_LEVEL: "warn" },
+  });
+  let agentId = "";
+  for (let i = 0; i < 300 && !agentId; i++) {
+    const list = await (await dash.api("GET", "/api/clusters")).json() as {
+      items: { id: string; name: string; status: string }[];
+    };
+    agentId = list.items.find((c) => c.name === "bench-agent" && c.status === "connected")?.id ??
+      "";
+    if (!agentId) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!agentId) throw new Error(`the agent did not connect:\n${await agent.logs()}`);
+  await new Promise((r) => setTimeout(r, 3000));
+  const agentIdle = await processStats(agent.process.pid);
+
+  const targets = [
+    directTarget(cp, await Deno.readTextFile(cp.kubeconfigPath)),
+    proxyTarget("b", "proxy→kubeconfig", dash.url, dash.caPem, dash.token, kcId),
+    proxyTarget("c", "proxy→agent", dash.url, dash.caPem, dash.token, agentId),
+  ];
+  const cpuBefore = await processStats(agent.process.pid);
+  const tunnel = await runTunnelBench(cp, targets, smoke ? smokeSizes : fullSizes);
+  const agentAfter = await processStats(agent.process.pid);
+  for (const t of targets) t.close();
+  results.tunnel = tunnel;
+
+  // CPU per 1000 proxied requests: a dedicated run of small GETs through the agent only.
+  const n = smoke ? 50 : 1000;
+  const before = await processStats(agent.process.pid);
+  const c = proxyTarget("c", "proxy→agent", dash.url, dash.caPem, dash.token, agentId);
+  for (let i = 0; i < n; i++) {
+    await (await c.fetch("/api/v1/namespaces/bench-small/configmaps/cm-0")).arrayBuffer();
+  }
+  c.close();
+  const after = await processStats(agent.process.pid);
+  results.agent = {
+    idle_rss_mb: agentIdle.rssBytes / 1e6,
+    peak_rss_mb_during_bench: agentAfter.hwmBytes / 1e6,
+    cpu_seconds_per_1000_requests: (after.cpuSeconds - before.cpuSeconds) * 1000 / n,
+    cpu_seconds_whole_tunnel_bench: agentAfter.cpuSeconds - cpuBefore.cpuSeconds,
+    bundle_bytes: await bundleSize(),
+  };
+} finally {
+  await agent?.stop();
+  await dash.stop();
+  await cp.stop();
+}
+
+results.fleet = await runFleetBench(fleetSteps, {
+  steadySeconds: smoke ? 2 : 20,
+  routedRequests: smoke ? 20 : 500,
+});
+results.duration_seconds = (performance.now() - started) / 1000;
+
+// The table.
+const tunnel = results.tunnel as Record<string, Record<string, number>>;
+const rows = Object.entries(tunnel).map(([k, v]) => [
+  k,
+  fmt(v.a),
+  fmt(v.b),
+  fmt(v.c),
+  fmt(ratio(v.c, v.b)),
+  fmt(ratio(v.c, v.a)),
+]);
+console.log(
+  "\nTunnel vs direct (a = direct, b = proxy→kubeconfig cluster, c = proxy→agent cluster)\n",
+);
+console.log(table(["figure", "a", "b", "c", "c/b", "c/a"], rows));
+const fleet = results.fleet as Awaited<ReturnType<typeof runFleetBench>>;
+console.log("\nFleet\n");
+console.log(table(
+  [
+    "agents",
+    "connect s",
+    "RSS MB",
+    "bytes/agent",
+    "heartbeat CPU % of a core",
+    "routed p99 ms",
+    "errors",
+  ],
+  fleet.rows.map((
+    r,
+  ) => [
+    String(r.agents),
+    fmt(r.connect_seconds),
+    fmt(r.rss_mb),
+    fmt(r.bytes_per_agent, 0),
+    fmt(r.heartbeat_cpu_pct_of_core),
+    fmt(r.routed_p99_ms),
+    String(r.routed_errors),
+  ]),
+));
+console.log(
+  `\nAll ${fleet.reconnect_agents} agents reconnected ${
+    fmt(fleet.reconnect_seconds)
+  } s after kill -9 and restart.`,
+);
+const a = results.agent as Record<string, number>;
+console.log("\nAgent footprint\n");
+console.log(table(["figure", "value"], [
+  ["idle RSS MB", fmt(a.idle_rss_mb)],
+  ["peak RSS MB during the tunnel bench (50 MB list included)", fmt(a.peak_rss_mb_during_bench)],
+  ["CPU s per 1000 proxied requests", fmt(a.cpu_seconds_per_1000_requests, 3)],
+  ["bundle bytes (deno bundle agent/main.ts)", String(a.bundle_bytes)],
+]));
+await Deno.mkdir(new URL(".", `file://${outFile}`).pathname, { recursive: true });
+await Deno.writeTextFile(outFile, JSON.stringify(results, null, 2));
+console.log(`\nwrote ${outFile} in ${fmt(results.duration_seconds as number)} s`);

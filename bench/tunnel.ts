@@ -1,0 +1,292 @@
+// Tunnel against direct access, with the same client code and alternating rounds:
+//   (a) the admin kubeconfig straight to the kube-apiserver,
+//   (b) through the dashboard's proxy to a kubeconfig cluster,
+//   (c) through the dashboard's proxy to an agent cluster.
+import type { ControlPlane } from "../tools/testenv.ts";
+import { kubeRequest } from "../tools/testenv.ts";
+import { parseKubeconfig } from "../backend/cluster/kubeconfig.ts";
+import { percentile } from "./stats.ts";
+
+export interface Target {
+  name: "a" | "b" | "c";
+  label: string;
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  close(): void;
+}
+
+export function directTarget(cp: ControlPlane, kubeconfigText: string): Target {
+  const t = parseKubeconfig(kubeconfigText);
+  const http = Deno.createHttpClient({
+    caCerts: [t.caPem!],
+    cert: t.certPem!,
+    key: t.keyPem!,
+    poolMaxIdlePerHost: 256,
+  });
+  return {
+    name: "a",
+    label: "direct",
+    fetch: (path, init = {}) => fetch(cp.url + path, { ...init, client: http } as RequestInit),
+    close: () => http.close(),
+  };
+}
+
+export function proxyTarget(
+  name: "b" | "c",
+  label: string,
+  url: string,
+  caPem: string,
+  token: string,
+  clusterId: string,
+): Target {
+  const http = Deno.createHttpClient({ caCerts: [caPem], poolMaxIdlePerHost: 256 });
+  const base = `${url}/api/clusters/${clusterId}/k8s`;
+  return {
+    name,
+    label,
+    fetch: (path, init = {}) =>
+      fetch(base + path, {
+        ...init,
+        client: http,
+        headers: {
+          ...(init.headers as Record<string, string> ?? {}),
+          authorization: `Bearer ${token}`,
+        },
+      } as RequestInit),
+    close: () => http.close(),
+  };
+}
+
+export interface BenchSizes {
+  rounds: number;
+  getsPerRound: number;
+  listItems: number;
+  listRounds: number;
+  concurrency: number;
+  concurrencySeconds: number;
+  watchWrites: number;
+  holItems: number;
+  holGets: number;
+}
+
+export const fullSizes: BenchSizes = {
+  rounds: 10,
+  getsPerRound: 100,
+  listItems: 5000,
+  listRounds: 3,
+  concurrency: 100,
+  concurrencySeconds: 20,
+  watchWrites: 200,
+  holItems: 500,
+  holGets: 300,
+};
+
+export const smokeSizes: BenchSizes = {
+  rounds: 2,
+  getsPerRound: 10,
+  listItems: 100,
+  listRounds: 1,
+  concurrency: 4,
+  concurrencySeconds: 1,
+  watchWrites: 5,
+  holItems: 20,
+  holGets: 20,
+};
+
+async function timedGet(t: Target, path: string): Promise<number> {
+  const start = performance.now();
+  const res = await t.fetch(path);
+  await res.arrayBuffer();
+  if (!res.ok) throw new Error(`${t.label} GET ${path}: HTTP ${res.status}`);
+  return performance.now() - start;
+}
+
+/** Rotates the order of targets each round so no target always goes first. */
+function rotated<T>(items: T[], round: number): T[] {
+  const k = round % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
+async function createConfigMaps(
+  cp: ControlPlane,
+  ns: string,
+  count: number,
+  bytes: number,
+): Promise<void> {
+  await kubeRequest(cp, "POST", "/api/v1/namespaces", {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: ns },
+  });
+  const value = "v".repeat(bytes);
+  for (let i = 0; i < count; i += 50) {
+    await Promise.all(
+      Array.from(
+        { length: Math.min(50, count - i) },
+        (_, j) =>
+          kubeRequest(cp, "POST", `/api/v1/namespaces/${ns}/configmaps`, {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: `cm-${i + j}` },
+            data: { v: value },
+          }),
+      ),
+    );
+  }
+}
+
+export type Results = Record<string, Record<string, number>>;
+
+export async function runTunnelBench(
+  cp: ControlPlane,
+  targets: Target[],
+  sizes: BenchSizes,
+): Promise<Results> {
+  const out: Results = {};
+  const put = (scenario: string, key: string, v: number) => (out[scenario] ??= {})[key] = v;
+
+  // Small GET latency.
+  await createConfigMaps(cp, "bench-small", 1, 64);
+  const small = "/api/v1/namespaces/bench-small/configmaps/cm-0";
+  for (const t of targets) await timedGet(t, small); // warm connections
+  const lat: Record<string, number[]> = {};
+  for (let r = 0; r < sizes.rounds; r++) {
+    for (const t of rotated(targets, r)) {
+      for (let i = 0; i < sizes.getsPerRound; i++) {
+        (lat[t.name] ??= []).push(await timedGet(t, small));
+      }
+    }
+  }
+  for (const t of targets) {
+    put("small_get_p50_ms", t.name, percentile(lat[t.name], 50));
+    put("small_get_p99_ms", t.name, percentile(lat[t.name], 99));
+  }
+
+  // LIST throughput.
+  await createConfigMaps(cp, "bench-list", sizes.listItems, 1000);
+  const mbps: Record<string, number[]> = {};
+  for (let r = 0; r < sizes.listRounds; r++) {
+    for (const t of rotated(targets, r)) {
+      const start = performance.now();
+      const res = await t.fetch("/api/v1/namespaces/bench-list/configmaps");
+      let bytes = 0;
+      for await (const c of res.body!) bytes += c.length;
+      (mbps[t.name] ??= []).push(bytes / 1e6 / ((performance.now() - start) / 1000));
+    }
+  }
+  for (const t of targets) put("list_mb_per_s", t.name, percentile(mbps[t.name], 50));
+
+  // Concurrent clients.
+  const slice = sizes.concurrencySeconds / 4;
+  const counts: Record<string, { n: number; errors: number; seconds: number }> = {};
+  for (let r = 0; r < 4; r++) {
+    for (const t of rotated(targets, r)) {
+      const until = performance.now() + slice * 1000;
+      const c = counts[t.name] ??= { n: 0, errors: 0, seconds: 0 };
+      await Promise.all(Array.from({ length: sizes.concurrency }, async () => {
+        while (performance.now() < until) {
+          try {
+            await timedGet(t, small);
+            c.n++;
+          } catch {
+            c.errors++;
+          }
+        }
+      }));
+      c.seconds += slice;
+    }
+  }
+  for (const t of targets) {
+    put("concurrent_req_per_s", t.name, counts[t.name].n / counts[t.name].seconds);
+    put("concurrent_errors", t.name, counts[t.name].errors);
+  }
+
+  // Watch delay: one write is seen by all three watches, so they run under equal conditions.
+  await kubeRequest(cp, "POST", "/api/v1/namespaces", {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: "bench-watch" },
+  });
+  const sent = new Map<string, number>();
+  const delays: Record<string, number[]> = {};
+  const aborts = new AbortController();
+  const watchers = targets.map(async (t) => {
+    const res = await t.fetch("/api/v1/namespaces/bench-watch/configmaps?watch=true", {
+      signal: aborts.signal,
+    });
+    let buf = "";
+    try {
+      for await (
+        const chunk of res.body!.pipeThrough(
+          new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>,
+        )
+      ) {
+        buf += chunk;
+        let nl;
+        while ((nl = buf.indexOf("\n")) >= 0) {
+          const e = JSON.parse(buf.slice(0, nl)) as {
+            type: string;
+            object: { metadata: { name: string } };
+          };
+          buf = buf.slice(nl + 1);
+          const at = sent.get(e.object.metadata.name);
+          if (e.type === "ADDED" && at !== undefined) {
+            (delays[t.name] ??= []).push(performance.now() - at);
+          }
+        }
+      }
+    } catch { /* aborted */ }
+  });
+  await new Promise((r) => setTimeout(r, 500));
+  for (let i = 0; i < sizes.watchWrites; i++) {
+    const name = `w-${i}`;
+    sent.set(name, performance.now());
+    await kubeRequest(cp, "POST", "/api/v1/namespaces/bench-watch/configmaps", {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name },
+    });
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  aborts.abort();
+  await Promise.all(watchers);
+  for (const t of targets) {
+    put("watch_delay_p50_ms", t.name, percentile(delays[t.name] ?? [], 50));
+    put("watch_delay_p99_ms", t.name, percentile(delays[t.name] ?? [], 99));
+    put("watch_events_seen", t.name, delays[t.name]?.length ?? 0);
+  }
+
+  // Head-of-line: small GETs while a slow client reads a large list on the same path.
+  await createConfigMaps(cp, "bench-hol", sizes.holItems, 100 * 1024);
+  for (const t of targets) {
+    const idle: number[] = [];
+    for (let i = 0; i < sizes.holGets; i++) idle.push(await timedGet(t, small));
+    let loadedDone = false;
+    const slow = (async () => {
+      const res = await t.fetch("/api/v1/namespaces/bench-hol/configmaps");
+      const reader = res.body!.getReader();
+      while (!loadedDone) {
+        const { done } = await reader.read();
+        if (done) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await reader.cancel();
+    })();
+    await new Promise((r) => setTimeout(r, 200));
+    const loaded: number[] = [];
+    let errors = 0;
+    for (let i = 0; i < sizes.holGets; i++) {
+      try {
+        loaded.push(await timedGet(t, small));
+      } catch {
+        errors++;
+      }
+    }
+    loadedDone = true;
+    await slow;
+    put("hol_idle_p99_ms", t.name, percentile(idle, 99));
+    put("hol_loaded_p99_ms", t.name, percentile(loaded, 99));
+    put("hol_errors", t.name, errors);
+  }
+  return out;
+}

@@ -1,0 +1,605 @@
+// The agent's Helm chart, with the REAL helm and kube-apiserver: lint, rendering of every
+// preset, schema errors for wrong values, and for each preset a real install whose
+// ServiceAccount then runs the REAL agent (outside a pod, as the pod would: the chart's
+// ConfigMap as environment, the token from the chart's Secret, the credential kept in the
+// chart's credential Secret) connected to a real dashboard, checking through the dashboard's
+// proxy that what the preset allows works and what it forbids is refused (403).
+import assert from "node:assert/strict";
+import { parseAllDocuments } from "yaml";
+import {
+  type ControlPlane,
+  ensureNamespace,
+  kubeRequest,
+  sharedControlPlane,
+  tokenKubeconfig,
+} from "../../tools/testenv.ts";
+import {
+  eventually,
+  ROOT,
+  type RunningAgent,
+  startAgent,
+  startTestDashboard,
+  type TestDashboard,
+} from "../../backend/testing/harness.ts";
+import { getCluster, waitForAgentCluster } from "../../backend/testing/clusters.ts";
+import { VERSION } from "../../proto/version.ts";
+
+const CHART = `${ROOT}deploy/helm/dashboard-agent`;
+const HASH = `sha256:${"ab".repeat(32)}`;
+const TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
+const RELEASE = "dashboard-agent";
+const CREDENTIAL_SECRET = "dashboard-agent-credential";
+
+type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
+type Manifest = {
+  kind: string;
+  metadata: {
+    name: string;
+    labels: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  // deno-lint-ignore no-explicit-any
+  [k: string]: any;
+};
+
+const baseValues = (extra: Record<string, unknown> = {}) => ({
+  dashboard: { url: "https://dashboard.example.com:9090", caHash: HASH },
+  token: TOKEN,
+  clusterName: "prod-1",
+  ...extra,
+});
+
+async function template(cp: ControlPlane, values: unknown, args: string[] = []) {
+  // JSON is YAML: the values go in through stdin, as the dashboard's helm command does.
+  return await cp.helm(
+    ["template", RELEASE, CHART, "--namespace", "agents", "--values", "-", ...args],
+    { stdin: JSON.stringify(values) },
+  );
+}
+
+function manifests(yamlText: string): Manifest[] {
+  return parseAllDocuments(yamlText).map((d) => d.toJS() as Manifest).filter(Boolean);
+}
+
+const one = (ms: Manifest[], kind: string) => {
+  const found = ms.filter((m) => m.kind === kind);
+  assert.equal(found.length, 1, `exactly one ${kind}`);
+  return found[0];
+};
+
+/** Whether any rule could grant access to Secrets (other than by resourceNames). */
+function grantsSecrets(rules: Rule[]): boolean {
+  return rules.some((r) =>
+    (r.apiGroups.includes("") || r.apiGroups.includes("*")) &&
+    (r.resources.includes("secrets") || r.resources.includes("*")) && !r.resourceNames
+  );
+}
+
+const CUSTOM_RULES: Rule[] = [
+  { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list"] },
+];
+
+Deno.test("chart: metadata, lint and rendering of every preset", async (t) => {
+  const cp = await sharedControlPlane();
+
+  await t.step("Chart.yaml version and appVersion are the release VERSION", async () => {
+    const chart = (await cp.helm(["show", "chart", CHART])).stdout;
+    assert.match(chart, new RegExp(`^version: ${VERSION.replaceAll(".", "\\.")}$`, "m"));
+    assert.match(chart, new RegExp(`^appVersion: "?${VERSION.replaceAll(".", "\\.")}"?$`, "m"));
+  });
+
+  await t.step("helm lint --strict passes", async () => {
+    for (
+      const values of [
+        baseValues(),
+        baseValues({ rbac: { preset: "custom", rules: CUSTOM_RULES } }),
+      ]
+    ) {
+      const r = await cp.helm(["lint", "--strict", CHART, "--values", "-"], {
+        stdin: JSON.stringify(values),
+      });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+    }
+  });
+
+  const presets: Array<{
+    preset: string;
+    check: (role: Manifest | undefined, binding: Manifest) => void;
+  }> = [
+    {
+      preset: "read-only",
+      check: (role, binding) => {
+        const rules = role!.rules as Rule[];
+        assert.equal(binding.roleRef.name, role!.metadata.name);
+        assert.equal(grantsSecrets(rules), false, "read-only must not reach Secrets");
+        assert.ok(rules.every((r) => r.verbs.every((v) => ["get", "list", "watch"].includes(v))));
+        assert.ok(rules.every((r) => !r.apiGroups.includes("*")), "no apiGroups '*'");
+        const core = rules.find((r) => r.apiGroups.includes(""))!;
+        for (const res of ["pods", "pods/log", "nodes", "namespaces", "configmaps", "events"]) {
+          assert.ok(core.resources.includes(res), res);
+        }
+        for (
+          const res of ["secrets", "pods/exec", "pods/attach", "pods/portforward", "nodes/proxy"]
+        ) {
+          assert.ok(!core.resources.includes(res), res);
+        }
+        const groups = rules.find((r) => r.resources.includes("*"))!;
+        for (const g of ["apps", "batch", "apiextensions.k8s.io", "networking.k8s.io"]) {
+          assert.ok(groups.apiGroups.includes(g), g);
+        }
+        assert.ok(!groups.apiGroups.includes(""), "the core group is never read with '*'");
+      },
+    },
+    {
+      preset: "operator",
+      check: (role) => {
+        const rules = role!.rules as Rule[];
+        assert.equal(grantsSecrets(rules), false, "operator must not reach Secrets");
+        const can = (group: string, resource: string, verb: string) =>
+          rules.some((r) =>
+            r.apiGroups.includes(group) &&
+            (r.resources.includes(resource) || r.resources.includes("*")) && r.verbs.includes(verb)
+          );
+        assert.ok(can("apps", "deployments/scale", "patch"));
+        assert.ok(can("apps", "statefulsets", "delete"));
+        assert.ok(can("", "pods", "delete"));
+        assert.ok(can("", "pods/eviction", "create"));
+        assert.ok(can("networking.k8s.io", "ingresses", "create"));
+        assert.ok(can("batch", "cronjobs", "update"));
+        assert.ok(!can("rbac.authorization.k8s.io", "clusterroles", "create"), "no RBAC writes");
+        assert.ok(!rules.some((r) => r.verbs.includes("impersonate") || r.verbs.includes("*")));
+        assert.ok(!can("", "pods/exec", "create"));
+      },
+    },
+    {
+      preset: "admin",
+      check: (role, binding) => {
+        assert.equal(role, undefined, "admin renders no ClusterRole of its own");
+        assert.equal(binding.roleRef.name, "cluster-admin");
+      },
+    },
+    {
+      preset: "custom",
+      check: (role) => assert.deepEqual(role!.rules, CUSTOM_RULES),
+    },
+  ];
+  for (const { preset, check } of presets) {
+    await t.step(`helm template renders preset ${preset}`, async () => {
+      const r = await template(
+        cp,
+        baseValues({ rbac: { preset, ...(preset === "custom" ? { rules: CUSTOM_RULES } : {}) } }),
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const ms = manifests(r.stdout);
+      const roles = ms.filter((m) => m.kind === "ClusterRole");
+      assert.ok(roles.length <= 1);
+      check(roles[0], one(ms, "ClusterRoleBinding"));
+
+      // The same hardened pod, Role and Secrets whatever the preset.
+      const dep = one(ms, "Deployment");
+      const pod = dep.spec.template.spec;
+      const c = pod.containers[0];
+      assert.equal(pod.securityContext.runAsNonRoot, true);
+      assert.equal(pod.securityContext.seccompProfile.type, "RuntimeDefault");
+      assert.equal(pod.automountServiceAccountToken, true);
+      assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+      assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+      assert.deepEqual(c.securityContext.capabilities.drop, ["ALL"]);
+      assert.equal(c.securityContext.seccompProfile.type, "RuntimeDefault");
+      assert.equal(c.livenessProbe.httpGet.path, "/healthz");
+      assert.equal(c.readinessProbe.httpGet.path, "/readyz");
+      assert.equal(c.ports[0].containerPort, 8081);
+      assert.equal(c.args, undefined, "no args: the token never goes on a command line");
+      assert.equal(c.image, `kube-dashboard/dashboard-agent:${VERSION}`);
+      const env = Object.fromEntries(
+        (c.env as { name: string; valueFrom?: unknown }[]).map((e) => [e.name, e.valueFrom]),
+      );
+      assert.deepEqual(env.TOKEN, {
+        secretKeyRef: { name: `${RELEASE}-token`, key: "token" },
+      });
+      assert.deepEqual(env.POD_NAMESPACE, { fieldRef: { fieldPath: "metadata.namespace" } });
+      assert.equal(pod.serviceAccountName, RELEASE);
+      for (const m of ms) {
+        assert.equal(m.metadata.labels["app.kubernetes.io/name"], "dashboard-agent", m.kind);
+        assert.equal(m.metadata.labels["app.kubernetes.io/instance"], RELEASE, m.kind);
+        assert.equal(m.metadata.labels["app.kubernetes.io/managed-by"], "Helm", m.kind);
+      }
+
+      const cm = one(ms, "ConfigMap");
+      assert.deepEqual(cm.data, {
+        DASHBOARD_URL: "https://dashboard.example.com:9090",
+        CA_HASH: HASH,
+        INSECURE: "false",
+        CLUSTER_NAME: "prod-1",
+        CREDENTIAL_SECRET,
+        HEALTH_ADDR: "0.0.0.0:8081",
+        LOG_LEVEL: "info",
+        MAX_CONCURRENT_REQUESTS: "128",
+        ALLOW_IMPERSONATION: "false",
+      });
+      assert.ok(!JSON.stringify(cm).includes(TOKEN), "the token is not in the ConfigMap");
+
+      const secrets = ms.filter((m) => m.kind === "Secret");
+      assert.equal(secrets.length, 2);
+      const tokenSecret = secrets.find((s) => s.metadata.name === `${RELEASE}-token`)!;
+      assert.equal(atob(tokenSecret.data.token), TOKEN);
+      const cred = secrets.find((s) => s.metadata.name === CREDENTIAL_SECRET)!;
+      assert.equal(cred.data, undefined, "the agent fills the credential Secret");
+      assert.equal(cred.metadata.annotations?.["helm.sh/resource-policy"], "keep");
+
+      const role = one(ms, "Role");
+      assert.deepEqual(role.rules, [
+        {
+          apiGroups: [""],
+          resources: ["secrets"],
+          resourceNames: [CREDENTIAL_SECRET],
+          verbs: ["get", "update"],
+        },
+      ]);
+      const rb = one(ms, "RoleBinding");
+      assert.equal(rb.roleRef.name, role.metadata.name);
+      assert.equal(one(ms, "ServiceAccount").metadata.name, RELEASE);
+    });
+  }
+
+  await t.step("options: existingSecret, insecure, extraEnv, extra API groups", async () => {
+    const r = await template(cp, {
+      dashboard: { url: "http://10.0.0.1:9090", insecure: true },
+      existingSecret: "my-token",
+      rbac: { preset: "read-only", extraApiGroups: ["monitoring.coreos.com"] },
+      extraEnv: [{ name: "HTTPS_PROXY", value: "http://proxy:3128" }],
+      nodeSelector: { "kubernetes.io/os": "linux" },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const ms = manifests(r.stdout);
+    assert.deepEqual(ms.filter((m) => m.kind === "Secret").map((s) => s.metadata.name), [
+      CREDENTIAL_SECRET,
+    ]);
+    const c = one(ms, "Deployment").spec.template.spec.containers[0];
+    const tokenEnv = c.env.find((e: { name: string }) => e.name === "TOKEN");
+    assert.equal(tokenEnv.valueFrom.secretKeyRef.name, "my-token");
+    assert.ok(c.env.some((e: { name: string }) => e.name === "HTTPS_PROXY"));
+    assert.equal(one(ms, "ConfigMap").data.INSECURE, "true");
+    assert.equal(one(ms, "ConfigMap").data.CA_HASH, undefined);
+    const groups = (one(ms, "ClusterRole").rules as Rule[]).find((x) => x.resources[0] === "*")!;
+    assert.ok(groups.apiGroups.includes("monitoring.coreos.com"));
+  });
+
+  const invalid: Array<{ name: string; values: Record<string, unknown>; error: RegExp }> = [
+    {
+      name: "unknown preset",
+      values: baseValues({ rbac: { preset: "superuser" } }),
+      error: /at '\/rbac\/preset': value must be one of 'read-only', 'operator', 'admin', 'custom'/,
+    },
+    {
+      name: "missing dashboard.url",
+      values: { ...baseValues(), dashboard: { caHash: HASH } },
+      error: /at '\/dashboard': missing property 'url'/,
+    },
+    {
+      name: "missing token",
+      values: { dashboard: baseValues().dashboard },
+      error: /missing property 'token'/,
+    },
+    {
+      name: "custom without rules",
+      values: baseValues({ rbac: { preset: "custom" } }),
+      error: /at '\/rbac\/rules': minItems: got 0, want 1/,
+    },
+    {
+      name: "rules without custom",
+      values: baseValues({ rbac: { preset: "operator", rules: CUSTOM_RULES } }),
+      error: /at '\/rbac\/rules': maxItems: got 1, want 0/,
+    },
+    {
+      name: "bad caHash",
+      values: baseValues({ dashboard: { url: "https://d:9090", caHash: "sha256:XYZ" } }),
+      error: /at '\/dashboard\/caHash': 'sha256:XYZ' does not match pattern/,
+    },
+    {
+      name: "http without insecure",
+      values: baseValues({ dashboard: { url: "http://d:9090" } }),
+      error: /at '\/dashboard\/url': 'http:\/\/d:9090' does not match pattern '\^https:\/\/'/,
+    },
+    {
+      name: "cluster name not DNS-1123",
+      values: baseValues({ clusterName: 'x"; touch /tmp/pwned; echo "' }),
+      error: /at '\/clusterName': .* does not match pattern/,
+    },
+    {
+      name: "bad custom rule verb",
+      values: baseValues({
+        rbac: {
+          preset: "custom",
+          rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["own"] }],
+        },
+      }),
+      error: /at '\/rbac\/rules\/0\/verbs\/0': value must be one of/,
+    },
+    {
+      name: "misspelt key",
+      values: baseValues({ clustername: "x" }),
+      error: /additional properties 'clustername' not allowed/,
+    },
+  ];
+  for (const { name, values, error } of invalid) {
+    await t.step(`invalid values fail with a schema error: ${name}`, async () => {
+      const r = await template(cp, values);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /values don't meet the specifications of the schema/);
+      assert.match(r.stderr, error);
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Real installs, real agent
+
+/** A request through the dashboard's Kubernetes proxy as the dashboard admin. */
+async function k8s(
+  t: TestDashboard,
+  clusterId: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; text: string }> {
+  const res = await t.fetch(`/api/clusters/${clusterId}/k8s${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${t.adminToken}`,
+      ...(body === undefined ? {} : {
+        "content-type": method === "PATCH" ? "application/merge-patch+json" : "application/json",
+      }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+const WL = "workloads";
+const scale = (replicas: number) =>
+  ["PATCH", `/apis/apps/v1/namespaces/${WL}/deployments/web/scale`, {
+    spec: { replicas },
+  }] as const;
+
+async function seedCluster(cp: ControlPlane): Promise<void> {
+  await ensureNamespace(cp, WL);
+  const ok = async (method: string, path: string, body: unknown) => {
+    const r = await kubeRequest(cp, method, path, body);
+    assert.ok(r.status < 300 || r.status === 409, `${method} ${path}: ${JSON.stringify(r.body)}`);
+  };
+  await ok("POST", `/api/v1/namespaces/${WL}/secrets`, {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: "s1" },
+    stringData: { password: "hunter2" },
+  });
+  await ok("POST", `/apis/apps/v1/namespaces/${WL}/deployments`, {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "web" },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: "web" } },
+      template: {
+        metadata: { labels: { app: "web" } },
+        spec: { containers: [{ name: "web", image: "registry.example/web:1" }] },
+      },
+    },
+  });
+  for (const p of ["read-only", "operator", "admin", "custom"]) {
+    await ok("POST", `/api/v1/namespaces/${WL}/pods`, {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: `victim-${p}` },
+      spec: { containers: [{ name: "c", image: "registry.example/app:1" }] },
+    });
+  }
+  // A CRD: read-only reads custom resources because the chart looks up the served API groups.
+  await ok("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: "widgets.example.com" },
+    spec: {
+      group: "example.com",
+      scope: "Namespaced",
+      names: { plural: "widgets", singular: "widget", kind: "Widget" },
+      versions: [{
+        name: "v1",
+        served: true,
+        storage: true,
+        schema: {
+          openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+        },
+      }],
+    },
+  });
+  await eventually(
+    "the CRD's APIService",
+    async () =>
+      (await kubeRequest(cp, "GET", "/apis/apiregistration.k8s.io/v1/apiservices/v1.example.com"))
+        .status === 200,
+  );
+  await eventually(
+    "the CRD served",
+    async () =>
+      (await kubeRequest(cp, "POST", `/apis/example.com/v1/namespaces/${WL}/widgets`, {
+        apiVersion: "example.com/v1",
+        kind: "Widget",
+        metadata: { name: "w1" },
+      })).status < 300,
+  );
+}
+
+/** Runs the agent as the chart's pod would: its ServiceAccount, ConfigMap, token Secret. */
+async function startChartAgent(
+  t: TestDashboard,
+  cp: ControlPlane,
+  ns: string,
+  opts: { withToken: boolean },
+): Promise<RunningAgent> {
+  const cm = await kubeRequest(cp, "GET", `/api/v1/namespaces/${ns}/configmaps/${RELEASE}`);
+  assert.equal(cm.status, 200);
+  const env = { ...(cm.body as { data: Record<string, string> }).data };
+  delete env.HEALTH_ADDR; // many agents on one host: the harness's 127.0.0.1:0
+  assert.equal(env.DASHBOARD_URL, t.d.agentUrl);
+  const tokenSecret = await kubeRequest(
+    cp,
+    "GET",
+    `/api/v1/namespaces/${ns}/secrets/${RELEASE}-token`,
+  );
+  const token = atob((tokenSecret.body as { data: { token: string } }).data.token);
+  const kubeconfig = await tokenKubeconfig(cp, await cp.serviceAccountToken(ns, RELEASE));
+  return await startAgent({
+    dashboardUrl: env.DASHBOARD_URL,
+    caHash: env.CA_HASH ?? null,
+    kubeconfig,
+    token: opts.withToken ? token : undefined,
+    secretStore: true,
+    extraEnv: { ...env, POD_NAMESPACE: ns },
+  });
+}
+
+async function storedCredential(cp: ControlPlane, ns: string) {
+  const r = await kubeRequest(cp, "GET", `/api/v1/namespaces/${ns}/secrets/${CREDENTIAL_SECRET}`);
+  assert.equal(r.status, 200);
+  const raw = (r.body as { data?: Record<string, string> }).data?.["credential.json"];
+  return raw ? JSON.parse(atob(raw)) as { cluster_id: string; credential: string } : null;
+}
+
+type Check = readonly [method: string, path: string, body: unknown, status: number];
+const GET = (path: string, status: number): Check => ["GET", path, undefined, status];
+
+const cases: Array<{ preset: string; rules?: Rule[]; checks: Check[] }> = [
+  {
+    preset: "read-only",
+    checks: [
+      GET(`/api/v1/namespaces/${WL}/pods`, 200),
+      GET(`/apis/apps/v1/namespaces/${WL}/deployments/web`, 200),
+      GET(`/apis/example.com/v1/namespaces/${WL}/widgets`, 200),
+      GET(`/api/v1/nodes`, 200),
+      ["DELETE", `/api/v1/namespaces/${WL}/pods/victim-read-only`, undefined, 403],
+      GET(`/api/v1/namespaces/${WL}/secrets/s1`, 403),
+      GET(`/api/v1/secrets`, 403),
+      [...scale(2), 403],
+      ["POST", `/api/v1/namespaces/${WL}/configmaps`, {
+        metadata: { name: "ro" },
+      }, 403],
+    ],
+  },
+  {
+    preset: "operator",
+    checks: [
+      GET(`/api/v1/namespaces/${WL}/pods`, 200),
+      [...scale(3), 200],
+      ["DELETE", `/api/v1/namespaces/${WL}/pods/victim-operator`, undefined, 200],
+      ["POST", `/api/v1/namespaces/${WL}/configmaps`, { metadata: { name: "op" } }, 201],
+      GET(`/api/v1/namespaces/${WL}/secrets/s1`, 403),
+      GET(`/api/v1/secrets`, 403),
+      ["POST", `/api/v1/namespaces/${WL}/secrets`, { metadata: { name: "op" } }, 403],
+      ["POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", {
+        metadata: { name: "op-escalate" },
+        rules: [],
+      }, 403],
+    ],
+  },
+  {
+    preset: "admin",
+    checks: [
+      GET(`/api/v1/namespaces/${WL}/secrets/s1`, 200),
+      ["DELETE", `/api/v1/namespaces/${WL}/pods/victim-admin`, undefined, 200],
+      [...scale(1), 200],
+    ],
+  },
+  {
+    preset: "custom",
+    rules: CUSTOM_RULES,
+    checks: [
+      GET(`/api/v1/namespaces/${WL}/configmaps`, 200),
+      GET(`/api/v1/namespaces/${WL}/pods`, 403),
+      GET(`/api/v1/namespaces/${WL}/secrets/s1`, 403),
+      ["DELETE", `/api/v1/namespaces/${WL}/pods/victim-custom`, undefined, 403],
+    ],
+  },
+];
+
+Deno.test("chart: every preset installs and its agent gets exactly its permissions", async (t) => {
+  const cp = await sharedControlPlane();
+  await seedCluster(cp);
+  const dash = await startTestDashboard();
+  try {
+    for (const c of cases) {
+      await t.step(`preset ${c.preset}`, async () => {
+        const ns = `agent-${c.preset}`;
+        const name = `chart-${c.preset}`;
+        const tok = await dash.api("POST", "/api/clusters/agent-token", {
+          cluster_name: name,
+          permissions: c.preset,
+          ...(c.rules ? { rules: c.rules } : {}),
+        }, dash.adminToken);
+        assert.equal(tok.status, 201, tok.text);
+        const { token } = tok.json as { token: string };
+        const values = JSON.stringify({
+          dashboard: { url: dash.d.agentUrl, caHash: dash.d.caHash },
+          token,
+          clusterName: name,
+          rbac: { preset: c.preset, ...(c.rules ? { rules: c.rules } : {}) },
+        });
+        const inst = await cp.helm(
+          ["install", RELEASE, CHART, "--namespace", ns, "--create-namespace", "--values", "-"],
+          { stdin: values },
+        );
+        assert.equal(inst.code, 0, inst.stderr);
+        assert.equal(await storedCredential(cp, ns), null, "installed empty");
+
+        let agent = await startChartAgent(dash, cp, ns, { withToken: true });
+        try {
+          const cluster = await waitForAgentCluster(dash, name, 20_000).catch(async (err) => {
+            throw new Error(`${err.message}\n${(await agent.logs()).slice(-3000)}`);
+          });
+          const cred = await storedCredential(cp, ns);
+          assert.equal(cred?.cluster_id, cluster.id, "the credential landed in the chart's Secret");
+
+          for (const [method, path, body, status] of c.checks) {
+            const r = await k8s(dash, cluster.id, method, path, body);
+            assert.equal(
+              r.status,
+              status,
+              `${c.preset}: ${method} ${path}: ${r.text.slice(0, 300)}`,
+            );
+          }
+
+          if (c.preset === "read-only") {
+            // An upgrade keeps the credential (resource-policy keep; data never rendered), and a
+            // restarted agent reconnects with it, without any token.
+            const up = await cp.helm(
+              ["upgrade", RELEASE, CHART, "--namespace", ns, "--values", "-"],
+              { stdin: values },
+            );
+            assert.equal(up.code, 0, up.stderr);
+            assert.deepEqual(await storedCredential(cp, ns), cred);
+            await agent.stop();
+            await eventually(
+              "the cluster disconnected",
+              async () => (await getCluster(dash, cluster.id)).status !== "connected",
+            );
+            agent = await startChartAgent(dash, cp, ns, { withToken: false });
+            const again = await waitForAgentCluster(dash, name, 20_000);
+            assert.equal(again.id, cluster.id);
+            const r = await k8s(dash, cluster.id, "GET", `/api/v1/namespaces/${WL}/pods`);
+            assert.equal(r.status, 200);
+            await agent.stop(); // its log is complete once it has exited
+            const logs = await agent.logs();
+            assert.match(logs, new RegExp(`"credential":"Secret ${ns}/${CREDENTIAL_SECRET}"`));
+            assert.doesNotMatch(logs, /registered with the dashboard/);
+          }
+        } finally {
+          await agent.stop();
+        }
+      });
+    }
+  } finally {
+    await dash.stop();
+  }
+});

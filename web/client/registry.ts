@@ -1,0 +1,18 @@
+// Island name → module. Each entry becomes its own chunk in the browser bundle, so a page loads
+// only the islands it renders. The key must equal the file name (islands_test.tsx checks).
+import type { IslandRegistry } from "../islands.tsx";
+
+export const registry: IslandRegistry = {
+  AddCluster: () => import("../islands/AddCluster.tsx"),
+  ApiTokens: () => import("../islands/ApiTokens.tsx"),
+  ClusterList: () => import("../islands/ClusterList.tsx"),
+  ClusterOverview: () => import("../islands/ClusterOverview.tsx"),
+  DeleteObject: () => import("../islands/DeleteObject.tsx"),
+  LoginForm: () => import("../islands/LoginForm.tsx"),
+  LogViewer: () => import("../islands/LogViewer.tsx"),
+  NamespacePicker: () => import("../islands/NamespacePicker.tsx"),
+  ResourceTable: () => import("../islands/ResourceTable.tsx"),
+  ThemeToggle: () => import("../islands/ThemeToggle.tsx"),
+  UserMenu: () => import("../islands/UserMenu.tsx"),
+  YamlEditor: () => import("../islands/YamlEditor.tsx"),
+};

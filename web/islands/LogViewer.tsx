@@ -1,0 +1,225 @@
+// A pod's container logs: tail, follow (streamed through the proxy), timestamps, wrap and
+// download. Sticks to the bottom while following unless the user scrolls up.
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { Icon } from "../components/icons.tsx";
+import { Alert, btn, inputClass } from "../components/ui.tsx";
+import { isAbort, openStream, readText } from "../client/api.ts";
+import { proxyBase } from "../lib/k8s.ts";
+
+interface Props {
+  clusterId: string;
+  namespace: string;
+  pod: string;
+  containers: string[];
+  /** Lines the server read for the first render (not following). */
+  initial: string;
+  initialError?: string | null;
+}
+
+const MAX_LINES = 10_000;
+const TAILS = [100, 500, 2000, -1];
+
+export default function LogViewer(
+  { clusterId, namespace, pod, containers, initial, initialError }: Props,
+) {
+  const [container, setContainer] = useState(containers[0] ?? "");
+  const [follow, setFollow] = useState(true);
+  const [timestamps, setTimestamps] = useState(false);
+  const [wrap, setWrap] = useState(true);
+  const [tail, setTail] = useState(500);
+  const [lines, setLines] = useState<string[]>(
+    initial ? initial.replace(/\n$/, "").split("\n") : [],
+  );
+  const [state, setState] = useState<"idle" | "streaming" | "ended" | "error">("idle");
+  const [error, setError] = useState<string | null>(initialError ?? null);
+  const [run, setRun] = useState(0);
+  const box = useRef<HTMLPreElement>(null);
+  const stick = useRef(true);
+
+  useEffect(() => {
+    const ctl = new AbortController();
+    const q = new URLSearchParams({ container });
+    if (follow) q.set("follow", "true");
+    if (timestamps) q.set("timestamps", "true");
+    if (tail > 0) q.set("tailLines", String(tail));
+    const url = `${proxyBase(clusterId)}/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${
+      encodeURIComponent(pod)
+    }/log?${q}`;
+    let buf: string[] = [];
+    let partial = "";
+    let frame = 0;
+    const flush = () => {
+      frame = 0;
+      const add = buf;
+      buf = [];
+      setLines((prev) => {
+        const next = prev.concat(add);
+        return next.length > MAX_LINES ? next.slice(next.length - MAX_LINES) : next;
+      });
+    };
+    (async () => {
+      setState("streaming");
+      setError(null);
+      let first = true;
+      try {
+        const res = await openStream(url, ctl.signal, "*/*");
+        await readText(res, (text) => {
+          if (first) {
+            first = false;
+            setLines([]);
+          }
+          const parts = (partial + text).split("\n");
+          partial = parts.pop() ?? "";
+          buf.push(...parts);
+          if (!frame) frame = requestAnimationFrame(flush);
+        });
+        if (first) setLines([]);
+        if (partial) buf.push(partial);
+        flush();
+        setState("ended");
+      } catch (err) {
+        if (isAbort(err)) return;
+        setError((err as Error).message);
+        setState("error");
+      }
+    })();
+    return () => {
+      ctl.abort();
+      cancelAnimationFrame(frame);
+    };
+  }, [container, follow, timestamps, tail, run]);
+
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (el && stick.current) el.scrollTop = el.scrollHeight;
+  }, [lines]);
+
+  const download = () => {
+    const blob = new Blob([lines.join("\n") + "\n"], { type: "text/plain" });
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = `${pod}-${container}.log`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  };
+
+  const toggle = "flex items-center gap-1.5 text-xs text-slate-600 dark:text-slate-300";
+  return (
+    <div class="space-y-3">
+      <div class="flex flex-wrap items-center gap-x-4 gap-y-2">
+        {containers.length > 1 && (
+          <label class="flex items-center gap-2 text-xs text-slate-600 dark:text-slate-300">
+            Container
+            <select
+              class={`${inputClass} !w-auto !py-1 text-xs`}
+              value={container}
+              onChange={(e) => setContainer((e.target as HTMLSelectElement).value)}
+            >
+              {containers.map((c) => <option key={c} value={c}>{c}</option>)}
+            </select>
+          </label>
+        )}
+        <label class="flex items-center gap-2 text-xs text-slate-600 dark:text-slate-300">
+          Lines
+          <select
+            class={`${inputClass} !w-auto !py-1 text-xs`}
+            value={String(tail)}
+            onChange={(e) => setTail(Number((e.target as HTMLSelectElement).value))}
+          >
+            {TAILS.map((t) => (
+              <option key={t} value={String(t)}>{t < 0 ? "all" : `last ${t}`}</option>
+            ))}
+          </select>
+        </label>
+        <label class={toggle}>
+          <input
+            type="checkbox"
+            class="accent-indigo-600"
+            checked={follow}
+            onChange={(e) => setFollow((e.target as HTMLInputElement).checked)}
+            data-testid="follow"
+          />
+          Follow
+        </label>
+        <label class={toggle}>
+          <input
+            type="checkbox"
+            class="accent-indigo-600"
+            checked={timestamps}
+            onChange={(e) => setTimestamps((e.target as HTMLInputElement).checked)}
+          />
+          Timestamps
+        </label>
+        <label class={toggle}>
+          <input
+            type="checkbox"
+            class="accent-indigo-600"
+            checked={wrap}
+            onChange={(e) => setWrap((e.target as HTMLInputElement).checked)}
+          />
+          Wrap lines
+        </label>
+        <span class="ml-auto flex items-center gap-2">
+          <span
+            class="flex items-center gap-1.5 text-xs text-slate-500 dark:text-slate-400"
+            aria-live="polite"
+            data-testid="log-state"
+            data-state={state}
+          >
+            <span
+              class={`size-2 rounded-full ${
+                state === "streaming" && follow
+                  ? "animate-pulse bg-emerald-500"
+                  : state === "error"
+                  ? "bg-red-500"
+                  : "bg-slate-400"
+              }`}
+              aria-hidden="true"
+            />
+            {state === "streaming"
+              ? (follow ? "Following" : "Loading")
+              : state === "ended"
+              ? "Stream ended"
+              : state === "error"
+              ? "Error"
+              : "Ready"}
+          </span>
+          {state !== "streaming" && (
+            <button
+              type="button"
+              class={`${btn.ghost} ${btn.small}`}
+              onClick={() => setRun((r) => r + 1)}
+            >
+              <Icon name="refresh" class="size-3.5" />
+              {follow ? "Resume" : "Reload"}
+            </button>
+          )}
+          <button
+            type="button"
+            class={`${btn.ghost} ${btn.small}`}
+            onClick={download}
+            disabled={lines.length === 0}
+          >
+            <Icon name="download" class="size-3.5" />
+            Download
+          </button>
+        </span>
+      </div>
+      {error && <Alert title="Cannot read the logs">{error}</Alert>}
+      <pre
+        ref={box}
+        role="log"
+        aria-label={`Logs of ${pod}/${container}`}
+        tabIndex={0}
+        data-testid="log-output"
+        onScroll={(e) => {
+          const el = e.target as HTMLPreElement;
+          stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
+        }}
+        class={`h-[65vh] overflow-auto rounded-lg bg-slate-950 p-4 font-mono text-xs leading-5 text-slate-200 ring-1 ring-slate-800 ${
+          wrap ? "whitespace-pre-wrap break-all" : "whitespace-pre"
+        }`}
+      >{lines.length ? lines.join("\n") : <span class="text-slate-500">{state === "streaming" ? "Waiting for output…" : "No output."}</span>}</pre>
+    </div>
+  );
+}

@@ -1,0 +1,509 @@
+// A live table of any Kubernetes resource, through the dashboard's proxy: the server's Table
+// format gives kubectl's columns (CRDs' printer columns too); a watch keeps rows current. Rows
+// are virtualized (fixed height, only the visible window is in the DOM), so 5,000 pods scroll
+// smoothly. Keyboard: "/" filters, ↑/↓/PgUp/PgDn/Home/End move between rows, Enter opens.
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import { Icon } from "../components/icons.tsx";
+import { ConfirmDialog } from "../components/dialog.tsx";
+import { Alert, btn, cardClass, inputClass, PhaseText } from "../components/ui.tsx";
+import { useNow } from "../client/live.ts";
+import { api, isAbort, openStream, readText, sleep } from "../client/api.ts";
+import {
+  applyWatchEvent,
+  cellValue,
+  type Column,
+  type KubeTable,
+  LineSplitter,
+  listAsTable,
+  listPath,
+  objectPath,
+  objectUrl,
+  proxyBase,
+  type ResourceRef,
+  type Row,
+  sortRows,
+  type SortSpec,
+  TABLE_ACCEPT,
+  tableColumns,
+  tableRows,
+  type WatchEvent,
+} from "../lib/k8s.ts";
+import { kubeAge } from "../lib/format.ts";
+
+export interface ResourceTableProps {
+  clusterId: string;
+  resource: ResourceRef;
+  /** "" lists across all namespaces. */
+  namespace: string;
+  columns: Column[];
+  rows: Row[];
+  /** True when the server rendered only the first page. */
+  partial: boolean;
+  now: number;
+  canEdit: boolean;
+  error?: string | null;
+}
+
+const ROW_HEIGHT = 37;
+const FIRST_WINDOW = 50;
+const OVERSCAN = 10;
+const PAGE = 500;
+
+const widthFor: Record<Column["kind"], string> = {
+  name: "w-[22rem] min-w-[14rem]",
+  namespace: "w-44",
+  age: "w-20",
+  status: "w-32",
+  number: "w-24",
+  text: "",
+};
+
+function asTable(obj: unknown): KubeTable {
+  const o = obj as KubeTable & { items?: unknown[]; metadata?: { name?: string } };
+  if (o?.kind === "Table") return o;
+  if (Array.isArray(o?.items)) return listAsTable(o as never);
+  return {
+    kind: "Table",
+    rows: [{ cells: [o?.metadata?.name ?? "", ""], object: { metadata: o?.metadata } }],
+  } as KubeTable;
+}
+
+export default function ResourceTable(props: ResourceTableProps) {
+  const { clusterId, resource, namespace, canEdit } = props;
+  const now = useNow(props.now);
+  const [columns, setColumns] = useState<Column[]>(props.columns);
+  const rowsRef = useRef(new Map(props.rows.map((r) => [r.uid, r])));
+  const [version, setVersion] = useState(0);
+  const [state, setState] = useState<"initial" | "loading" | "live" | "retrying">("initial");
+  const [error, setError] = useState<string | null>(props.error ?? null);
+  const [filter, setFilter] = useState("");
+  const [sort, setSort] = useState<SortSpec | null>(null);
+  const [mounted, setMounted] = useState(false);
+  const [scrollTop, setScrollTop] = useState(0);
+  const [viewport, setViewport] = useState(600);
+  const [focusIndex, setFocusIndex] = useState(-1);
+  const [toDelete, setToDelete] = useState<Row | null>(null);
+  const scroller = useRef<HTMLDivElement>(null);
+  const filterInput = useRef<HTMLInputElement>(null);
+  const base = proxyBase(clusterId) + listPath(resource, namespace);
+  const allNamespaces = resource.namespaced && !namespace;
+  const isPods = resource.group === "" && resource.resource === "pods";
+
+  // List (paged) then watch; relist on 410 Gone; reconnect with backoff.
+  useEffect(() => {
+    setMounted(true);
+    const ctl = new AbortController();
+    const { signal } = ctl;
+    let frame = 0;
+    const bump = () => {
+      if (frame) return;
+      frame = requestAnimationFrame(() => {
+        frame = 0;
+        setVersion((v) => v + 1);
+      });
+    };
+    const list = async (): Promise<string> => {
+      const fresh = new Map<string, Row>();
+      let cont = "";
+      let rv = "";
+      do {
+        const q = new URLSearchParams({ limit: String(PAGE) });
+        if (cont) q.set("continue", cont);
+        const t = asTable(await api(`${base}?${q}`, { headers: { accept: TABLE_ACCEPT }, signal }));
+        if (t.columnDefinitions?.length) {
+          setColumns(tableColumns(t.columnDefinitions, allNamespaces));
+        }
+        for (const r of tableRows(t)) fresh.set(r.uid, r);
+        cont = t.metadata?.continue ?? "";
+        rv = t.metadata?.resourceVersion ?? rv;
+      } while (cont && !signal.aborted);
+      rowsRef.current = fresh;
+      bump();
+      return rv;
+    };
+    (async () => {
+      let backoff = 1000;
+      let rv = "";
+      while (!signal.aborted) {
+        try {
+          if (!rv) {
+            setState((s) => (s === "initial" ? "loading" : s));
+            rv = await list();
+          }
+          const q = new URLSearchParams({
+            watch: "true",
+            allowWatchBookmarks: "true",
+            resourceVersion: rv,
+          });
+          const opened = Date.now();
+          const res = await openStream(`${base}?${q}`, signal, TABLE_ACCEPT);
+          setState("live");
+          setError(null);
+          backoff = 1000;
+          const lines = new LineSplitter();
+          await readText(res, (text) => {
+            for (const line of lines.push(text)) {
+              const ev = JSON.parse(line) as WatchEvent;
+              if (ev.type !== "ERROR" && ev.type !== "BOOKMARK") {
+                ev.object = asTable(ev.object) as WatchEvent["object"];
+              }
+              const r = applyWatchEvent(rowsRef.current, ev);
+              if (r.expired) rv = "";
+              else if (r.error) throw new Error(r.error);
+              else if (r.resourceVersion) rv = r.resourceVersion;
+            }
+            bump();
+          });
+          // The server ended the watch (timeout): resume from the last version, not in a hot loop.
+          if (Date.now() - opened < 2000) await sleep(2000, signal);
+        } catch (err) {
+          if (isAbort(err) || signal.aborted) return;
+          setError((err as Error).message);
+          setState("retrying");
+          const status = (err as { status?: number }).status;
+          if (status === 403 || status === 404) return;
+          await sleep(backoff, signal);
+          backoff = Math.min(backoff * 2, 30_000);
+          if (status === 410) rv = "";
+        }
+      }
+    })();
+    return () => {
+      ctl.abort();
+      cancelAnimationFrame(frame);
+    };
+  }, [base]);
+
+  // Track the scroller's height.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setViewport(el.clientHeight));
+    ro.observe(el);
+    setViewport(el.clientHeight);
+    return () => ro.disconnect();
+  }, []);
+
+  // "/" focuses the filter.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement;
+      if (e.key === "/" && !/^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName) && !t.isContentEditable) {
+        e.preventDefault();
+        filterInput.current?.focus();
+      }
+    };
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, []);
+
+  const all = useMemo(() => [...rowsRef.current.values()], [version, rowsRef.current]);
+  const shown = useMemo(() => {
+    const f = filter.trim().toLowerCase();
+    const rows = f
+      ? all.filter((r) => r.name.toLowerCase().includes(f) || r.namespace.toLowerCase().includes(f))
+      : all;
+    return sortRows(rows, columns, sort);
+  }, [all, filter, sort, columns]);
+
+  // The rendered window. Before mount (server HTML and hydration) it is the first rows, unstyled.
+  const start = mounted ? Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN) : 0;
+  const end = mounted
+    ? Math.min(shown.length, Math.ceil((scrollTop + viewport) / ROW_HEIGHT) + OVERSCAN)
+    : Math.min(shown.length, FIRST_WINDOW);
+  const windowRows = shown.slice(start, end);
+
+  // Keep keyboard focus on the row it moved to once that row is rendered.
+  useEffect(() => {
+    if (focusIndex < 0) return;
+    scroller.current?.querySelector<HTMLElement>(`[data-index="${focusIndex}"] a[data-row-link]`)
+      ?.focus({ preventScroll: true });
+  }, [focusIndex, start, end]);
+
+  const moveFocus = (to: number) => {
+    const i = Math.max(0, Math.min(shown.length - 1, to));
+    const el = scroller.current;
+    if (el) {
+      const top = i * ROW_HEIGHT;
+      const header = ROW_HEIGHT;
+      if (top < el.scrollTop) el.scrollTop = top;
+      else if (top + ROW_HEIGHT > el.scrollTop + el.clientHeight - header) {
+        el.scrollTop = top + ROW_HEIGHT * 2 - el.clientHeight;
+      }
+      setScrollTop(el.scrollTop);
+    }
+    setFocusIndex(i);
+    // Focus at once when the row is already rendered; otherwise the effect above does after render.
+    scroller.current?.querySelector<HTMLElement>(`[data-index="${i}"] a[data-row-link]`)?.focus({
+      preventScroll: true,
+    });
+  };
+
+  const onRowsKey = (e: KeyboardEvent) => {
+    const current = Number(
+      (document.activeElement?.closest("[data-index]") as HTMLElement | null)?.dataset.index ?? -1,
+    );
+    const page = Math.max(1, Math.floor(viewport / ROW_HEIGHT) - 1);
+    const moves: Record<string, number> = {
+      ArrowDown: current + 1,
+      ArrowUp: current - 1,
+      PageDown: current + page,
+      PageUp: current - page,
+      Home: 0,
+      End: shown.length - 1,
+    };
+    if (e.key in moves && shown.length) {
+      e.preventDefault();
+      moveFocus(moves[e.key]);
+    }
+  };
+
+  const toggleSort = (i: number) =>
+    setSort((
+      s,
+    ) => (s?.column === i
+      ? (s.desc ? null : { column: i, desc: true })
+      : { column: i, desc: false })
+    );
+
+  const deleteRow = async () => {
+    if (!toDelete) return;
+    await api(proxyBase(clusterId) + objectPath(resource, toDelete.namespace, toDelete.name), {
+      method: "DELETE",
+    });
+    const row = rowsRef.current.get(toDelete.uid);
+    if (row) {
+      rowsRef.current.set(row.uid, { ...row, deleting: true });
+      setVersion((v) => v + 1);
+    }
+  };
+
+  const total = all.length;
+  const label = resource.resource;
+  const colCount = columns.length + 1;
+
+  return (
+    <div class={`${cardClass} flex min-h-0 flex-col`}>
+      <div class="flex flex-wrap items-center justify-between gap-3 border-b border-slate-200 px-4 py-3 dark:border-slate-800">
+        <div class="relative w-full max-w-xs">
+          <Icon
+            name="search"
+            class="pointer-events-none absolute left-2.5 top-1/2 size-4 -translate-y-1/2 text-slate-400"
+          />
+          <input
+            ref={filterInput}
+            type="search"
+            aria-label={`Filter ${label} by name${allNamespaces ? " or namespace" : ""}`}
+            placeholder={`Filter ${label}…`}
+            class={`${inputClass} pl-8 pr-8`}
+            value={filter}
+            onInput={(e) => setFilter((e.target as HTMLInputElement).value)}
+            onKeyDown={(e) => {
+              if (e.key === "ArrowDown") {
+                e.preventDefault();
+                moveFocus(0);
+              }
+            }}
+          />
+          <kbd class="pointer-events-none absolute right-2 top-1/2 -translate-y-1/2 rounded border border-slate-200 px-1 font-mono text-[10px] text-slate-400 dark:border-slate-700">
+            /
+          </kbd>
+        </div>
+        <p
+          class="flex items-center gap-2 text-xs text-slate-500 dark:text-slate-400"
+          aria-live="polite"
+          data-testid="table-state"
+          data-state={state}
+        >
+          <span
+            class={`size-2 rounded-full ${
+              state === "live"
+                ? "bg-emerald-500"
+                : state === "retrying"
+                ? "bg-amber-500"
+                : "bg-slate-400 animate-pulse"
+            }`}
+            aria-hidden="true"
+          />
+          {state === "live" ? "Live" : state === "retrying" ? "Reconnecting…" : "Loading…"}
+          <span class="text-slate-300 dark:text-slate-600">·</span>
+          <span data-testid="row-count">
+            {filter
+              ? `${shown.length} of ${total}`
+              : `${total}${props.partial && state === "initial" ? "+" : ""}`} {label}
+          </span>
+        </p>
+      </div>
+      {error && (
+        <div class="border-b border-slate-200 p-3 dark:border-slate-800">
+          <Alert tone={state === "retrying" ? "amber" : "red"}>{error}</Alert>
+        </div>
+      )}
+      <div
+        ref={scroller}
+        class="relative h-[calc(100vh-15rem)] min-h-80 overflow-auto"
+        onScroll={(e) => setScrollTop((e.target as HTMLDivElement).scrollTop)}
+      >
+        <table
+          class="w-full table-fixed text-sm"
+          aria-rowcount={shown.length + 1}
+          data-testid="resource-table"
+        >
+          <thead class="sticky top-0 z-10 bg-slate-50/95 backdrop-blur dark:bg-slate-900/95">
+            <tr class="h-[37px] text-left text-xs font-medium uppercase tracking-wide text-slate-500 shadow-[inset_0_-1px_0] shadow-slate-200 dark:text-slate-400 dark:shadow-slate-800">
+              {columns.map((c, i) => (
+                <th
+                  key={c.name + i}
+                  scope="col"
+                  class={`px-3 font-medium first:pl-4 ${widthFor[c.kind]}`}
+                  aria-sort={sort?.column === i
+                    ? (sort.desc ? "descending" : "ascending")
+                    : undefined}
+                  title={c.description}
+                >
+                  <button
+                    type="button"
+                    class="inline-flex items-center gap-1 uppercase hover:text-slate-900 dark:hover:text-white cursor-pointer"
+                    onClick={() => toggleSort(i)}
+                  >
+                    {c.name}
+                    {sort?.column === i && (
+                      <Icon name="chevronDown" class={`size-3 ${sort.desc ? "" : "rotate-180"}`} />
+                    )}
+                  </button>
+                </th>
+              ))}
+              <th scope="col" class={`${isPods || canEdit ? "w-24" : "w-4"} pr-4`}>
+                <span class="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody class="divide-y divide-slate-100 dark:divide-slate-800/80" onKeyDown={onRowsKey}>
+            {mounted && start > 0 && (
+              <tr aria-hidden="true">
+                <td colSpan={colCount} style={{ height: `${start * ROW_HEIGHT}px`, padding: 0 }} />
+              </tr>
+            )}
+            {windowRows.map((r, k) => {
+              const index = start + k;
+              const href = objectUrl(clusterId, resource, r.namespace || null, r.name);
+              return (
+                <tr
+                  key={r.uid}
+                  data-index={index}
+                  aria-rowindex={index + 2}
+                  data-name={r.name}
+                  class={`h-[37px] hover:bg-slate-50 dark:hover:bg-slate-800/50 ${
+                    r.deleting ? "opacity-50" : ""
+                  }`}
+                >
+                  {columns.map((c, i) => {
+                    const v = c.kind === "age" ? kubeAge(r.created, now) : cellValue(r, c);
+                    return (
+                      <td
+                        key={i}
+                        class={`truncate px-3 first:pl-4 ${
+                          c.kind === "number" ? "tabular-nums" : ""
+                        } text-slate-700 dark:text-slate-300`}
+                        title={v}
+                      >
+                        {c.kind === "name"
+                          ? (
+                            <a
+                              href={href}
+                              data-row-link
+                              class="font-medium text-slate-900 hover:text-indigo-600 focus:outline-none focus-visible:rounded focus-visible:ring-2 focus-visible:ring-indigo-500 dark:text-white dark:hover:text-indigo-400"
+                            >
+                              {v}
+                            </a>
+                          )
+                          : c.kind === "namespace"
+                          ? <span class="font-mono text-xs">{v}</span>
+                          : c.kind === "status"
+                          ? <PhaseText value={r.deleting ? "Terminating" : v} />
+                          : v}
+                      </td>
+                    );
+                  })}
+                  <td class="pr-4 text-right">
+                    <span class="inline-flex gap-0.5">
+                      {isPods && (
+                        <a
+                          href={objectUrl(clusterId, resource, r.namespace, r.name, "logs")}
+                          class={`${btn.icon} size-7`}
+                          aria-label={`Logs of ${r.name}`}
+                          title="Logs"
+                        >
+                          <Icon name="logs" class="size-3.5" />
+                        </a>
+                      )}
+                      {canEdit && (
+                        <button
+                          type="button"
+                          class={`${btn.icon} size-7 hover:!text-red-600`}
+                          aria-label={`Delete ${r.name}`}
+                          title="Delete"
+                          data-action="delete"
+                          onClick={() => setToDelete(r)}
+                        >
+                          <Icon name="trash" class="size-3.5" />
+                        </button>
+                      )}
+                    </span>
+                  </td>
+                </tr>
+              );
+            })}
+            {mounted && end < shown.length && (
+              <tr aria-hidden="true">
+                <td
+                  colSpan={colCount}
+                  style={{ height: `${(shown.length - end) * ROW_HEIGHT}px`, padding: 0 }}
+                />
+              </tr>
+            )}
+            {shown.length === 0 && (
+              <tr>
+                <td
+                  colSpan={colCount}
+                  class="px-4 py-12 text-center text-sm text-slate-500 dark:text-slate-400"
+                >
+                  {filter
+                    ? `No ${label} match “${filter}”.`
+                    : state === "initial" || state === "loading"
+                    ? "Loading…"
+                    : `No ${label}${namespace ? ` in namespace ${namespace}` : ""}.`}
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+        {!mounted && shown.length > FIRST_WINDOW && (
+          <p class="px-4 py-3 text-xs text-slate-500">
+            Showing the first {FIRST_WINDOW} of {shown.length}
+            {props.partial ? "+" : ""}; the rest loads with the page's script.
+          </p>
+        )}
+      </div>
+      {canEdit && (
+        <ConfirmDialog
+          open={toDelete !== null}
+          onClose={() => setToDelete(null)}
+          title={`Delete ${resource.kind} ${toDelete?.name ?? ""}?`}
+          confirmLabel="Delete"
+          onConfirm={deleteRow}
+          labelId="delete-row-title"
+        >
+          <p>
+            This deletes{" "}
+            <span class="font-mono font-semibold">
+              {toDelete?.namespace ? `${toDelete.namespace}/` : ""}
+              {toDelete?.name}
+            </span>{" "}
+            from the cluster. Controllers may recreate it (a Deployment's pods, for example).
+          </p>
+        </ConfirmDialog>
+      )}
+    </div>
+  );
+}

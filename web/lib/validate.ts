@@ -1,0 +1,56 @@
+// Client-side validation that mirrors the API's rules, so forms say what is wrong before a
+// request is sent. The API stays the authority: its messages are shown as they come.
+
+/** The API's cluster name rule (a DNS-1123 label). */
+export const CLUSTER_NAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** null when valid, else a sentence saying how to fix it. */
+export function validateClusterName(name: string): string | null {
+  if (name.length === 0) return "Enter a name for the cluster.";
+  if (name.length > 63) return `Use at most 63 characters (this one has ${name.length}).`;
+  if (/[A-Z]/.test(name)) return "Use lowercase letters only.";
+  if (/[^a-z0-9-]/.test(name)) return "Use only lowercase letters, digits and '-'.";
+  if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) {
+    return "Start and end with a letter or digit.";
+  }
+  return CLUSTER_NAME_RE.test(name) ? null : "Use 1-63 lowercase letters, digits and '-'.";
+}
+
+/** Suggests a valid cluster name from free text (a kubeconfig context, a file name). */
+export function suggestClusterName(text: string): string {
+  return text.toLowerCase().replace(/\.(kubeconfig|ya?ml|conf)$/, "").replace(/[^a-z0-9-]+/g, "-")
+    .replace(/-+/g, "-")
+    .replace(/^-+|-+$/g, "").slice(0, 63).replace(/-+$/, "");
+}
+
+export const KUBECONFIG_MAX_BYTES = 512 * 1024;
+
+/** Cheap checks before the server parses the kubeconfig. */
+export function validateKubeconfigText(text: string): string | null {
+  if (text.trim() === "") return "Paste a kubeconfig or choose a file.";
+  if (new TextEncoder().encode(text).length > KUBECONFIG_MAX_BYTES) {
+    return "The kubeconfig is larger than 512 KiB.";
+  }
+  if (!/\bclusters\s*:/.test(text) && !/"clusters"\s*:/.test(text)) {
+    return "This does not look like a kubeconfig: it has no 'clusters:' section.";
+  }
+  return null;
+}
+
+/** The API's personal token name rule. */
+export function validateTokenName(name: string): string | null {
+  if (name.trim() === "") return "Enter a name.";
+  if (!/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$/.test(name)) {
+    return "Use 1-63 letters, digits, spaces, '.', '_' or '-', starting with a letter or digit.";
+  }
+  return null;
+}
+
+/** A `next` redirect target that stays on this site (no open redirects). */
+export function safeNext(next: string | null | undefined, fallback = "/clusters"): string {
+  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) {
+    return fallback;
+  }
+  if (next.startsWith("/login") || next.startsWith("/api/")) return fallback;
+  return next;
+}

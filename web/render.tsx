@@ -1,0 +1,43 @@
+// Server rendering of whole pages: the HTML document around a page (CSS, the island script,
+// the theme script, the islands' props block). No inline script or style anywhere (CSP).
+import type { VNode } from "preact";
+import { renderToString } from "preact-render-to-string";
+import { islandData, renderIslands } from "./islands.tsx";
+import { readManifest } from "./assets.ts";
+
+export interface DocumentOptions {
+  title: string;
+  body: VNode;
+  /** Extra classes for <body>. */
+  bodyClass?: string;
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export function renderDocument({ title, body, bodyClass = "" }: DocumentOptions): string {
+  const { result: html, islands } = renderIslands(() => renderToString(body));
+  const manifest = readManifest();
+  const css = manifest ? `<link rel="stylesheet" href="/static/build/${manifest.css}">` : "";
+  const js = manifest && islands.length
+    ? `<script type="module" src="/static/build/${manifest.js}"></script>`
+    : "";
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>${escapeHtml(title)} · Kube Dashboard</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+${css}
+<script src="/static/theme.js"></script>
+${js}
+</head>
+<body class="h-full bg-slate-50 text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100 ${
+    escapeHtml(bodyClass)
+  }">
+${html}
+${islandData(islands)}
+</body>
+</html>`;
+}
