@@ -46,11 +46,24 @@ function bool(name: string, v: string | undefined): boolean {
   throw new AgentConfigError(`${name}=${JSON.stringify(v)} must be true or false`);
 }
 
-/** Returns null when --version was asked for. */
+/** The text of --help: every flag with its environment variable. */
+export function agentUsage(): string {
+  const rows = [
+    ...Object.entries(agentFlags).map(([f, e]) => `  --${f.padEnd(24)} ${e}`),
+    ...Object.entries(boolFlags).map(([f, e]) => `  --${f.padEnd(24)} ${e}=true`),
+    `  --${"version".padEnd(24)} print the version`,
+    `  --${"help".padEnd(24)} print this text`,
+  ];
+  return `Usage: dashboard-agent [flags]   (every flag also as its environment variable)\n\n${
+    rows.join("\n")
+  }\n\nSee docs/agent.md. Prefer TOKEN in the environment to --token, which ps shows.`;
+}
+
+/** Returns "version" or "help" when one of those was asked for. */
 export function loadAgentConfig(
   env: Record<string, string | undefined>,
   args: string[],
-): AgentConfig | null {
+): AgentConfig | "version" | "help" {
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({
@@ -59,6 +72,7 @@ export function loadAgentConfig(
         ...Object.fromEntries(Object.keys(agentFlags).map((f) => [f, { type: "string" as const }])),
         ...Object.fromEntries(Object.keys(boolFlags).map((f) => [f, { type: "boolean" as const }])),
         version: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
       },
       strict: true,
       allowPositionals: false,
@@ -68,7 +82,8 @@ export function loadAgentConfig(
       `${(err as Error).message}; run with --help for the flags (docs/agent.md)`,
     );
   }
-  if (values.version) return null;
+  if (values.help) return "help";
+  if (values.version) return "version";
   const get = (flag: keyof typeof agentFlags): string | undefined => {
     const v = values[flag];
     if (typeof v === "string" && v !== "") return v;

@@ -318,7 +318,8 @@ export class Connector {
         done();
       });
 
-      collectClusterInfo(this.kube).then(
+      // Hello goes out quickly (the dashboard waits 10 s for it); slower info follows later.
+      collectClusterInfo(this.kube, AbortSignal.timeout(5_000)).then(
         (info) => {
           lastInfo = JSON.stringify(info);
           send({

@@ -1,7 +1,7 @@
 // The cluster agent's entry point (`deno task agent`, or the compiled binary in its image):
 // loads its configuration, reaches its own API server, keeps its credential, connects out to the
 // dashboard and serves health probes until SIGTERM/SIGINT.
-import { AgentConfigError, loadAgentConfig } from "./config.ts";
+import { AgentConfigError, agentUsage, loadAgentConfig } from "./config.ts";
 import { KubeAccessError, loadKube } from "./kube.ts";
 import { type CredentialStore, fileCredentialStore, secretCredentialStore } from "./credentials.ts";
 import { Connector } from "./connector.ts";
@@ -19,8 +19,8 @@ try {
   }
   throw err;
 }
-if (cfg === null) {
-  console.log(VERSION);
+if (cfg === "version" || cfg === "help") {
+  console.log(cfg === "version" ? VERSION : agentUsage());
   Deno.exit(0);
 }
 setLogLevel(cfg.logLevel);

@@ -168,9 +168,9 @@ export function loadConfig(env: Record<string, string | undefined>, args: string
   const agentHeartbeatSeconds = Number(get("AGENT_HEARTBEAT_SECONDS") ?? "10");
   if (
     !Number.isFinite(agentHeartbeatSeconds) || agentHeartbeatSeconds < 0.2 ||
-    agentHeartbeatSeconds > 300
+    agentHeartbeatSeconds > 60
   ) {
-    throw new ConfigError("AGENT_HEARTBEAT_SECONDS must be a number of seconds from 0.2 to 300");
+    throw new ConfigError("AGENT_HEARTBEAT_SECONDS must be a number of seconds from 0.2 to 60");
   }
 
   return {

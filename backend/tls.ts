@@ -111,6 +111,16 @@ async function mintLeaf(ca: Ca, hosts: string[]): Promise<{ certPem: string; key
   };
 }
 
+/** Whether the first certificate in a PEM file ends within 30 days (then it is re-issued). */
+async function expiresSoon(path: string): Promise<boolean> {
+  try {
+    const cert = new x509.X509Certificate(await Deno.readTextFile(path));
+    return cert.notAfter.getTime() - Date.now() < 30 * 86400_000;
+  } catch {
+    return true;
+  }
+}
+
 /** Reads an operator-provided certificate chain and key; the last certificate is the CA to pin. */
 export async function loadOperatorTls(
   certFile: string,
@@ -165,7 +175,7 @@ export async function loadMintedTls(dataDir: string, hosts: string[]): Promise<S
     await Deno.writeTextFile(f.ca, ca.pem);
   }
   const current = await exists(f.hosts) ? await Deno.readTextFile(f.hosts) : "";
-  if (current !== wanted || !(await exists(f.key))) {
+  if (current !== wanted || !(await exists(f.key)) || await expiresSoon(f.cert)) {
     const leaf = await mintLeaf(ca, hosts);
     await Deno.writeTextFile(f.key, leaf.keyPem, { mode: 0o600 });
     await Deno.writeTextFile(f.cert, leaf.certPem);

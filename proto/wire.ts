@@ -10,8 +10,11 @@ import type { ProtoGrpcType } from "./gen/agent.ts";
 /** Bumped on incompatible changes; the dashboard refuses agents with another major version. */
 export const PROTOCOL_VERSION = 1;
 
-/** Largest gRPC message either side accepts; bodies travel in chunks far below it. */
-export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/**
+ * Largest gRPC message either side accepts. Bodies travel in chunks far below it; one watch
+ * event is one message, and the agent accepts event lines up to 16 MiB.
+ */
+export const MAX_MESSAGE_BYTES = 17 * 1024 * 1024;
 /** Size of the body chunks the agent and dashboard write. */
 export const CHUNK_BYTES = 64 * 1024;
 

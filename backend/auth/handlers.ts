@@ -8,6 +8,16 @@ import { assertRole, type AuthService, roles } from "./service.ts";
 import { SESSION_COOKIE } from "./middleware.ts";
 import { HttpError, parseJson, uuidParam } from "../http/errors.ts";
 import { FailureLimiter } from "../http/ratelimit.ts";
+import { getConnInfo } from "hono/deno";
+import type { Context } from "hono";
+
+function remoteAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
 
 const username = z.string().regex(
   /^[a-z0-9][a-z0-9._-]{0,62}$/,
@@ -39,7 +49,8 @@ export function loginRoutes(
 
   app.post("/auth/login", async (c) => {
     const body = await parseJson(c, loginBody);
-    const client = c.req.header("x-forwarded-for")?.split(",")[0].trim() ?? "direct";
+    // The connection's own address: X-Forwarded-For is the client's to choose.
+    const client = remoteAddress(c);
     const key = `${client}|${body.username}`;
     const wait = limiter.retryAfter(key);
     if (wait > 0) {

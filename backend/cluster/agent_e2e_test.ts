@@ -687,7 +687,7 @@ Deno.test({
           const v = await register(raw, "a.b.c", 99);
           assert.equal(grpc.status[v.code], "FAILED_PRECONDITION");
           assert.match(v.details, /agent protocol v99 is not supported by this dashboard \(v1\)/);
-          const big = await register(raw, "x".repeat(5 * 1024 * 1024));
+          const big = await register(raw, "x".repeat(18 * 1024 * 1024));
           assert.equal(grpc.status[big.code], "RESOURCE_EXHAUSTED", big.details);
           const long = await register(raw, "x".repeat(5000));
           assert.equal(grpc.status[long.code], "INVALID_ARGUMENT", long.details);
@@ -728,9 +728,9 @@ Deno.test({
             }
             const huge = rawCall<DashboardMessage__Output>(raw, "Stream", "kda_nope");
             huge.write(hello({
-              cluster_info: { namespaces: Array.from({ length: 5000 }, () => "n".repeat(1000)) },
+              cluster_info: { namespaces: Array.from({ length: 18_000 }, () => "n".repeat(1000)) },
             }));
-            await expectStatus(huge.status, grpc.status.RESOURCE_EXHAUSTED, /./, "5 MB hello");
+            await expectStatus(huge.status, grpc.status.RESOURCE_EXHAUSTED, /./, "18 MB hello");
             await sleep(100);
             assert.equal(dash.d.hub.size, base);
           },
@@ -834,7 +834,7 @@ Deno.test({
           oversized.write(hello());
           await oversized.waitFor((m) => m.msg === "accepted");
           oversized.write({
-            cluster_info: { namespaces: Array.from({ length: 5000 }, () => "n".repeat(1000)) },
+            cluster_info: { namespaces: Array.from({ length: 18_000 }, () => "n".repeat(1000)) },
           });
           const os = await withTimeout(oversized.status, 15_000, "oversized frame");
           assert.equal(grpc.status[os.code], "RESOURCE_EXHAUSTED", os.details);
@@ -1690,7 +1690,7 @@ Deno.test({
           accepted: { cluster_id: "c", cluster_name: "fake", session_token: "kss_fake2" },
         });
         await poll("ready", async () => (await readyz(healthPort)).status === 200, 5_000);
-        s.call.write({ goodbye: { reason: "x".repeat(5 * 1024 * 1024), reconnect: true } });
+        s.call.write({ goodbye: { reason: "x".repeat(18 * 1024 * 1024), reconnect: true } });
         await withTimeout(s.ended, 10_000, "the oversized stream to end");
         const next = await fake.stream(2);
         await next.waitFor((m) => m.msg === "hello");

@@ -334,7 +334,7 @@ export class AgentHub {
   async fetch(clusterId: string, req: Request): Promise<Response> {
     const s = this.sessions.get(clusterId);
     if (!s) throw new AgentUnavailableError("agent offline: the cluster's agent is not connected");
-    if (s.inFlight >= this.opts.maxInFlight) {
+    if (s.inFlight + s.pending.size >= this.opts.maxInFlight) {
       throw new AgentUnavailableError(
         `agent busy: ${this.opts.maxInFlight} requests already in flight`,
       );
@@ -346,6 +346,8 @@ export class AgentHub {
     const open = Promise.withResolvers<OpenTunnel>();
     const timer = setTimeout(() => {
       s.pending.delete(requestId);
+      // So that a late agent does not run a request whose client already got 503.
+      s.send({ watch_stop: { request_id: requestId } });
       open.reject(new AgentUnavailableError("agent did not answer in time"));
     }, this.opts.openTimeoutMs);
     s.pending.set(requestId, { open, timer });

@@ -59,6 +59,9 @@ async function probe(target: ReturnType<typeof parseKubeconfig>): Promise<Cluste
   }
 }
 
+/** Lifetime of the API token a downloaded kubeconfig carries (listed under API tokens). */
+const KUBECONFIG_TOKEN_DAYS = 90;
+
 export function clusterRoutes(
   deps: {
     manager: ClusterManager;
@@ -154,6 +157,7 @@ export function clusterRoutes(
           `kubeconfig ${cluster.name} ${
             new Date().toISOString().replace(/[:T]/g, "-").slice(0, 19)
           }`,
+          KUBECONFIG_TOKEN_DAYS,
         ))
         .token;
     const name = `dashboard-${cluster.name}`;

@@ -4,6 +4,7 @@
 // auth-provider plugins (the dashboard never runs a command from a kubeconfig), references to
 // local files, basic auth and insecure-skip-tls-verify.
 import { KubeConfig } from "@kubernetes/client-node";
+import { parse as parseYaml } from "yaml";
 
 export interface DirectTarget {
   server: string;
@@ -25,7 +26,49 @@ export function listContexts(text: string): { contexts: string[]; current: strin
   return { contexts: kc.getContexts().map((c) => c.name), current: kc.getCurrentContext() };
 }
 
+/** Fields naming files or commands on the machine that reads the kubeconfig. */
+const LOCAL_REFERENCES: Record<string, string[]> = {
+  users: ["token-file", "tokenFile", "client-certificate", "client-key", "exec", "auth-provider"],
+  clusters: ["certificate-authority"],
+};
+
+/**
+ * Refuses references to local files before client-node sees the text: it would read a
+ * `token-file` while merely parsing, on the dashboard's host.
+ */
+function refuseLocalReferences(text: string): void {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { maxAliasCount: 100 });
+  } catch (err) {
+    throw new KubeconfigError(`the kubeconfig could not be parsed: ${(err as Error).message}`);
+  }
+  if (!doc || typeof doc !== "object") {
+    throw new KubeconfigError("the kubeconfig is not a YAML mapping");
+  }
+  for (const [list, fields] of Object.entries(LOCAL_REFERENCES)) {
+    const entries = (doc as Record<string, unknown>)[list];
+    if (!Array.isArray(entries)) continue;
+    const inner = list === "users" ? "user" : "cluster";
+    for (const e of entries) {
+      const body = (e as Record<string, Record<string, unknown>> | null)?.[inner];
+      if (!body || typeof body !== "object") continue;
+      for (const f of fields) {
+        if (body[f] !== undefined && body[f] !== null && body[f] !== "") {
+          const name = String((e as { name?: unknown }).name ?? "?");
+          throw new KubeconfigError(
+            f === "exec" || f === "auth-provider"
+              ? `user ${name}: ${f} credential plugins are refused (the dashboard never runs commands from a kubeconfig); use a token or client certificate`
+              : `${inner} ${name}: '${f}' names a file on the dashboard's host; embed the data instead (${f}-data, or token)`,
+          );
+        }
+      }
+    }
+  }
+}
+
 function load(text: string): KubeConfig {
+  refuseLocalReferences(text);
   const kc = new KubeConfig();
   try {
     kc.loadFromString(text);

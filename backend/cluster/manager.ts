@@ -83,7 +83,18 @@ export class ClusterManager {
 
   /** Periodically re-checks every kubeconfig cluster, at most `concurrency` at once. */
   startChecks(intervalMs = 30_000, concurrency = 4): void {
+    let running = false;
     const run = async () => {
+      // A round still going (slow or timing-out clusters) is not overlapped by the next.
+      if (running) return;
+      running = true;
+      try {
+        await checkAll();
+      } finally {
+        running = false;
+      }
+    };
+    const checkAll = async () => {
       const ids = (await this.store.list()).filter((c) => c.connection_type === "kubeconfig").map((
         c,
       ) => c.id);

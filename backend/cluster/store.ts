@@ -152,11 +152,19 @@ export class ClusterStore {
     );
   }
 
+  /** Deletes a cluster; unused tokens that would reinstall its agent are revoked with it. */
   async delete(id: string): Promise<Cluster> {
-    const [c] = await this.db.query<Cluster>(
-      `DELETE FROM clusters WHERE id = $1 RETURNING ${CLUSTER_COLUMNS}`,
-      [id],
-    );
+    const c = await this.db.transaction(async (tx) => {
+      await tx.query(
+        "UPDATE agent_tokens SET revoked_at = now() WHERE cluster_id = $1 AND used_at IS NULL AND revoked_at IS NULL",
+        [id],
+      );
+      const [row] = await tx.query<Cluster>(
+        `DELETE FROM clusters WHERE id = $1 RETURNING ${CLUSTER_COLUMNS}`,
+        [id],
+      );
+      return row;
+    });
     if (!c) throw notFound("cluster");
     return c;
   }

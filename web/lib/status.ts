@@ -14,8 +14,13 @@ export interface StatusView {
   usable: boolean;
 }
 
-/** An agent whose last heartbeat is older than this is shown as "No heartbeat". */
-export const HEARTBEAT_STALE_MS = 90_000;
+/**
+ * An agent marked connected whose last recorded heartbeat is older than this is shown as
+ * "No heartbeat". The dashboard records heartbeats every 3 intervals (AGENT_HEARTBEAT_SECONDS is
+ * at most 60 s, so at most every 180 s) and ends silent streams itself, so this only catches a
+ * dashboard that stopped updating.
+ */
+export const HEARTBEAT_STALE_MS = 5 * 60_000;
 
 type StatusInput = Pick<Cluster, "connection_type" | "status" | "last_error"> & {
   last_heartbeat_at?: string | null;
