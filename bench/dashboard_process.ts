@@ -1,16 +1,10 @@
 // A real dashboard in its own process for the benchmarks (so its memory and CPU can be read
 // from /proc, and so it can be killed -9 and restarted on the same ports and DATA_DIR).
 import { certificateHash } from "../proto/wire.ts";
+import { freePorts } from "../tools/ports.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 export const BENCH_ADMIN_PASSWORD = "bench-admin-password";
-
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 export interface DashboardProcess {
   pid: number;
@@ -21,7 +15,7 @@ export interface DashboardProcess {
   dataDir: string;
   token: string;
   http: Deno.HttpClient;
-  api(method: string, path: string, body?: unknown): Promise<Response>;
+  api(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response>;
   kill(signal?: Deno.Signal): Promise<void>;
   /** Starts it again on the same ports and DATA_DIR (after kill). */
   restart(): Promise<void>;
@@ -32,14 +26,21 @@ export async function startDashboardProcess(
   env: Record<string, string> = {},
 ): Promise<DashboardProcess> {
   const dataDir = await Deno.makeTempDir({ prefix: "bench-dash-" });
-  const httpPort = freePort();
-  const grpcPort = freePort();
+  const [httpPort, grpcPort] = freePorts(2);
   const url = `https://127.0.0.1:${httpPort}`;
   let child: Deno.ChildProcess;
   const spawn = async () => {
     // setpriv: the dashboard dies with this process, even on SIGKILL.
     child = new Deno.Command("setpriv", {
-      args: ["--pdeathsig", "KILL", Deno.execPath(), "run", "-A", `${ROOT}backend/main.ts`],
+      args: [
+        "--pdeathsig",
+        "KILL",
+        Deno.execPath(),
+        "run",
+        "--unstable-no-legacy-abort",
+        "-A",
+        `${ROOT}backend/main.ts`,
+      ],
       env: {
         DATA_DIR: dataDir,
         HTTP_ADDR: `127.0.0.1:${httpPort}`,
@@ -89,9 +90,10 @@ export async function startDashboardProcess(
     dataDir,
     token,
     http,
-    api: (method, path, body) =>
+    api: (method, path, body, signal) =>
       fetch(url + path, {
         method,
+        signal,
         client: http,
         headers: {
           authorization: `Bearer ${token}`,

@@ -21,6 +21,8 @@
  * start. Not for production use: test and development only.
  */
 
+import { freePorts } from "./ports.ts";
+
 const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
 const BUILD_SCRIPT = `${ROOT}/tools/kube/build.sh`;
 const READY_TIMEOUT_MS = 90_000;
@@ -191,17 +193,6 @@ export async function runBuildScript(env: Record<string, string> = {}): Promise<
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function freePorts(n: number): Promise<number[]> {
-  const listeners = Array.from(
-    { length: n },
-    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
-  );
-  const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
-  for (const l of listeners) l.close();
-  await sleep(0);
-  return ports;
 }
 
 async function run(cmd: string, args: string[], cwd?: string): Promise<string> {
@@ -771,7 +762,7 @@ async function startOnce(binDir: string, controllerManager: boolean): Promise<Lo
     await sweepStaleDirs(dir.replace(/\/[^/]+$/, ""));
     await Deno.mkdir(`${dir}/home`);
     const certs = await makeCerts(dir);
-    const [etcdPort, peerPort, apiPort] = await freePorts(3);
+    const [etcdPort, peerPort, apiPort] = freePorts(3);
     const url = `https://127.0.0.1:${apiPort}`;
     const kubeconfigPath = `${dir}/admin.kubeconfig`;
     await Deno.writeTextFile(

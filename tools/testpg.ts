@@ -13,6 +13,7 @@
  * what to install; tests are never skipped silently. Test and development use only.
  */
 import postgres from "postgres";
+import { freePorts } from "./ports.ts";
 
 const TMP_PREFIX = "testpg-";
 const READY_TIMEOUT_MS = 60_000;
@@ -134,13 +135,6 @@ async function run(argv: string[], what: string): Promise<string> {
   return text;
 }
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
 async function startServer(): Promise<Server> {
   const binDir = findPostgresBinDir();
   if (!binDir) {
@@ -173,7 +167,7 @@ async function startServer(): Promise<Server> {
     let lastError: unknown;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        return await launch(binDir, dir, dataDir, freePort());
+        return await launch(binDir, dir, dataDir, freePorts(1)[0]);
       } catch (err) {
         lastError = err; // most likely the port was taken meanwhile: try another one
       }

@@ -287,11 +287,36 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
     }
   };
 
-  pages.get("/clusters/:id", async (c) => {
+  /** A page of one cluster: loads it, then renders; any failure renders the error page. */
+  const clusterPage = (
+    render: (c: Context<AppEnv>, cluster: Cluster, user: User) => Promise<Response>,
+  ) =>
+  async (c: Context<AppEnv>) => {
     const user = c.get("user");
     let cluster: Cluster | undefined;
     try {
       cluster = await loadCluster(c);
+      return await render(c, cluster, user);
+    } catch (err) {
+      return errorPage(c, user, err, cluster);
+    }
+  };
+
+  /** The cluster's client and the resource named by the :group/:version/:resource params. */
+  const resourceOf = async (c: Context<AppEnv>, cluster: Cluster) => {
+    const client = await deps.manager.client(cluster.id);
+    const resource = await resolveResource(
+      client,
+      groupFromSegment(c.req.param("group") ?? ""),
+      c.req.param("version") ?? "",
+      c.req.param("resource") ?? "",
+    );
+    return { client, resource };
+  };
+
+  pages.get(
+    "/clusters/:id",
+    clusterPage(async (c, cluster, user) => {
       let namespaces: string[] | null = cluster.cluster_info?.namespaces ?? null;
       let crds: string[] | null = cluster.cluster_info?.crds ?? null;
       if ((!namespaces || !crds) && cluster.status === "connected") {
@@ -315,16 +340,12 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
           crds={crds}
         />,
       )(c);
-    } catch (err) {
-      return errorPage(c, user, err, cluster);
-    }
-  });
+    }),
+  );
 
-  pages.get("/clusters/:id/r", async (c) => {
-    const user = c.get("user");
-    let cluster: Cluster | undefined;
-    try {
-      cluster = await loadCluster(c);
+  pages.get(
+    "/clusters/:id/r",
+    clusterPage(async (c, cluster, user) => {
       let refs: ResourceRef[] = [];
       let error: string | null = null;
       try {
@@ -342,23 +363,13 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
           error={error}
         />,
       )(c);
-    } catch (err) {
-      return errorPage(c, user, err, cluster);
-    }
-  });
+    }),
+  );
 
-  pages.get("/clusters/:id/r/:group/:version/:resource", async (c) => {
-    const user = c.get("user");
-    let cluster: Cluster | undefined;
-    try {
-      cluster = await loadCluster(c);
-      const client = await deps.manager.client(cluster.id);
-      const resource = await resolveResource(
-        client,
-        groupFromSegment(c.req.param("group")),
-        c.req.param("version"),
-        c.req.param("resource"),
-      );
+  pages.get(
+    "/clusters/:id/r/:group/:version/:resource",
+    clusterPage(async (c, cluster, user) => {
+      const { client, resource } = await resourceOf(c, cluster);
       const namespace = resource.namespaced ? (c.req.query("ns") ?? "") : "";
       let table: KubeTable = { kind: "Table", columnDefinitions: [], rows: [] };
       let error: string | null = null;
@@ -400,26 +411,16 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
           error={error}
         />,
       )(c);
-    } catch (err) {
-      return errorPage(c, user, err, cluster);
-    }
-  });
+    }),
+  );
 
-  pages.get("/clusters/:id/r/:group/:version/:resource/:ns/:name", async (c) => {
-    const user = c.get("user");
-    let cluster: Cluster | undefined;
-    try {
-      cluster = await loadCluster(c);
-      const client = await deps.manager.client(cluster.id);
-      const resource = await resolveResource(
-        client,
-        groupFromSegment(c.req.param("group")),
-        c.req.param("version"),
-        c.req.param("resource"),
-      );
-      const nsParam = c.req.param("ns");
+  pages.get(
+    "/clusters/:id/r/:group/:version/:resource/:ns/:name",
+    clusterPage(async (c, cluster, user) => {
+      const { client, resource } = await resourceOf(c, cluster);
+      const nsParam = c.req.param("ns") ?? "_";
       const ns = resource.namespaced && nsParam !== "_" ? nsParam : null;
-      const name = c.req.param("name");
+      const name = c.req.param("name") ?? "";
       const obj = await kubeGet<Parameters<typeof ObjectPage>[0]["obj"]>(
         client,
         objectPath(resource, ns, name),
@@ -467,10 +468,8 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
           logs={logs}
         />,
       )(c);
-    } catch (err) {
-      return errorPage(c, user, err, cluster);
-    }
-  });
+    }),
+  );
 
   pages.get("/account/tokens", async (c) => {
     const user = c.get("user");

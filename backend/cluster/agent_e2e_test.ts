@@ -44,6 +44,7 @@ import {
   getCluster,
   serviceAccountKubeconfig,
 } from "../testing/clusters.ts";
+import { freePorts } from "../../tools/ports.ts";
 
 const shared = { sanitizeOps: false, sanitizeResources: false };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -69,13 +70,6 @@ async function poll<T>(
     }
     await sleep(intervalMs);
   }
-}
-
-function freePorts(n: number): number[] {
-  const ls = Array.from({ length: n }, () => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
-  const ports = ls.map((l) => (l.addr as Deno.NetAddr).port);
-  for (const l of ls) l.close();
-  return ports;
 }
 
 function p99(samples: number[]): number {
@@ -447,7 +441,7 @@ async function spawnDashboard(
 ): Promise<DashboardProcess> {
   const logFile = await Deno.makeTempFile({ prefix: "dash-proc-log-" });
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}backend/main.ts`],
+    args: ["run", "--unstable-no-legacy-abort", "-A", `${ROOT}backend/main.ts`],
     env: {
       DATA_DIR: dataDir,
       HTTP_ADDR: `127.0.0.1:${httpPort}`,

@@ -416,7 +416,9 @@ export class AgentHub {
       s.tunnels.delete(drop);
       req.signal.removeEventListener("abort", cancel);
     };
+    let cancelled = false;
     const cancel = () => {
+      cancelled = true;
       if (!call.writableEnded) {
         call.write({ end: { error: "cancelled by the client" } });
         call.end();
@@ -510,7 +512,8 @@ export class AgentHub {
           }
         } catch (err) {
           release();
-          ctrl.error(err);
+          // After the client went away the call's premature close is expected: nobody to tell.
+          if (!cancelled) ctrl.error(err);
         }
       },
       cancel,

@@ -1,6 +1,7 @@
 // The permission presets an agent can be installed with (they become the agent's ClusterRole
 // through the Helm chart), and validation of custom RBAC rules.
 import { z } from "zod";
+import { RBAC_VERBS } from "./rbac_verbs.ts";
 
 export const presets = ["read-only", "operator", "admin", "custom"] as const;
 export type Preset = typeof presets[number];
@@ -9,17 +10,7 @@ const rbacName = z.string().min(1).max(253).regex(
   /^[A-Za-z0-9*.:/_-]+$/,
   "letters, digits, '*', '.', ':', '/', '_' or '-'",
 );
-const verb = z.enum([
-  "get",
-  "list",
-  "watch",
-  "create",
-  "update",
-  "patch",
-  "delete",
-  "deletecollection",
-  "*",
-]);
+const verb = z.enum([...RBAC_VERBS, "*"]);
 
 export const policyRule = z.strictObject({
   apiGroups: z.array(
@@ -35,15 +26,6 @@ export interface AgentPermissions {
   preset: Preset;
   rules?: PolicyRule[];
 }
-
-/** Plain-language summary of what each preset grants (shown in the UI and docs). */
-export const presetSummaries: Record<Preset, string> = {
-  "read-only": "get/list/watch on every resource, custom resources included, but not Secrets",
-  operator:
-    "read-only plus create/update/patch/delete on common workloads and their configuration; no Secrets, no RBAC, no impersonation",
-  admin: "cluster-admin: everything",
-  custom: "exactly the rules you give",
-};
 
 export function checkPermissions(
   preset: Preset,

@@ -1,6 +1,7 @@
 // Agent install helpers: the permission presets and what each grants in plain words, the
 // custom rules editor's parsing and validation, and display helpers for install commands.
 import type { AgentPermissions, PolicyRule } from "./types.ts";
+import { RBAC_VERBS } from "../../backend/cluster/rbac_verbs.ts";
 
 export interface PresetInfo {
   id: AgentPermissions;
@@ -48,16 +49,7 @@ export function presetInfo(id: string): PresetInfo | undefined {
   return PERMISSION_PRESETS.find((p) => p.id === id);
 }
 
-export const RULE_VERBS = [
-  "get",
-  "list",
-  "watch",
-  "create",
-  "update",
-  "patch",
-  "delete",
-  "deletecollection",
-] as const;
+export const RULE_VERBS = RBAC_VERBS;
 
 /** One row of the rules editor, as typed. */
 export interface RuleDraft {
