@@ -28,6 +28,13 @@ Deno.test({
       const before = await snapshot();
       const raw = (method: string, path: string, body: string, headers: Record<string, string>) =>
         t.fetch(path, { method, body, headers });
+      /** A JSON request as the admin. */
+      const asAdmin = (method: string, path: string, body: unknown) =>
+        t.fetch(path, {
+          method,
+          headers: { "content-type": "application/json", authorization: `Bearer ${t.adminToken}` },
+          body: JSON.stringify(body),
+        });
       const cases: Array<
         { name: string; send: () => Promise<Response>; status: number; message: RegExp }
       > = [
@@ -54,18 +61,11 @@ Deno.test({
         {
           name: "unknown fields",
           send: () =>
-            t.fetch("/api/users", {
-              method: "POST",
-              headers: {
-                "content-type": "application/json",
-                authorization: `Bearer ${t.adminToken}`,
-              },
-              body: JSON.stringify({
-                username: "bob",
-                password: "long-enough-password",
-                role: "viewer",
-                admin: true,
-              }),
+            asAdmin("POST", "/api/users", {
+              username: "bob",
+              password: "long-enough-password",
+              role: "viewer",
+              admin: true,
             }),
           status: 400,
           message: /Unrecognized key|unrecognized/i,
@@ -88,44 +88,23 @@ Deno.test({
         {
           name: "garbage kubeconfig",
           send: () =>
-            t.fetch("/api/clusters", {
-              method: "POST",
-              headers: {
-                "content-type": "application/json",
-                authorization: `Bearer ${t.adminToken}`,
-              },
-              body: JSON.stringify({ name: "garbage", kubeconfig: "{{{{ not: [yaml" }),
-            }),
+            asAdmin("POST", "/api/clusters", { name: "garbage", kubeconfig: "{{{{ not: [yaml" }),
           status: 400,
           message: /kubeconfig/,
         },
         {
           name: "exec-plugin kubeconfig",
           send: () =>
-            t.fetch("/api/clusters", {
-              method: "POST",
-              headers: {
-                "content-type": "application/json",
-                authorization: `Bearer ${t.adminToken}`,
-              },
-              body: JSON.stringify({ name: "exec", kubeconfig: EXEC_KUBECONFIG }),
-            }),
+            asAdmin("POST", "/api/clusters", { name: "exec", kubeconfig: EXEC_KUBECONFIG }),
           status: 400,
           message: /never runs commands/,
         },
         {
           name: "SQL metacharacters in a cluster name",
           send: () =>
-            t.fetch("/api/clusters/agent-token", {
-              method: "POST",
-              headers: {
-                "content-type": "application/json",
-                authorization: `Bearer ${t.adminToken}`,
-              },
-              body: JSON.stringify({
-                cluster_name: "x'; DROP TABLE clusters; --",
-                permissions: "read-only",
-              }),
+            asAdmin("POST", "/api/clusters/agent-token", {
+              cluster_name: "x'; DROP TABLE clusters; --",
+              permissions: "read-only",
             }),
           status: 400,
           message: /cluster_name/,
@@ -133,16 +112,9 @@ Deno.test({
         {
           name: "shell metacharacters in a cluster name",
           send: () =>
-            t.fetch("/api/clusters/agent-token", {
-              method: "POST",
-              headers: {
-                "content-type": "application/json",
-                authorization: `Bearer ${t.adminToken}`,
-              },
-              body: JSON.stringify({
-                cluster_name: 'x"; touch /tmp/pwned; echo "',
-                permissions: "read-only",
-              }),
+            asAdmin("POST", "/api/clusters/agent-token", {
+              cluster_name: 'x"; touch /tmp/pwned; echo "',
+              permissions: "read-only",
             }),
           status: 400,
           message: /cluster_name/,
