@@ -217,7 +217,6 @@ export async function startAgentServer(
     "grpc.keepalive_timeout_ms": 10_000,
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.http2.min_ping_interval_without_data_ms": 10_000,
-    "grpc.max_concurrent_streams": 1000,
   });
   server.addService(agentProto().agent.v1.ClusterAgent.service, handlers);
   const creds = opts.tls
