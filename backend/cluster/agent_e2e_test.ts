@@ -599,6 +599,23 @@ Deno.test({
     const agentKubeconfig = await serviceAccountKubeconfig(cp, "agent-e2e-main", "cluster-admin");
     let agent: RunningAgent | undefined;
     let clusterId = "";
+    /** Starts the agent again from its state dir (no token) and waits until it is connected. */
+    const restartAgent = async () => {
+      agent = await startAgent({
+        dashboardUrl: dash.d.agentUrl,
+        caHash: dash.d.caHash,
+        kubeconfig: agentKubeconfig,
+        stateDir: agent!.stateDir,
+        extraEnv: agentEnv,
+      });
+      await eventually(
+        "the agent to reconnect",
+        async () =>
+          (await getCluster(dash, clusterId)).status === "connected" &&
+          dash.d.hub.session(clusterId),
+        20_000,
+      );
+    };
     let ro: Awaited<ReturnType<typeof connectCluster>> | undefined;
     const raw = rawClient(dash.d.grpcAddr, caPem);
     try {
@@ -952,20 +969,7 @@ Deno.test({
             const status = await agent!.stop();
             assert.equal(status.code, 0, "SIGTERM is a clean exit");
           }, async () => {
-            agent = await startAgent({
-              dashboardUrl: dash.d.agentUrl,
-              caHash: dash.d.caHash,
-              kubeconfig: agentKubeconfig,
-              stateDir: agent!.stateDir,
-              extraEnv: agentEnv,
-            });
-            await eventually(
-              "the agent to reconnect",
-              async () =>
-                (await getCluster(dash, clusterId)).status === "connected" &&
-                dash.d.hub.session(clusterId),
-              20_000,
-            );
+            await restartAgent();
           });
           const after = await listClusters(api);
           assert.deepEqual(
@@ -1012,20 +1016,7 @@ Deno.test({
           async () => (await getCluster(dash, clusterId)).status !== "connected",
           5_000,
         );
-        agent = await startAgent({
-          dashboardUrl: dash.d.agentUrl,
-          caHash: dash.d.caHash,
-          kubeconfig: agentKubeconfig,
-          stateDir: agent!.stateDir,
-          extraEnv: agentEnv,
-        });
-        await eventually(
-          "the agent to reconnect",
-          async () =>
-            (await getCluster(dash, clusterId)).status === "connected" &&
-            dash.d.hub.session(clusterId),
-          20_000,
-        );
+        await restartAgent();
       });
 
       await t.step(
