@@ -19,8 +19,9 @@ import { log } from "../proto/log.ts";
 import type { AgentConfig } from "./config.ts";
 import { type KubeAccess, refusePath } from "./kube.ts";
 import type { CredentialStore, StoredCredential } from "./credentials.ts";
-import { AgentTunnel } from "./tunnel.ts";
-import { proxyRequest } from "./proxy.ts";
+import type { AgentTunnel, TunnelCall, TunnelWork } from "./tunnel.ts";
+import { TunnelPool } from "./tunnel_pool.ts";
+import { failTunnel, proxyRequest } from "./proxy.ts";
 import { runWatch } from "./watcher.ts";
 import { collectClusterInfo } from "./discovery.ts";
 import { Heartbeat } from "./heartbeat.ts";
@@ -37,6 +38,8 @@ export type ConnectionState =
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_CAP_MS = 30_000;
 const INFO_REFRESH_MS = 60_000;
+/** Idle tunnels kept open at most, whatever the dashboard asks for. */
+const MAX_IDLE_TUNNELS = 64;
 
 /** Full jitter: a random delay between 0 and min(cap, base * 2^attempt). */
 export function backoffDelay(attempt: number, random = Math.random): number {
@@ -55,7 +58,7 @@ export class Connector {
   private credentialRejected = false;
   lastError = "";
   private client?: ClusterAgentClient;
-  private readonly running = new Map<string, AgentTunnel | null>();
+  private readonly running = new Map<string, AgentTunnel>();
   private readonly stopping = new AbortController();
 
   constructor(
@@ -105,7 +108,7 @@ export class Connector {
   /** Ends the stream and every request; the process exits next (the channel is not closed). */
   stop(): void {
     this.stopping.abort();
-    for (const t of this.running.values()) t?.aborted.abort(new Error("agent stopping"));
+    for (const t of this.running.values()) t.abort("agent stopping");
   }
 
   private async dial(): Promise<ClusterAgentClient> {
@@ -120,6 +123,8 @@ export class Connector {
       "grpc.keepalive_permit_without_calls": 1,
       "grpc.initial_reconnect_backoff_ms": 1_000,
       "grpc.max_reconnect_backoff_ms": BACKOFF_CAP_MS,
+      // Request bodies (kubectl apply) flow towards the agent; 64 KiB windows would throttle them.
+      "grpc-node.flow_control_window": 1024 * 1024,
     };
     let creds: grpc.ChannelCredentials;
     if (this.cfg.insecure) {
@@ -193,7 +198,7 @@ export class Connector {
     const send = (m: AgentMessage) => {
       if (!call.writableEnded) call.write(m);
     };
-    let sessionToken = "";
+    let pool: TunnelPool | undefined;
     let lastInfo = "";
     let infoTimer: ReturnType<typeof setInterval> | undefined;
     const heartbeat = new Heartbeat((ping) => send({ ping }), () => {
@@ -216,8 +221,9 @@ export class Connector {
         settled = true;
         heartbeat.stop();
         clearInterval(infoTimer);
+        pool?.stop("control stream ended");
         for (const [id, t] of this.running) {
-          t?.aborted.abort(new Error("control stream ended"));
+          t.abort("control stream ended");
           this.running.delete(id);
         }
         if (this.state === "connected") this.state = "connecting";
@@ -232,7 +238,13 @@ export class Connector {
         switch (msg.msg) {
           case "accepted": {
             const a = msg.accepted!;
-            sessionToken = a.session_token;
+            pool?.stop("replaced by a new session");
+            pool = new TunnelPool(
+              () => this.tunnelCall(client, a.session_token),
+              Math.min(a.idle_tunnels, a.max_idle_tunnels, MAX_IDLE_TUNNELS),
+              (tunnel, work) => this.runPooled(tunnel, work),
+            );
+            pool.replenish();
             this.state = "connected";
             this.accepted = true;
             this.lastError = "";
@@ -252,48 +264,27 @@ export class Connector {
             break;
           case "k8s_request":
           case "watch_start": {
-            const id = (msg.k8s_request ?? msg.watch_start)!.request_id;
-            const path = (msg.k8s_request ?? msg.watch_start)!.path;
-            const refused = this.running.size >= this.cfg.maxConcurrentRequests
-              ? {
-                status: 429,
-                why:
-                  `the agent is at its limit of ${this.cfg.maxConcurrentRequests} concurrent requests`,
-              }
-              : refusePath(path)
-              ? { status: 403, why: refusePath(path)! }
-              : null;
-            if (refused || !sessionToken) {
+            const work: TunnelWork = msg.k8s_request
+              ? { request: msg.k8s_request }
+              : { watch: msg.watch_start! };
+            const id = (work.request ?? work.watch).request_id;
+            const refused = pool ? this.refusal(work) : { status: 503, why: "not ready" };
+            if (refused) {
               send({
                 tunnel_refused: {
                   request_id: id,
-                  http_status: refused?.status ?? 503,
-                  message: refused?.why ?? "not ready",
+                  http_status: refused.status,
+                  message: refused.why,
                 },
               });
               break;
             }
-            this.running.set(id, null);
-            this.openTunnel(client, sessionToken, id).then((tunnel) => {
-              if (!this.running.has(id)) {
-                tunnel.finish("cancelled");
-                return;
-              }
-              this.running.set(id, tunnel);
-              const opts = { allowImpersonation: this.cfg.allowImpersonation };
-              const work = msg.k8s_request
-                ? proxyRequest(this.kube, msg.k8s_request, tunnel, opts)
-                : runWatch(this.kube, msg.watch_start!, tunnel, opts);
-              return work.finally(() => this.running.delete(id));
-            }).catch((err) => {
-              this.running.delete(id);
-              log.warn("could not open a tunnel", { err });
-            });
+            this.runWork(pool!.announced(id, work.request?.has_body ?? false), work);
             break;
           }
           case "watch_stop": {
             const id = msg.watch_stop!.request_id;
-            this.running.get(id)?.aborted.abort(new Error("stopped by the dashboard"));
+            this.running.get(id)?.abort("stopped by the dashboard");
             this.running.delete(id);
             break;
           }
@@ -338,14 +329,42 @@ export class Connector {
     });
   }
 
-  private openTunnel(
-    client: ClusterAgentClient,
-    sessionToken: string,
-    requestId: string,
-  ): Promise<AgentTunnel> {
+  /** Why the agent will not run this request now, or null. */
+  private refusal(work: TunnelWork): { status: number; why: string } | null {
+    if (this.running.size >= this.cfg.maxConcurrentRequests) {
+      return {
+        status: 429,
+        why: `the agent is at its limit of ${this.cfg.maxConcurrentRequests} concurrent requests`,
+      };
+    }
+    const why = refusePath((work.request ?? work.watch).path);
+    return why ? { status: 403, why } : null;
+  }
+
+  /** A request handed to an idle tunnel: refusals are answered on the tunnel itself. */
+  private runPooled(tunnel: AgentTunnel, work: TunnelWork): void {
+    const refused = this.refusal(work);
+    if (refused) {
+      failTunnel(tunnel, false, refused.status, refused.why);
+      return;
+    }
+    this.runWork(tunnel, work);
+  }
+
+  private runWork(tunnel: AgentTunnel, work: TunnelWork): void {
+    const id = (work.request ?? work.watch).request_id;
+    this.running.set(id, tunnel);
+    const opts = { allowImpersonation: this.cfg.allowImpersonation };
+    const done = work.request
+      ? proxyRequest(this.kube, work.request, tunnel, opts)
+      : runWatch(this.kube, work.watch, tunnel, opts);
+    done.catch((err) => log.warn("tunnelled request failed", { err }))
+      .finally(() => this.running.delete(id));
+  }
+
+  private tunnelCall(client: ClusterAgentClient, sessionToken: string): TunnelCall {
     const md = new grpc.Metadata();
     md.set("authorization", `Bearer ${sessionToken}`);
-    const call = client.Tunnel(md);
-    return Promise.resolve(new AgentTunnel(call as never, requestId));
+    return client.Tunnel(md) as unknown as TunnelCall;
   }
 }

@@ -1,9 +1,12 @@
-// The agent's access to its own API server: client-node loads the in-cluster config (the pod's
-// ServiceAccount) or a kubeconfig, and requests go out with Deno's fetch so bodies stream.
-// The ServiceAccount token file is re-read periodically (projected tokens rotate). Only API paths
-// are reachable, and the dashboard's own credential headers never pass (no SSRF, no
-// privilege borrowing) unless impersonation is explicitly allowed.
-import { KubeConfig } from "@kubernetes/client-node";
+// The agent's access to its own API server: ./kubeconfig.ts loads the in-cluster config (the
+// pod's ServiceAccount) or a kubeconfig, and requests go out with Deno's fetch so bodies stream.
+// A token file (the ServiceAccount's, or a kubeconfig's tokenFile) is re-read periodically
+// (projected tokens rotate). Only API paths are reachable, and the dashboard's own credential
+// headers never pass (no SSRF, no privilege borrowing) unless impersonation is explicitly allowed.
+import { KubeAccessError, loadInCluster, loadKubeconfig, readTokenFile } from "./kubeconfig.ts";
+import { log } from "../proto/log.ts";
+
+export { KubeAccessError };
 
 export interface KubeAccess {
   server: string;
@@ -15,8 +18,6 @@ export interface KubeAccess {
   ): Promise<Response>;
   close(): void;
 }
-
-export class KubeAccessError extends Error {}
 
 const ALLOWED_PATH = /^\/(api|apis|version|openapi)(\/|\?|$)/;
 const DROPPED_HEADERS = new Set([
@@ -33,7 +34,6 @@ const DROPPED_HEADERS = new Set([
   "content-length",
   "accept-encoding",
 ]);
-const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 const TOKEN_REFRESH_MS = 60_000;
 
 /** Why a path is refused, or null when the agent may request it. */
@@ -68,70 +68,41 @@ export function forwardHeaders(
   return out;
 }
 
-const b64 = (s: string) =>
-  new TextDecoder().decode(Uint8Array.from(atob(s), (c) => c.charCodeAt(0)));
-
 export async function loadKube(kubeconfigPath?: string): Promise<KubeAccess> {
-  const kc = new KubeConfig();
-  let podNamespace: string | undefined;
-  if (kubeconfigPath) {
-    kc.loadFromFile(kubeconfigPath);
-  } else {
-    try {
-      kc.loadFromCluster();
-      podNamespace = (await Deno.readTextFile(`${SA_DIR}/namespace`)).trim();
-    } catch (err) {
-      throw new KubeAccessError(
-        `not running in a pod (${
-          (err as Error).message
-        }); pass --kubeconfig to run the agent outside a cluster`,
-      );
-    }
-  }
-  const cluster = kc.getCurrentCluster();
-  const user = kc.getCurrentUser();
-  if (!cluster || !user) {
-    throw new KubeAccessError("the kubeconfig has no current context with a cluster and user");
-  }
-  if (user.exec || (user.authProvider && user.authProvider.name !== "tokenFile")) {
-    throw new KubeAccessError(
-      "exec and auth-provider credentials are not supported: use a token or client certificate",
-    );
-  }
-  const caPem = cluster.caData
-    ? b64(cluster.caData)
-    : cluster.caFile
-    ? await Deno.readTextFile(cluster.caFile)
-    : undefined;
-  const certPem = user.certData
-    ? b64(user.certData)
-    : user.certFile
-    ? await Deno.readTextFile(user.certFile)
-    : undefined;
-  const keyPem = user.keyData
-    ? b64(user.keyData)
-    : user.keyFile
-    ? await Deno.readTextFile(user.keyFile)
-    : undefined;
-  const tokenFile = user.authProvider?.config?.tokenFile as string | undefined;
-  let token = user.token;
-  let tokenReadAt = 0;
+  const target = kubeconfigPath ? await loadKubeconfig(kubeconfigPath) : await loadInCluster();
+  const { caPem, certPem, keyPem, tokenFile } = target;
+  let token = target.token;
+  let tokenReadAt = Date.now();
+  let refreshing: Promise<void> | undefined;
   const currentToken = async () => {
     if (tokenFile && Date.now() - tokenReadAt > TOKEN_REFRESH_MS) {
-      token = (await Deno.readTextFile(tokenFile)).trim();
-      tokenReadAt = Date.now();
+      // One read for concurrent requests; on failure keep the last token and retry later.
+      refreshing ??= readTokenFile(tokenFile).then(
+        (t) => void (token = t),
+        (err) => log.warn("cannot re-read the token file; keeping the last token", { err }),
+      ).finally(() => {
+        tokenReadAt = Date.now();
+        refreshing = undefined;
+      });
+      await refreshing;
     }
     return token;
   };
-  await currentToken();
-  const http = Deno.createHttpClient({
-    caCerts: caPem ? [caPem] : undefined,
-    ...(certPem && keyPem ? { cert: certPem, key: keyPem } : {}),
-  });
-  const server = cluster.server.replace(/\/+$/, "");
+  let http: Deno.HttpClient;
+  try {
+    http = Deno.createHttpClient({
+      caCerts: caPem ? [caPem] : undefined,
+      ...(certPem && keyPem ? { cert: certPem, key: keyPem } : {}),
+    });
+  } catch (err) {
+    throw new KubeAccessError(
+      `the CA or client certificate cannot be used: ${(err as Error).message}`,
+    );
+  }
+  const server = target.server;
   return {
     server,
-    podNamespace,
+    podNamespace: target.namespace,
     async fetch(pathAndQuery, init) {
       const headers = new Headers(init.headers);
       const t = await currentToken();

@@ -1,9 +1,11 @@
 // Unit tests for the agent's request guards: which API paths it will request (refusePath) and
 // which headers from the dashboard reach its API server (forwardHeaders). The agent must not
 // trust the dashboard: every path that a URL parser could turn into something outside the
-// Kubernetes API is refused.
+// Kubernetes API is refused. Also the agent's own config loader (./kubeconfig.ts): what it reads
+// from a kubeconfig or the in-cluster files, and what it refuses and why.
 import assert from "node:assert/strict";
-import { forwardHeaders, refusePath } from "./kube.ts";
+import { forwardHeaders, KubeAccessError, loadKube, refusePath } from "./kube.ts";
+import { type KubeTarget, loadInCluster, loadKubeconfig } from "./kubeconfig.ts";
 
 Deno.test("refusePath allows Kubernetes API paths", () => {
   for (
@@ -154,4 +156,613 @@ Deno.test("forwardHeaders drops credentials and hop-by-hop headers", () => {
 Deno.test("forwardHeaders keeps repeated headers", () => {
   const h = forwardHeaders([{ name: "accept", value: "a" }, { name: "Accept", value: "b" }], false);
   assert.equal(h.get("accept"), "a, b");
+});
+
+// ---------------------------------------------------------------------------------------------
+// The config loader (./kubeconfig.ts)
+
+// Only the PEM markers are checked by the loader; Deno.createHttpClient parses the real thing.
+const CA_PEM = "-----BEGIN CERTIFICATE-----\nQ0E=\n-----END CERTIFICATE-----\n";
+const CERT_PEM = "-----BEGIN CERTIFICATE-----\nQ0VSVA==\n-----END CERTIFICATE-----\n";
+const KEY_PEM = "-----BEGIN EC PRIVATE KEY-----\nS0VZ\n-----END EC PRIVATE KEY-----\n";
+const b64 = (s: string) => btoa(s);
+
+// deno-lint-ignore no-explicit-any
+type Kc = any;
+
+/** A kubeconfig with one context "ctx" → cluster "c" + user "u" (token auth). */
+function baseKubeconfig(): Kc {
+  return {
+    apiVersion: "v1",
+    kind: "Config",
+    "current-context": "ctx",
+    contexts: [{ name: "other", context: { cluster: "x", user: "y" } }, {
+      name: "ctx",
+      context: { cluster: "c", user: "u", namespace: "ignored" },
+    }],
+    clusters: [{
+      name: "c",
+      cluster: { server: "https://api.example:6443/", "certificate-authority-data": b64(CA_PEM) },
+    }],
+    users: [{ name: "u", user: { token: "tok-123" } }],
+  };
+}
+
+/** Writes `files` (relative to a new temp dir) and returns the dir. */
+async function tempFiles(files: Record<string, string>): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "kube_test_" });
+  for (const [name, text] of Object.entries(files)) {
+    const path = `${dir}/${name}`;
+    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    await Deno.writeTextFile(path, text);
+  }
+  return dir;
+}
+
+/** Loads a kubeconfig written as `kc` (an object, written as JSON, or raw YAML text). */
+async function loadWith(
+  kc: Kc | string,
+  files: Record<string, string> = {},
+): Promise<{ dir: string; got: Promise<KubeTarget> }> {
+  const text = typeof kc === "string" ? kc : JSON.stringify(kc, null, 2);
+  const dir = await tempFiles({ ...files, "conf/config": text });
+  return { dir, got: loadKubeconfig(`${dir}/conf/config`) };
+}
+
+Deno.test("loadKubeconfig reads the current context's cluster and user", async (t) => {
+  const cases: Array<{
+    name: string;
+    kc: (kc: Kc, dir: string) => Kc | string;
+    files?: Record<string, string>;
+    want: (dir: string) => KubeTarget;
+  }> = [
+    {
+      name: "token user, CA data; trailing slash dropped",
+      kc: (kc) => kc,
+      want: () => ({ server: "https://api.example:6443", caPem: CA_PEM, token: "tok-123" }),
+    },
+    {
+      name: "plain YAML, as kubectl writes it",
+      kc: () =>
+        [
+          "apiVersion: v1",
+          "kind: Config",
+          "current-context: ctx",
+          "contexts:",
+          "- name: ctx",
+          "  context: {cluster: c, user: u}",
+          "clusters:",
+          "- name: c",
+          "  cluster:",
+          "    server: https://10.0.0.1",
+          `    certificate-authority-data: ${b64(CA_PEM)}`,
+          "    insecure-skip-tls-verify: false",
+          "users:",
+          "- name: u",
+          "  user:",
+          "    token: abc.def.ghi",
+          "preferences: {}",
+        ].join("\n"),
+      want: () => ({ server: "https://10.0.0.1", caPem: CA_PEM, token: "abc.def.ghi" }),
+    },
+    {
+      name: "client certificate data, no CA (system roots), server path kept",
+      kc: (kc) => {
+        kc.clusters[0].cluster = { server: "https://rancher.example/k8s/clusters/c-1" };
+        kc.users[0].user = {
+          "client-certificate-data": b64(CERT_PEM),
+          "client-key-data": b64(KEY_PEM),
+        };
+        return kc;
+      },
+      want: () => ({
+        server: "https://rancher.example/k8s/clusters/c-1",
+        certPem: CERT_PEM,
+        keyPem: KEY_PEM,
+      }),
+    },
+    {
+      name: "file references are relative to the kubeconfig's directory",
+      kc: (kc) => {
+        kc.clusters[0].cluster = { server: "https://h", "certificate-authority": "ca.crt" };
+        kc.users[0].user = { "client-certificate": "../pki/c.crt", "client-key": "../pki/c.key" };
+        return kc;
+      },
+      files: { "conf/ca.crt": CA_PEM, "pki/c.crt": CERT_PEM, "pki/c.key": KEY_PEM },
+      want: () => ({ server: "https://h", caPem: CA_PEM, certPem: CERT_PEM, keyPem: KEY_PEM }),
+    },
+    {
+      name: "absolute file references",
+      kc: (kc, dir) => {
+        kc.clusters[0].cluster = {
+          server: "https://h",
+          "certificate-authority": `${dir}/abs/ca.crt`,
+        };
+        return kc;
+      },
+      files: { "abs/ca.crt": CA_PEM },
+      want: () => ({ server: "https://h", caPem: CA_PEM, token: "tok-123" }),
+    },
+    {
+      name: "*-data wins over the file (which need not exist)",
+      kc: (kc) => {
+        kc.clusters[0].cluster["certificate-authority"] = "missing.crt";
+        return kc;
+      },
+      want: () => ({ server: "https://api.example:6443", caPem: CA_PEM, token: "tok-123" }),
+    },
+    {
+      name: "tokenFile (relative, trimmed) wins over token and is kept for re-reading",
+      kc: (kc) => {
+        kc.users[0].user = { token: "stale", tokenFile: "sa/token" };
+        return kc;
+      },
+      files: { "conf/sa/token": "  fresh-token\n" },
+      want: (dir) => ({
+        server: "https://api.example:6443",
+        caPem: CA_PEM,
+        token: "fresh-token",
+        tokenFile: `${dir}/conf/sa/token`,
+      }),
+    },
+    {
+      name: "token-file (client-node's spelling)",
+      kc: (kc) => {
+        kc.users[0].user = { "token-file": "t" };
+        return kc;
+      },
+      files: { "conf/t": "dash-token" },
+      want: (dir) => ({
+        server: "https://api.example:6443",
+        caPem: CA_PEM,
+        token: "dash-token",
+        tokenFile: `${dir}/conf/t`,
+      }),
+    },
+    {
+      name: "empty and null fields count as unset; unknown fields are ignored",
+      kc: (kc) => {
+        kc.users[0].user = { token: "t", "client-certificate": "", exec: null, extensions: [] };
+        kc.clusters[0].cluster["insecure-skip-tls-verify"] = null;
+        kc.clusters[0].cluster["disable-compression"] = true;
+        return kc;
+      },
+      want: () => ({ server: "https://api.example:6443", caPem: CA_PEM, token: "t" }),
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, async () => {
+      const dir = await tempFiles(c.files ?? {});
+      try {
+        const kc = c.kc(baseKubeconfig(), dir);
+        await Deno.mkdir(`${dir}/conf`, { recursive: true });
+        await Deno.writeTextFile(
+          `${dir}/conf/config`,
+          typeof kc === "string" ? kc : JSON.stringify(kc),
+        );
+        const got = await loadKubeconfig(`${dir}/conf/config`);
+        const defined = Object.fromEntries(Object.entries(got).filter(([, v]) => v !== undefined));
+        assert.deepEqual(defined, c.want(dir));
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    });
+  }
+});
+
+Deno.test("loadKubeconfig refuses what the agent cannot honour, saying what to do", async (t) => {
+  const cases: Array<{
+    name: string;
+    kc: (kc: Kc) => Kc | string;
+    files?: Record<string, string>;
+    want: RegExp;
+  }> = [
+    {
+      name: "malformed YAML names the file",
+      kc: () => "current-context: [unclosed\nclusters: {",
+      want: /^cannot parse the kubeconfig \/.*\/conf\/config: /,
+    },
+    {
+      name: "not a mapping",
+      kc: () => "- a\n- b\n",
+      want: /\/conf\/config is not a kubeconfig: expected a YAML mapping/,
+    },
+    { name: "empty file", kc: () => "", want: /is not a kubeconfig: expected a YAML mapping/ },
+    {
+      name: "no current-context",
+      kc: (kc) => {
+        delete kc["current-context"];
+        return kc;
+      },
+      want:
+        /has no current-context: set one with 'kubectl config use-context <name>' \(contexts: "other", "ctx"\)/,
+    },
+    {
+      name: "unknown current-context",
+      kc: (kc) => ({ ...kc, "current-context": "nope" }),
+      want: /current-context "nope" is not defined \(contexts: "other", "ctx"\)/,
+    },
+    {
+      name: "current-context of the wrong type",
+      kc: (kc) => ({ ...kc, "current-context": 42 }),
+      want: /'current-context' must be a string, not a number/,
+    },
+    {
+      name: "context without a cluster",
+      kc: (kc) => {
+        delete kc.contexts[1].context.cluster;
+        return kc;
+      },
+      want: /context "ctx" must name both a cluster and a user/,
+    },
+    {
+      name: "context without a user",
+      kc: (kc) => {
+        kc.contexts[1].context = { cluster: "c" };
+        return kc;
+      },
+      want: /context "ctx" must name both a cluster and a user/,
+    },
+    {
+      name: "context with no body",
+      kc: (kc) => {
+        kc.contexts[1] = { name: "ctx" };
+        return kc;
+      },
+      want: /context "ctx" must name both a cluster and a user/,
+    },
+    {
+      name: "context body of the wrong type",
+      kc: (kc) => {
+        kc.contexts[1].context = "c/u";
+        return kc;
+      },
+      want: /context "ctx": 'context' must be a mapping, not a string/,
+    },
+    {
+      name: "contexts not a list",
+      kc: (kc) => ({ ...kc, contexts: { ctx: {} } }),
+      want: /'contexts' must be a list, not a mapping/,
+    },
+    {
+      name: "undefined cluster",
+      kc: (kc) => ({ ...kc, clusters: [] }),
+      want: /context "ctx" names cluster "c", which is not defined \(clusters: none\)/,
+    },
+    {
+      name: "undefined user",
+      kc: (kc) => {
+        kc.users[0].name = "v";
+        return kc;
+      },
+      want: /context "ctx" names user "u", which is not defined \(users: "v"\)/,
+    },
+    {
+      name: "missing server",
+      kc: (kc) => {
+        delete kc.clusters[0].cluster.server;
+        return kc;
+      },
+      want: /cluster "c" has no server: set its API server URL/,
+    },
+    {
+      name: "server not a string",
+      kc: (kc) => {
+        kc.clusters[0].cluster.server = ["https://a"];
+        return kc;
+      },
+      want: /cluster "c": 'server' must be a string, not a list/,
+    },
+    {
+      name: "server not a URL",
+      kc: (kc) => {
+        kc.clusters[0].cluster.server = "api.example:6443";
+        return kc;
+      },
+      want: /cluster "c": .*(is not a URL|must be an https)/,
+    },
+    {
+      name: "server with another scheme",
+      kc: (kc) => {
+        kc.clusters[0].cluster.server = "unix:///run/k8s.sock";
+        return kc;
+      },
+      want: /cluster "c": the server must be an https:\/\/ \(or http:\/\/\) URL/,
+    },
+    {
+      name: "insecure-skip-tls-verify",
+      kc: (kc) => {
+        kc.clusters[0].cluster["insecure-skip-tls-verify"] = true;
+        return kc;
+      },
+      want:
+        /cluster "c": insecure-skip-tls-verify is not supported \(the agent always verifies its API server\); remove it and set certificate-authority-data or certificate-authority/,
+    },
+    {
+      name: "insecure-skip-tls-verify as a string",
+      kc: (kc) => {
+        kc.clusters[0].cluster["insecure-skip-tls-verify"] = "true";
+        return kc;
+      },
+      want: /'insecure-skip-tls-verify' must be true or false/,
+    },
+    {
+      name: "tls-server-name",
+      kc: (kc) => {
+        kc.clusters[0].cluster["tls-server-name"] = "kubernetes";
+        return kc;
+      },
+      want: /cluster "c": 'tls-server-name' is not supported; remove it/,
+    },
+    {
+      name: "CA data that is not base64",
+      kc: (kc) => {
+        kc.clusters[0].cluster["certificate-authority-data"] = "not base64!";
+        return kc;
+      },
+      want: /cluster "c": 'certificate-authority-data' is not base64-encoded PEM/,
+    },
+    {
+      name: "CA data that is not PEM",
+      kc: (kc) => {
+        kc.clusters[0].cluster["certificate-authority-data"] = b64("hello");
+        return kc;
+      },
+      want: /cluster "c": 'certificate-authority-data' does not contain a PEM certificate/,
+    },
+    {
+      name: "missing CA file, resolved against the kubeconfig's directory",
+      kc: (kc) => {
+        kc.clusters[0].cluster = { server: "https://h", "certificate-authority": "ca.crt" };
+        return kc;
+      },
+      want: /cluster "c": cannot read 'certificate-authority' \/.*\/conf\/ca\.crt: /,
+    },
+    {
+      name: "exec user",
+      kc: (kc) => {
+        kc.users[0].user = {
+          exec: { command: "aws", apiVersion: "client.authentication.k8s.io/v1" },
+        };
+        return kc;
+      },
+      want:
+        /user "u": exec and auth-provider credentials are not supported: use a token or client certificate/,
+    },
+    {
+      name: "auth-provider user",
+      kc: (kc) => {
+        kc.users[0].user = { "auth-provider": { name: "oidc", config: {} } };
+        return kc;
+      },
+      want:
+        /user "u": exec and auth-provider credentials are not supported: use a token or client certificate/,
+    },
+    {
+      name: "basic auth",
+      kc: (kc) => {
+        kc.users[0].user = { username: "admin", password: "secret" };
+        return kc;
+      },
+      want:
+        /user "u": basic auth \(username\/password\) is not supported: use a token or client certificate/,
+    },
+    {
+      name: "impersonation",
+      kc: (kc) => {
+        kc.users[0].user.as = "system:admin";
+        return kc;
+      },
+      want: /user "u": impersonation \('as'\) is not supported/,
+    },
+    {
+      name: "token not a string",
+      kc: (kc) => {
+        kc.users[0].user = { token: 12345 };
+        return kc;
+      },
+      want: /user "u": 'token' must be a string, not a number/,
+    },
+    {
+      name: "token with a newline",
+      kc: (kc) => {
+        kc.users[0].user = { token: "abc\ndef" };
+        return kc;
+      },
+      want: /user "u": 'token': the token contains whitespace, control or non-ASCII characters/,
+    },
+    {
+      name: "missing token file",
+      kc: (kc) => {
+        kc.users[0].user = { tokenFile: "token" };
+        return kc;
+      },
+      want: /user "u": 'tokenFile': cannot read \/.*\/conf\/token: /,
+    },
+    {
+      name: "client certificate without a key",
+      kc: (kc) => {
+        kc.users[0].user = { "client-certificate-data": b64(CERT_PEM) };
+        return kc;
+      },
+      want: /user "u": a client certificate needs both a certificate and a key/,
+    },
+    {
+      name: "client key data that is not a key",
+      kc: (kc) => {
+        kc.users[0].user = {
+          "client-certificate-data": b64(CERT_PEM),
+          "client-key-data": b64(CERT_PEM),
+        };
+        return kc;
+      },
+      want: /user "u": 'client-key-data' does not contain a PEM private key/,
+    },
+    {
+      name: "client certificate file that is not PEM",
+      kc: (kc) => {
+        kc.users[0].user = { "client-certificate": "c.crt", "client-key-data": b64(KEY_PEM) };
+        return kc;
+      },
+      files: { "conf/c.crt": "garbage" },
+      want: /user "u": 'client-certificate' \/.*\/conf\/c\.crt does not contain a PEM certificate/,
+    },
+    {
+      name: "user without a credential",
+      kc: (kc) => {
+        kc.users[0].user = {};
+        return kc;
+      },
+      want: /user "u" has no credential: set a token, token file or client certificate/,
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, async () => {
+      const { dir, got } = await loadWith(c.kc(baseKubeconfig()), c.files);
+      try {
+        await assert.rejects(got, (err: Error) => {
+          assert.ok(err instanceof KubeAccessError, `${err.constructor.name}: ${err.message}`);
+          assert.match(err.message, c.want);
+          return true;
+        });
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    });
+  }
+});
+
+Deno.test("loadKubeconfig: a missing file is a KubeAccessError naming it", async () => {
+  await assert.rejects(
+    loadKubeconfig("/nonexistent/kube/config"),
+    (err: Error) =>
+      err instanceof KubeAccessError &&
+      /^cannot read the kubeconfig \/nonexistent\/kube\/config: /.test(err.message),
+  );
+});
+
+Deno.test("loadInCluster reads the ServiceAccount and the service environment", async (t) => {
+  const dir = await tempFiles({
+    token: "sa-token\n",
+    "ca.crt": CA_PEM,
+    namespace: "agent-ns\n",
+  });
+  const noToken = await tempFiles({ "ca.crt": CA_PEM, namespace: "agent-ns" });
+  try {
+    const cases: Array<{
+      name: string;
+      env: Record<string, string>;
+      saDir?: string;
+      want: string | RegExp;
+    }> = [
+      {
+        name: "IPv4",
+        env: { KUBERNETES_SERVICE_HOST: "10.96.0.1", KUBERNETES_SERVICE_PORT: "443" },
+        want: "https://10.96.0.1:443",
+      },
+      {
+        name: "IPv6 gets brackets",
+        env: { KUBERNETES_SERVICE_HOST: "fd00:10:96::1", KUBERNETES_SERVICE_PORT: "443" },
+        want: "https://[fd00:10:96::1]:443",
+      },
+      {
+        name: "not in a pod",
+        env: {},
+        want:
+          /^not running in a pod \(KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set\); pass --kubeconfig to run the agent outside a cluster$/,
+      },
+      {
+        name: "no token mounted",
+        env: { KUBERNETES_SERVICE_HOST: "10.96.0.1", KUBERNETES_SERVICE_PORT: "443" },
+        saDir: noToken,
+        want:
+          /^not running in a pod \(.*token.*\); pass --kubeconfig to run the agent outside a cluster$/,
+      },
+      {
+        name: "bad port",
+        env: { KUBERNETES_SERVICE_HOST: "10.96.0.1", KUBERNETES_SERVICE_PORT: "https" },
+        want: /^not running in a pod \(KUBERNETES_SERVICE_PORT "https" is not a port\)/,
+      },
+    ];
+    for (const c of cases) {
+      await t.step(c.name, async () => {
+        const got = loadInCluster((k) => c.env[k], c.saDir ?? dir);
+        if (typeof c.want === "string") {
+          assert.deepEqual(await got, {
+            server: c.want,
+            caPem: CA_PEM,
+            token: "sa-token",
+            tokenFile: `${dir}/token`,
+            namespace: "agent-ns",
+          });
+        } else {
+          const want = c.want;
+          await assert.rejects(
+            got,
+            (err: Error) => err instanceof KubeAccessError && want.test(err.message),
+          );
+        }
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(noToken, { recursive: true });
+  }
+});
+
+Deno.test("loadKube: the token goes in the authorization header; redirects are not followed", async () => {
+  const seen: Array<{ path: string; auth: string | null; accept: string | null }> = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    const u = new URL(req.url);
+    seen.push({
+      path: u.pathname + u.search,
+      auth: req.headers.get("authorization"),
+      accept: req.headers.get("accept"),
+    });
+    if (u.pathname === "/api/redirect") {
+      return new Response(null, { status: 302, headers: { location: "http://evil.example/" } });
+    }
+    return Response.json({ ok: true });
+  });
+  const kc = baseKubeconfig();
+  kc.clusters[0].cluster = { server: `http://127.0.0.1:${server.addr.port}/` };
+  kc.users[0].user = { tokenFile: "token" };
+  const dir = await tempFiles({ config: JSON.stringify(kc), token: "file-token\n" });
+  const kube = await loadKube(`${dir}/config`);
+  try {
+    assert.equal(kube.server, `http://127.0.0.1:${server.addr.port}`);
+    assert.equal(kube.podNamespace, undefined);
+    const ok = await kube.fetch("/api/v1/pods?limit=1", {
+      headers: new Headers({ accept: "application/json" }),
+    });
+    assert.deepEqual(await ok.json(), { ok: true });
+    const redirect = await kube.fetch("/api/redirect", {});
+    await redirect.body?.cancel();
+    assert.equal(redirect.status, 302);
+    assert.deepEqual(seen, [
+      { path: "/api/v1/pods?limit=1", auth: "Bearer file-token", accept: "application/json" },
+      { path: "/api/redirect", auth: "Bearer file-token", accept: "*/*" },
+    ]);
+  } finally {
+    kube.close();
+    await server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadKube refuses with KubeAccessError (the agent exits 2)", async () => {
+  await assert.rejects(loadKube("/nonexistent/kubeconfig"), KubeAccessError);
+  const kc = baseKubeconfig();
+  kc.clusters[0].cluster["certificate-authority-data"] = b64(CA_PEM); // markers only: not a cert
+  const dir = await tempFiles({ config: JSON.stringify(kc) });
+  try {
+    await assert.rejects(
+      loadKube(`${dir}/config`),
+      (err: Error) =>
+        err instanceof KubeAccessError &&
+        /^the CA or client certificate cannot be used: /.test(err.message),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

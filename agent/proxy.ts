@@ -5,6 +5,8 @@ import type { K8sRequest__Output } from "../proto/gen/agent/v1/K8sRequest.ts";
 import { forwardHeaders, type KubeAccess } from "./kube.ts";
 import { type AgentTunnel, toHeaderList } from "./tunnel.ts";
 import { log } from "../proto/log.ts";
+import { CHUNK_BYTES } from "../proto/wire.ts";
+import { coalesce } from "../proto/chunks.ts";
 
 const RESPONSE_HEADERS_DROPPED = new Set([
   "connection",
@@ -14,6 +16,12 @@ const RESPONSE_HEADERS_DROPPED = new Set([
   "content-encoding",
 ]);
 
+const STATUS_REASONS: Record<number, string> = {
+  403: "Forbidden",
+  429: "TooManyRequests",
+  504: "Timeout",
+};
+
 export function statusBody(code: number, message: string): Uint8Array {
   return new TextEncoder().encode(JSON.stringify({
     kind: "Status",
@@ -21,7 +29,7 @@ export function statusBody(code: number, message: string): Uint8Array {
     metadata: {},
     status: "Failure",
     message,
-    reason: code === 504 ? "Timeout" : "ServiceUnavailable",
+    reason: STATUS_REASONS[code] ?? "ServiceUnavailable",
     code,
   }));
 }
@@ -35,9 +43,8 @@ export async function failTunnel(
 ): Promise<void> {
   try {
     if (!headSent) {
-      await tunnel.respond(code, [{ name: "content-type", value: "application/json" }]);
-      await tunnel.sendBody(statusBody(code, message));
-      tunnel.finish();
+      const json = [{ name: "content-type", value: "application/json" }];
+      await tunnel.respondWhole(code, json, statusBody(code, message));
     } else {
       tunnel.finish(message);
     }
@@ -63,19 +70,41 @@ export async function proxyRequest(
   let headSent = false;
   try {
     const body = req.has_body ? tunnel.requestBody() : null;
-    if (!body) tunnel.skipBody();
     const res = await kube.fetch(req.path, {
       method: req.method,
       headers: forwardHeaders(req.headers, opts.allowImpersonation),
       body,
       signal: tunnel.signal,
     });
-    await tunnel.respond(res.status, responseHeaders(res));
-    headSent = true;
-    if (res.body) {
-      for await (const chunk of res.body) await tunnel.sendBody(chunk);
+    const headers = responseHeaders(res);
+    // A small body of known length is read whole and goes out with the head in one frame.
+    const length = Number(res.headers.get("content-length") ?? NaN);
+    if (res.body && length <= CHUNK_BYTES) {
+      const whole = new Uint8Array(await res.arrayBuffer());
+      headSent = true;
+      await tunnel.respondWhole(res.status, headers, whole);
+      return;
     }
-    tunnel.finish();
+    // The API server's ~8-16 KiB reads are joined into tunnel-sized messages; a body that ends
+    // within its first piece goes out with the head in one frame.
+    for await (
+      const { bytes, last } of coalesce(res.body ?? ReadableStream.from([]), CHUNK_BYTES)
+    ) {
+      if (!headSent && last && bytes.length <= CHUNK_BYTES) {
+        headSent = true;
+        await tunnel.respondWhole(res.status, headers, bytes);
+        return;
+      }
+      if (!headSent) {
+        headSent = true;
+        await tunnel.respond(res.status, headers);
+      }
+      await tunnel.sendBody(bytes);
+    }
+    if (!headSent) {
+      headSent = true;
+      await tunnel.respondWhole(res.status, headers, new Uint8Array());
+    } else tunnel.finish();
   } catch (err) {
     if (tunnel.signal.aborted) {
       tunnel.finish("cancelled");

@@ -78,7 +78,6 @@ export async function runWatch(
   tunnel: AgentTunnel,
   opts: { allowImpersonation: boolean },
 ): Promise<void> {
-  tunnel.skipBody();
   const headers = forwardHeaders(start.headers, opts.allowImpersonation);
   headers.set("accept", "application/json");
   const clientTimeout = new URLSearchParams(start.path.split("?")[1] ?? "").has("timeoutSeconds");

@@ -1,6 +1,7 @@
 // Load generator for the fleet benchmark, run in its own process: N simulated agents that speak
-// the real protocol (Register, Stream with hello and heartbeats both ways, Tunnel answering each
-// request with a canned body), each on its own TLS connection, reconnecting with the real
+// the real protocol (Register, Stream with hello and heartbeats both ways, idle Tunnels and
+// Tunnels for announced requests, answering each request with a canned body and staying open for
+// the next), each on its own TLS connection, reconnecting with the real
 // agent's jittered backoff. Reads {target, caPem, tokens} as JSON on stdin; prints one JSON line
 // of counters every 500 ms on stdout.
 import * as grpc from "@grpc/grpc-js";
@@ -13,6 +14,7 @@ import {
 } from "../proto/wire.ts";
 import type { ClusterAgentClient } from "../proto/gen/agent/v1/ClusterAgent.ts";
 import type { DashboardMessage__Output } from "../proto/gen/agent/v1/DashboardMessage.ts";
+import type { TunnelDown__Output } from "../proto/gen/agent/v1/TunnelDown.ts";
 import { backoffDelay } from "../agent/connector.ts";
 import { Heartbeat } from "../agent/heartbeat.ts";
 
@@ -59,20 +61,32 @@ async function register(client: ClusterAgentClient, token: string): Promise<stri
   }
 }
 
-function answer(client: ClusterAgentClient, sessionToken: string, requestId: string): void {
+/**
+ * One tunnel: answers every request on it with the canned body and stays open for the next, as
+ * the real agent's idle tunnels do. With a request id it answers that announced request first.
+ */
+function tunnel(client: ClusterAgentClient, sessionToken: string, requestId: string): void {
   const md = new grpc.Metadata();
   md.set("authorization", `Bearer ${sessionToken}`);
   const call = client.Tunnel(md);
+  const answer = () => {
+    call.write({
+      response: {
+        status: 200,
+        headers: [{ name: "content-type", value: "application/json" }],
+        body,
+        complete: true,
+      },
+    });
+    counters.requests++;
+  };
   call.on("error", () => counters.errors++);
-  call.on("data", () => {});
-  call.write({ open: { request_id: requestId } });
-  call.write({
-    response: { status: 200, headers: [{ name: "content-type", value: "application/json" }] },
+  call.on("end", () => call.end());
+  call.on("data", (f: TunnelDown__Output) => {
+    if (f.request) answer();
   });
-  call.write({ body: { data: body } });
-  call.write({ end: { error: "" } });
-  call.end();
-  counters.requests++;
+  call.write({ open: { request_id: requestId } });
+  if (requestId) answer();
 }
 
 /** Registers, then keeps the agent's stream up in the background. */
@@ -107,10 +121,11 @@ async function streamForever(client: ClusterAgentClient, credential: string): Pr
           connected = Date.now();
           counters.connected++;
           hb.start(m.accepted.heartbeat_interval_ms);
+          for (let i = 0; i < m.accepted.idle_tunnels; i++) tunnel(client, session, "");
         } else if (m.ping) {
           call.write({ pong: { seq: m.ping.seq, ping_sent_at_ms: m.ping.sent_at_ms } });
         } else if (m.pong) hb.pings.pong(m.pong.seq);
-        else if (m.k8s_request) answer(client, session, m.k8s_request.request_id);
+        else if (m.k8s_request) tunnel(client, session, m.k8s_request.request_id);
       });
       call.on("error", done);
       call.on("end", done);

@@ -45,10 +45,13 @@ const results: Record<string, unknown> = {
   },
 };
 try {
-  // Clusters: (b) by kubeconfig, (c) by agent.
+  // Clusters: (b) by kubeconfig, (c) by agent, both with the same ServiceAccount credential so
+  // that c/b is the agent's own cost (the API server authenticates a ServiceAccount token more
+  // slowly than (a)'s admin client certificate: that difference shows in c/a and b/a).
+  const saKubeconfig = await serviceAccountKubeconfig(cp, "bench-agent", "cluster-admin");
   const kc = await dash.api("POST", "/api/clusters", {
     name: "bench-kubeconfig",
-    kubeconfig: await Deno.readTextFile(cp.kubeconfigPath),
+    kubeconfig: await Deno.readTextFile(saKubeconfig),
   });
   if (kc.status !== 201) throw new Error(`kubeconfig cluster: ${kc.status} ${await kc.text()}`);
   const kcId = (await kc.json() as { id: string }).id;
@@ -60,7 +63,7 @@ try {
   agent = await startAgent({
     dashboardUrl: dash.agentUrl,
     caHash: dash.caHash,
-    kubeconfig: await serviceAccountKubeconfig(cp, "bench-agent", "cluster-admin"),
+    kubeconfig: saKubeconfig,
     token,
     extraEnv: { LOG_LEVEL: "warn" },
   });

@@ -11,6 +11,8 @@ export interface Target {
   name: "a" | "b" | "c";
   label: string;
   fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** The same target for another client: a connection of its own. */
+  another(): Target;
   close(): void;
 }
 
@@ -26,6 +28,7 @@ export function directTarget(cp: ControlPlane, kubeconfigText: string): Target {
     name: "a",
     label: "direct",
     fetch: (path, init = {}) => fetch(cp.url + path, { ...init, client: http } as RequestInit),
+    another: () => directTarget(cp, kubeconfigText),
     close: () => http.close(),
   };
 }
@@ -52,6 +55,7 @@ export function proxyTarget(
           authorization: `Bearer ${token}`,
         },
       } as RequestInit),
+    another: () => proxyTarget(name, label, url, caPem, token, clusterId),
     close: () => http.close(),
   };
 }
@@ -256,14 +260,16 @@ export async function runTunnelBench(
     put("watch_events_seen", t.name, delays[t.name]?.length ?? 0);
   }
 
-  // Head-of-line: small GETs while a slow client reads a large list on the same path.
+  // Head-of-line: small GETs while another, slow client (its own connection) reads a large
+  // list through the same path (for c: the same agent).
   await createConfigMaps(cp, "bench-hol", sizes.holItems, 100 * 1024);
   for (const t of targets) {
     const idle: number[] = [];
     for (let i = 0; i < sizes.holGets; i++) idle.push(await timedGet(t, small));
     let loadedDone = false;
+    const slowClient = t.another();
     const slow = (async () => {
-      const res = await t.fetch("/api/v1/namespaces/bench-hol/configmaps");
+      const res = await slowClient.fetch("/api/v1/namespaces/bench-hol/configmaps");
       const reader = res.body!.getReader();
       while (!loadedDone) {
         const { done } = await reader.read();
@@ -284,6 +290,7 @@ export async function runTunnelBench(
     }
     loadedDone = true;
     await slow;
+    slowClient.close();
     put("hol_idle_p99_ms", t.name, percentile(idle, 99));
     put("hol_loaded_p99_ms", t.name, percentile(loaded, 99));
     put("hol_errors", t.name, errors);

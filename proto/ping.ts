@@ -14,6 +14,11 @@ export class PingTracker {
     return { seq, sent_at_ms: String(now), last_rtt_ms: this.rttMs ?? 0 };
   }
 
+  /** Takes the peer's own RTT measurement (Ping.last_rtt_ms; 0 or nonsense means none yet). */
+  reported(rttMs: number): void {
+    if (Number.isFinite(rttMs) && rttMs > 0 && rttMs < 600_000) this.rttMs = rttMs;
+  }
+
   /** Records the RTT of the Ping this Pong answers (unknown sequence numbers are ignored). */
   pong(seq: string, now = Date.now()): void {
     const at = this.sent.get(seq);

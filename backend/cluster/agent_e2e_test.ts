@@ -20,6 +20,7 @@ import type {
   DashboardMessage__Output,
 } from "../../proto/gen/agent/v1/DashboardMessage.ts";
 import type { TunnelUp, TunnelUp__Output } from "../../proto/gen/agent/v1/TunnelUp.ts";
+import type { TunnelDown__Output } from "../../proto/gen/agent/v1/TunnelDown.ts";
 import {
   type ControlPlane,
   createNode,
@@ -802,6 +803,74 @@ Deno.test({
           },
         );
 
+        await s.step(
+          "idle tunnels: handed requests directly and reused; capped; retired by a stray frame",
+          async () => {
+            const session = rawCall<DashboardMessage__Output>(raw, "Stream", credential);
+            session.write(hello());
+            const accepted = (await session.waitFor((m) => m.msg === "accepted")).accepted!;
+            assert.equal(accepted.idle_tunnels, dash.d.hub.opts.idleTunnels);
+            assert.equal(accepted.max_idle_tunnels, dash.d.hub.opts.maxIdleTunnels);
+            const live = () => dash.d.hub.session(reg.clusterId!)!;
+            const idle = rawCall<TunnelDown__Output>(raw, "Tunnel", accepted.session_token);
+            idle.write({ open: { request_id: "" } });
+            await eventually(
+              "the idle tunnel to be pooled",
+              () => Promise.resolve(live().idle.length === 1),
+            );
+            // Three requests in a row ride the same tunnel; none is announced on the stream.
+            for (let i = 1; i <= 3; i++) {
+              const res = dash.d.hub.fetch(
+                reg.clusterId!,
+                new Request(`https://agent.invalid/api/v1/namespaces/n${i}`),
+              );
+              await idle.waitFor(() => idle.received.filter((f) => f.request).length === i);
+              const req = idle.received.filter((f) => f.request).at(-1)!.request!;
+              assert.equal(req.path, `/api/v1/namespaces/n${i}`);
+              assert.equal(req.has_body, false);
+              idle.write({
+                response: {
+                  status: 200,
+                  headers: [{ name: "content-type", value: "application/json" }],
+                  body: Buffer.from(`{"n":${i}}`),
+                  complete: true,
+                },
+              });
+              const r = await withTimeout(res, 5_000, `request ${i}`);
+              assert.deepEqual(await r.json(), { n: i });
+              await eventually(
+                "the tunnel to be idle again",
+                () => Promise.resolve(live().idle.length === 1),
+              );
+            }
+            assert.equal(session.received.filter((m) => m.k8s_request).length, 0);
+            assert.equal(idle.received.filter((f) => f.end).length, 0, "no end frame without body");
+            // Offers beyond the cap are ended at once.
+            const extra = Array.from({ length: dash.d.hub.opts.maxIdleTunnels }, () => {
+              const t = rawCall<TunnelDown__Output>(raw, "Tunnel", accepted.session_token);
+              t.write({ open: { request_id: "" } });
+              return t;
+            });
+            const over = await Promise.race(
+              extra.map((t, i) => t.status.then(() => i)).concat([sleep(5_000).then(() => -1)]),
+            );
+            assert.notEqual(over, -1, "one offer beyond the cap must be ended");
+            assert.equal(live().idle.length, dash.d.hub.opts.maxIdleTunnels);
+            // An agent must not send anything on an idle tunnel: a stray frame retires it.
+            const stray = extra.find((_, i) => i !== over)!;
+            stray.write({ body: { data: Buffer.from("stray") } });
+            await withTimeout(stray.status, 5_000, "the stray tunnel to end");
+            assert.equal(live().idle.length, dash.d.hub.opts.maxIdleTunnels - 1);
+            session.call.cancel();
+            await eventually(
+              "the session to be gone",
+              () => Promise.resolve(dash.d.hub.size === base),
+            );
+            // Ending the session ends its idle tunnels too.
+            await withTimeout(idle.status, 5_000, "the idle tunnel to end with its session");
+          },
+        );
+
         await s.step("Stream: out-of-order messages after hello are ignored", async () => {
           const session = rawCall<DashboardMessage__Output>(raw, "Stream", credential);
           session.write(hello());
@@ -1528,7 +1597,8 @@ async function startFakeDashboard() {
             call.write({ end: { error: "" } }); // no request body
             notify();
           } else frames.push(f);
-          if (f.end) {
+          // A response ends with an end frame, or is whole in its first frame.
+          if (f.end || f.response?.complete) {
             call.end();
             resolve();
           }
@@ -1648,9 +1718,11 @@ Deno.test({
         const tunnel = await fake.tunnel("ok-1");
         await withTimeout(tunnel.done, 10_000, "the /version tunnel");
         assert.equal(tunnel.frames[0]?.response?.status, 200);
-        const body = Buffer.concat(tunnel.frames.filter((f) => f.body).map((f) => f.body!.data));
+        // A small body comes whole with the head: one frame, complete.
+        assert.equal(tunnel.frames.length, 1);
+        assert.equal(tunnel.frames[0].response?.complete, true);
+        const body = Buffer.from(tunnel.frames[0].response!.body);
         assert.equal(JSON.parse(body.toString()).gitVersion, cp.version);
-        assert.equal(tunnel.frames.at(-1)?.end?.error, "");
         assert.equal((await readyz(healthPort)).status, 200);
         assert.match(
           await agent.logs(),

@@ -1,7 +1,10 @@
 // The live side of agent clusters: one AgentSession per connected agent (its control stream),
-// heartbeats both ways with RTT, status derived from them, and the tunnel that carries each
-// proxied request or watch on its own gRPC stream opened by the agent. AgentHub.fetch is what
-// an agent cluster's ClusterClient calls: Request in, streaming Response out.
+// heartbeats both ways with RTT, status derived from them, and the tunnels that carry proxied
+// requests and watches, each on a gRPC stream opened by the agent. A request goes to an idle
+// tunnel the agent opened ahead of need when there is one, else it is announced on the control
+// stream and the agent opens a tunnel for it; a tunnel whose request completed cleanly is idle
+// again. AgentHub.fetch is what an agent cluster's ClusterClient calls: Request in, streaming
+// Response out.
 import type * as grpc from "@grpc/grpc-js";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import { once } from "node:events";
@@ -9,8 +12,11 @@ import type { DashboardMessage } from "../../proto/gen/agent/v1/DashboardMessage
 import type { AgentMessage__Output } from "../../proto/gen/agent/v1/AgentMessage.ts";
 import type { TunnelUp__Output } from "../../proto/gen/agent/v1/TunnelUp.ts";
 import type { TunnelDown } from "../../proto/gen/agent/v1/TunnelDown.ts";
+import type { K8sRequest } from "../../proto/gen/agent/v1/K8sRequest.ts";
+import type { WatchStart } from "../../proto/gen/agent/v1/WatchStart.ts";
 import type { ClusterInfo__Output } from "../../proto/gen/agent/v1/ClusterInfo.ts";
 import { CHUNK_BYTES } from "../../proto/wire.ts";
+import { concatBytes, firstOf } from "../../proto/chunks.ts";
 import { PingTracker } from "../../proto/ping.ts";
 import { randomToken } from "../crypto/encoding.ts";
 import type { Db } from "../store/db.ts";
@@ -26,12 +32,21 @@ export interface HubOptions {
   maxInFlight: number;
   /** How long the agent has to open the tunnel for an announced request. */
   openTimeoutMs: number;
+  /** Idle tunnels each agent keeps open ahead of need. */
+  idleTunnels: number;
+  /** Idle tunnels kept per agent at most; tunnels beyond it are ended when their request ends. */
+  maxIdleTunnels: number;
+  /** Idle tunnels beyond `idleTunnels` unused this long are ended. */
+  idleTunnelTtlMs: number;
 }
 
 export const defaultHubOptions: HubOptions = {
   heartbeatMs: 10_000,
   maxInFlight: 256,
   openTimeoutMs: 15_000,
+  idleTunnels: 1,
+  maxIdleTunnels: 32,
+  idleTunnelTtlMs: 30_000,
 };
 
 /** Status of an agent cluster from what was last heard of it, as documented in docs/protocol.md. */
@@ -53,34 +68,26 @@ export class AgentUnavailableError extends Error {}
 const SMALL_BODY_WAIT_MS = 25;
 const SMALL_BODY_BYTES = 256 * 1024;
 
-/** Resolves with p's value, or "timeout" after ms (the timer is always cleared). */
-async function firstOf<T>(p: Promise<T>, ms: number): Promise<T | "timeout"> {
-  if (ms <= 0) return "timeout";
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<"timeout">((r) => timer = setTimeout(() => r("timeout"), ms)),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
-}
+type Frame = IteratorResult<TunnelUp__Output>;
+/** What a tunnel carries: a request or a watch (the same messages the control stream announces). */
+type Work =
+  | { request: K8sRequest; watch?: undefined }
+  | { watch: WatchStart; request?: undefined };
 
 /** An opened tunnel: the call, and the iterator already used to read its open frame. */
 export interface OpenTunnel {
   call: TunnelCall;
   frames: AsyncIterator<TunnelUp__Output>;
+  /** While idle: the read that notices the agent closing it (the agent sends nothing else). */
+  idleRead?: Promise<Frame>;
+  idleSinceMs?: number;
+}
+
+/** The next frame of a tunnel, taking over the read started while it was idle. */
+function nextFrame(t: OpenTunnel): Promise<Frame> {
+  const p = t.idleRead ?? t.frames.next();
+  t.idleRead = undefined;
+  return p;
 }
 
 interface Pending {
@@ -104,6 +111,8 @@ export function toClusterInfo(
 export class AgentSession {
   readonly sessionToken = randomToken("kss");
   readonly pending = new Map<string, Pending>();
+  /** Idle tunnels, the most recently used last. */
+  readonly idle: OpenTunnel[] = [];
   /** Tunnels in flight, each with the function that fails it when the stream goes away. */
   readonly tunnels = new Set<(reason: string) => void>();
   inFlight = 0;
@@ -145,6 +154,7 @@ export class AgentSession {
     this.pending.clear();
     for (const drop of [...this.tunnels]) drop(reason);
     this.tunnels.clear();
+    for (const t of this.idle.splice(0)) t.call.end();
     this.call.end();
   }
 }
@@ -191,13 +201,16 @@ export class AgentHub {
     const now = Date.now();
     const deadline = 2.5 * this.opts.heartbeatMs;
     for (const s of this.sessions.values()) {
+      this.trimIdle(s, now);
       if (now - s.lastHeardMs > deadline) {
         log.warn("agent silent past its heartbeat deadline; closing its stream", {
           cluster: s.clusterName,
         });
         this.detach(s, "heartbeat deadline missed");
         s.close("heartbeat deadline missed", true);
-      } else {
+      } else if (now - s.lastHeardMs >= this.opts.heartbeatMs) {
+        // An agent pings every interval and its pings prove it alive (their RTT is the agent's
+        // measurement); the dashboard pings only an agent that has gone quiet.
         s.ping();
       }
     }
@@ -212,6 +225,40 @@ export class AgentHub {
       [9 * this.opts.heartbeatMs],
     );
     for (const { id } of offline) if (!this.sessions.has(id)) this.notify(id);
+  }
+
+  /** Ends idle tunnels beyond the target that were not used for `idleTunnelTtlMs`. */
+  private trimIdle(s: AgentSession, now: number): void {
+    while (
+      s.idle.length > this.opts.idleTunnels &&
+      now - (s.idle[0].idleSinceMs ?? now) > this.opts.idleTunnelTtlMs
+    ) {
+      s.idle.shift()!.call.end();
+    }
+  }
+
+  /**
+   * Keeps a tunnel for the next request: an agent's idle offer (first frame `open{""}`) or a
+   * tunnel whose request completed cleanly. Beyond `maxIdleTunnels` the tunnel is ended.
+   */
+  offerIdle(s: AgentSession, t: OpenTunnel): void {
+    if (s.closed || s.idle.length >= this.opts.maxIdleTunnels || t.call.destroyed) {
+      t.call.end();
+      return;
+    }
+    t.idleSinceMs = Date.now();
+    const read = t.frames.next();
+    t.idleRead = read;
+    s.idle.push(t);
+    // Anything on an idle tunnel (its end, an error, a stray frame) retires it.
+    const retire = () => {
+      if (t.idleRead !== read) return; // taken by a request, which now owns the read
+      const i = s.idle.indexOf(t);
+      if (i >= 0) s.idle.splice(i, 1);
+      t.idleRead = undefined;
+      if (!t.call.writableEnded) t.call.end();
+    };
+    read.then(retire, retire);
   }
 
   /** One UPDATE for every live session's last heartbeat and RTT. */
@@ -343,6 +390,51 @@ export class AgentHub {
     const isWatch = req.method === "GET" && /^(true|1)$/.test(url.searchParams.get("watch") ?? "");
     const requestId = crypto.randomUUID();
     const headers = [...req.headers].map(([name, value]) => ({ name, value }));
+    let work: Work;
+    if (isWatch) {
+      url.searchParams.delete("watch");
+      const rv = url.searchParams.get("resourceVersion") ?? "";
+      url.searchParams.delete("resourceVersion");
+      work = {
+        watch: {
+          request_id: requestId,
+          path: url.pathname + url.search,
+          resource_version: rv,
+          headers,
+        },
+      };
+    } else {
+      work = {
+        request: {
+          request_id: requestId,
+          method: req.method,
+          path: url.pathname + url.search,
+          headers,
+          has_body: req.body !== null,
+        },
+      };
+    }
+    let tunnel = this.takeIdle(s);
+    if (tunnel) tunnel.call.write(work);
+    else tunnel = await this.announce(s, requestId, work, req.signal);
+    return this.exchange(s, tunnel, req, isWatch);
+  }
+
+  /** The most recently used idle tunnel that is still open, if any. */
+  private takeIdle(s: AgentSession): OpenTunnel | undefined {
+    for (let t = s.idle.pop(); t; t = s.idle.pop()) {
+      if (t.idleRead && !t.call.destroyed && !t.call.writableEnded) return t;
+    }
+    return undefined;
+  }
+
+  /** Announces the request on the control stream and waits for the agent's tunnel for it. */
+  private async announce(
+    s: AgentSession,
+    requestId: string,
+    work: Work,
+    signal: AbortSignal,
+  ): Promise<OpenTunnel> {
     const open = Promise.withResolvers<OpenTunnel>();
     const timer = setTimeout(() => {
       s.pending.delete(requestId);
@@ -355,46 +447,30 @@ export class AgentHub {
       if (s.pending.delete(requestId)) {
         clearTimeout(timer);
         s.send({ watch_stop: { request_id: requestId } });
-        open.reject(req.signal.reason ?? new DOMException("aborted", "AbortError"));
+        open.reject(signal.reason ?? new DOMException("aborted", "AbortError"));
       }
     };
-    req.signal.addEventListener("abort", onAbort, { once: true });
-
-    if (isWatch) {
-      url.searchParams.delete("watch");
-      const rv = url.searchParams.get("resourceVersion") ?? "";
-      url.searchParams.delete("resourceVersion");
-      s.send({
-        watch_start: {
-          request_id: requestId,
-          path: url.pathname + url.search,
-          resource_version: rv,
-          headers,
-        },
-      });
-    } else {
-      s.send({
-        k8s_request: {
-          request_id: requestId,
-          method: req.method,
-          path: url.pathname + url.search,
-          headers,
-          has_body: req.body !== null,
-        },
-      });
-    }
-
-    let tunnel: OpenTunnel;
+    signal.addEventListener("abort", onAbort, { once: true });
+    s.send(work.request ? { k8s_request: work.request } : { watch_start: work.watch });
     try {
-      tunnel = await open.promise;
+      return await open.promise;
     } finally {
-      req.signal.removeEventListener("abort", onAbort);
+      signal.removeEventListener("abort", onAbort);
     }
-    const { call, frames } = tunnel;
+  }
+
+  /** Sends the request's body on the tunnel and turns the agent's frames into the Response. */
+  private async exchange(
+    s: AgentSession,
+    tunnel: OpenTunnel,
+    req: Request,
+    isWatch: boolean,
+  ): Promise<Response> {
+    const { call } = tunnel;
     s.inFlight++;
     let released = false;
     // The control stream ended (agent gone, heartbeat missed, cluster deleted): fail the tunnel
-    // now rather than when its connection times out; a pending frames.next() rejects with this.
+    // now rather than when its connection times out; a pending read rejects with this.
     let dropped = "";
     const drop = (reason: string) => {
       dropped = `agent offline: ${reason}`;
@@ -415,6 +491,8 @@ export class AgentHub {
       s.inFlight--;
       s.tunnels.delete(drop);
       req.signal.removeEventListener("abort", cancel);
+      call.off("close", release);
+      call.off("error", release);
     };
     let cancelled = false;
     const cancel = () => {
@@ -428,14 +506,23 @@ export class AgentHub {
     req.signal.addEventListener("abort", cancel, { once: true });
     call.on("close", release);
     call.on("error", release);
-
-    const body = req.body;
-    if (body) this.pumpBody(body, call).catch(cancel);
-    else call.write({ end: { error: "" } });
+    // The request is sent in full once its body's end frame is written (a request without a
+    // body, and a watch, have no end frame); only then is the tunnel reusable.
+    let requestSent = false;
+    const body = isWatch ? null : req.body;
+    if (body) this.pumpBody(body, call).then(() => requestSent = true, cancel);
+    else requestSent = true;
+    // The response ended cleanly: the tunnel serves the next request, unless its request side
+    // is not complete (the agent answered before reading the whole body).
+    const completed = () => {
+      release();
+      if (requestSent && !cancelled) this.offerIdle(s, tunnel);
+      else if (!call.writableEnded) call.end();
+    };
 
     let first: TunnelUp__Output | undefined;
     try {
-      const r = await frames.next();
+      const r = await nextFrame(tunnel);
       first = r.done ? undefined : r.value;
     } catch {
       first = undefined;
@@ -449,17 +536,25 @@ export class AgentHub {
     const head = first.response;
     const outHeaders = new Headers();
     for (const h of head.headers) outHeaders.append(h.name, h.value);
+    const noBody = head.status === 204 || head.status === 304;
+    if (head.complete) {
+      completed();
+      // A view into the decoded message (a Node Buffer), not a copy.
+      const whole = head.body as unknown as Uint8Array<ArrayBuffer>;
+      return new Response(noBody ? null : whole, { status: head.status, headers: outHeaders });
+    }
     const encoder = new TextEncoder();
-    // Small bodies are answered whole: Deno's HTTP server stalls ~40 ms on a streamed body, so a
-    // response that completes within SMALL_BODY_WAIT_MS and SMALL_BODY_BYTES is sent at once.
-    // Anything larger, slower (logs -f) or a watch streams, starting with what was read here.
+    // Small bodies are answered whole: Deno's HTTPS server delays the end of a streamed body by
+    // ~40 ms (Nagle's algorithm on its sockets against the client's delayed ACK), so a response
+    // that completes within SMALL_BODY_WAIT_MS and SMALL_BODY_BYTES is sent at once. Anything
+    // larger, slower (logs -f) or a watch streams, starting with what was read here.
     const early: Uint8Array[] = [];
     let earlyBytes = 0;
-    let pendingNext: Promise<IteratorResult<TunnelUp__Output>> | undefined;
+    let pendingNext: Promise<Frame> | undefined;
     if (!isWatch) {
       const deadline = performance.now() + SMALL_BODY_WAIT_MS;
       for (;;) {
-        pendingNext ??= frames.next();
+        pendingNext ??= nextFrame(tunnel);
         const r = await firstOf(pendingNext, deadline - performance.now());
         if (r === "timeout") break;
         pendingNext = undefined;
@@ -468,16 +563,14 @@ export class AgentHub {
           break;
         }
         if (r.value.end) {
-          release();
-          call.end();
-          const body = concat(early, earlyBytes);
-          return new Response(head.status === 204 || head.status === 304 ? null : body, {
+          completed();
+          return new Response(noBody ? null : concatBytes(early, earlyBytes), {
             status: head.status,
             headers: outHeaders,
           });
         }
         if (r.value.body) {
-          early.push(new Uint8Array(r.value.body.data));
+          early.push(r.value.body.data);
           earlyBytes += r.value.body.data.length;
           if (earlyBytes >= SMALL_BODY_BYTES) break;
         }
@@ -490,7 +583,7 @@ export class AgentHub {
           return;
         }
         try {
-          const next = await (pendingNext ?? frames.next());
+          const next = await (pendingNext ?? nextFrame(tunnel));
           pendingNext = undefined;
           if (next.done) {
             release();
@@ -498,17 +591,21 @@ export class AgentHub {
             return;
           }
           const f = next.value;
-          if (f.body) ctrl.enqueue(new Uint8Array(f.body.data));
+          if (f.body) ctrl.enqueue(f.body.data);
           else if (f.watch_event) {
             const e = f.watch_event;
             ctrl.enqueue(encoder.encode(`{"type":${JSON.stringify(e.type)},"object":`));
-            ctrl.enqueue(new Uint8Array(e.object));
+            ctrl.enqueue(e.object);
             ctrl.enqueue(encoder.encode("}\n"));
           } else if (f.end) {
-            release();
-            call.end();
-            if (f.end.error) ctrl.error(new Error(f.end.error));
-            else ctrl.close();
+            if (f.end.error) {
+              release();
+              call.end();
+              ctrl.error(new Error(f.end.error));
+            } else {
+              completed();
+              ctrl.close();
+            }
           }
         } catch (err) {
           release();
@@ -518,10 +615,7 @@ export class AgentHub {
       },
       cancel,
     }, { highWaterMark: 4 });
-    return new Response(head.status === 204 || head.status === 304 ? null : stream, {
-      status: head.status,
-      headers: outHeaders,
-    });
+    return new Response(noBody ? null : stream, { status: head.status, headers: outHeaders });
   }
 
   /** Streams a request body to the agent in chunks, waiting for 'drain' when gRPC pushes back. */

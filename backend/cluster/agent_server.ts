@@ -1,6 +1,7 @@
 // The dashboard's gRPC server for agents (service agent.v1.ClusterAgent) on GRPC_ADDR:
 // Register exchanges a registration token for a cluster credential; Stream authenticates that
-// credential and runs the control stream; Tunnel carries one request on its own HTTP/2 stream.
+// credential and runs the control stream; Tunnel carries requests, one at a time, each on an
+// HTTP/2 stream of its own while it runs (idle tunnels go to the hub's pool).
 // TLS by default; keepalive enforcement, message-size limits and a graceful stop.
 import * as grpc from "@grpc/grpc-js";
 import { agentProto, CHANNEL_OPTIONS, PROTOCOL_VERSION } from "../../proto/wire.ts";
@@ -8,6 +9,7 @@ import type { ClusterAgentHandlers } from "../../proto/gen/agent/v1/ClusterAgent
 import type { AgentMessage__Output } from "../../proto/gen/agent/v1/AgentMessage.ts";
 import type { TunnelUp__Output } from "../../proto/gen/agent/v1/TunnelUp.ts";
 import { Buffer } from "node:buffer";
+import type { Http2Server, Http2Session } from "node:http2";
 import { type AgentRegistry, RegistrationError } from "./agent_registry.ts";
 import { type AgentHub, AgentSession, toClusterInfo } from "./agent_hub.ts";
 import type { ServerTls } from "../tls.ts";
@@ -85,6 +87,7 @@ export function agentHandlers(registry: AgentRegistry, hub: AgentHub): ClusterAg
           switch (msg.msg) {
             case "ping":
               session.send({ pong: { seq: msg.ping!.seq, ping_sent_at_ms: msg.ping!.sent_at_ms } });
+              session.pings.reported(msg.ping!.last_rtt_ms);
               break;
             case "pong":
               session.pings.pong(msg.pong!.seq);
@@ -160,6 +163,8 @@ export function agentHandlers(registry: AgentRegistry, hub: AgentHub): ClusterAg
               session_token: session.sessionToken,
               heartbeat_interval_ms: hub.opts.heartbeatMs,
               max_concurrent_requests: hub.opts.maxInFlight,
+              idle_tunnels: hub.opts.idleTunnels,
+              max_idle_tunnels: hub.opts.maxIdleTunnels,
             },
           });
           log.info("agent connected", {
@@ -190,8 +195,12 @@ export function agentHandlers(registry: AgentRegistry, hub: AgentHub): ClusterAg
       );
       frames.next().then((first) => {
         clearTimeout(timer);
-        const requestId = first.done ? "" : first.value.open?.request_id ?? "";
-        if (!hub.claimTunnel(session, requestId, { call, frames })) {
+        const open = first.done ? undefined : first.value.open;
+        if (open?.request_id === "") {
+          hub.offerIdle(session, { call, frames });
+          return;
+        }
+        if (!hub.claimTunnel(session, open?.request_id ?? "", { call, frames })) {
           call.emit(
             "error",
             fail(grpc.status.NOT_FOUND, "no pending request with that id (cancelled or timed out)"),
@@ -207,6 +216,48 @@ export interface AgentServer {
   stop(): Promise<void>;
 }
 
+/** HTTP/2 receive window per tunnel: what one request may have in flight towards the dashboard. */
+export const STREAM_WINDOW_BYTES = 1024 * 1024;
+/** HTTP/2 receive window per agent connection, shared by its tunnels. */
+export const CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024;
+
+interface GrpcServerInternals {
+  commonServerOptions?: { settings?: Record<string, unknown> };
+  createHttp2Server?: (credentials: unknown) => Http2Server;
+}
+
+/**
+ * Widens the HTTP/2 flow-control windows the agents may fill. grpc-js has a client option for
+ * this (grpc-node.flow_control_window) but none for servers, and with the 64 KiB default a
+ * tunnel moves one window per round trip through both event loops (~16 MB/s for a LIST). The
+ * settings are applied through grpc-js internals; if those change, a warning is logged and the
+ * server runs with the defaults.
+ */
+export function widenFlowControl(server: grpc.Server): boolean {
+  const internals = server as unknown as GrpcServerInternals;
+  const create = internals.createHttp2Server?.bind(server);
+  if (!internals.commonServerOptions || !create) {
+    log.warn("grpc-js internals changed: agent tunnels run with 64 KiB flow-control windows");
+    return false;
+  }
+  internals.commonServerOptions.settings = {
+    ...internals.commonServerOptions.settings,
+    initialWindowSize: STREAM_WINDOW_BYTES,
+  };
+  internals.createHttp2Server = (credentials) => {
+    const http2Server = create(credentials);
+    http2Server.on("session", (session: Http2Session) => {
+      try {
+        session.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
+      } catch (err) {
+        log.warn("could not widen an agent connection's flow-control window", { err });
+      }
+    });
+    return http2Server;
+  };
+  return true;
+}
+
 export async function startAgentServer(
   opts: { hostname: string; port: number; tls: ServerTls | null },
   handlers: ClusterAgentHandlers,
@@ -218,6 +269,7 @@ export async function startAgentServer(
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.http2.min_ping_interval_without_data_ms": 10_000,
   });
+  widenFlowControl(server);
   server.addService(agentProto().agent.v1.ClusterAgent.service, handlers);
   const creds = opts.tls
     // rootCerts is only used to verify client certificates (not requested). Passing our CA

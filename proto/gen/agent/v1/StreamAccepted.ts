@@ -7,6 +7,8 @@ export interface StreamAccepted {
   'session_token'?: (string);
   'heartbeat_interval_ms'?: (number);
   'max_concurrent_requests'?: (number);
+  'idle_tunnels'?: (number);
+  'max_idle_tunnels'?: (number);
 }
 
 export interface StreamAccepted__Output {
@@ -15,4 +17,6 @@ export interface StreamAccepted__Output {
   'session_token': (string);
   'heartbeat_interval_ms': (number);
   'max_concurrent_requests': (number);
+  'idle_tunnels': (number);
+  'max_idle_tunnels': (number);
 }
