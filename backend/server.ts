@@ -19,6 +19,7 @@ import { agentHandlers, startAgentServer } from "./cluster/agent_server.ts";
 import { agentRoutes } from "./cluster/agent_handlers.ts";
 import { agentAssetRoutes } from "./cluster/agent_assets.ts";
 import { HttpError } from "./http/errors.ts";
+import { startTlsFront, type TlsFront } from "./http/tls_front.ts";
 import { VERSION } from "../proto/version.ts";
 import { webRoutes } from "../web/routes.tsx";
 
@@ -155,13 +156,33 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
   // Assigned once the bound port (and so PUBLIC_URL) is known; until then requests get 503.
   // deno-lint-ignore prefer-const
   let app: ReturnType<typeof createApp> | undefined;
+  // With TLS, Deno.serve listens on a loopback port behind the TLS front (see tls_front.ts).
+  let front: TlsFront | undefined;
   const server = Deno.serve({
-    hostname: config.httpAddr.hostname,
-    port: config.httpAddr.port,
-    ...(httpTls ? { cert: httpTls.certPem, key: httpTls.keyPem } : {}),
+    ...(httpTls ? { hostname: "127.0.0.1", port: 0 } : config.httpAddr),
     onListen: (addr) => listening.resolve(addr),
-  }, (req, info) => app ? app.fetch(req, info) : new Response("starting", { status: 503 }));
-  const addr = await listening.promise;
+  }, (req, info) => {
+    if (front) {
+      const client = front.clientOf(info.remoteAddr);
+      if (!client) return new Response("connect through the HTTPS port", { status: 403 });
+      info = { ...info, remoteAddr: client };
+    }
+    return app ? app.fetch(req, info) : new Response("starting", { status: 503 });
+  });
+  let addr = await listening.promise;
+  if (httpTls) {
+    front = await startTlsFront({
+      hostname: config.httpAddr.hostname,
+      port: config.httpAddr.port,
+      certPem: httpTls.certPem,
+      keyPem: httpTls.keyPem,
+      innerPort: addr.port,
+    }).catch(async (err) => {
+      await server.shutdown();
+      throw err;
+    });
+    addr = front.addr;
+  }
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
   const url = `${httpTls ? "https" : "http"}://${host}:${addr.port}`;
   // With HTTP_ADDR port 0 (tests), the default PUBLIC_URL gets the port actually bound.
@@ -205,6 +226,7 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
         if (!opts.exiting) await grpcServer.stop();
         manager.close();
         await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, 10_000))]);
+        await front?.close();
         await db.close();
         lock.close();
         log.info("dashboard stopped");

@@ -27,6 +27,7 @@ Deno.test({
         "small_get_p50_ms",
         "small_get_p99_ms",
         "list_mb_per_s",
+        "page_get_p50_ms",
         "concurrent_req_per_s",
         "watch_delay_p50_ms",
         "hol_loaded_p99_ms",

@@ -179,6 +179,18 @@ export async function runTunnelBench(
   }
   for (const t of targets) put("list_mb_per_s", t.name, percentile(mbps[t.name], 50));
 
+  // A page of 20 of those ConfigMaps (~22 KB): larger than one packet, smaller than a window.
+  const page = "/api/v1/namespaces/bench-list/configmaps?limit=20";
+  const pageLat: Record<string, number[]> = {};
+  for (let r = 0; r < sizes.rounds; r++) {
+    for (const t of rotated(targets, r)) {
+      for (let i = 0; i < sizes.getsPerRound / 2; i++) {
+        (pageLat[t.name] ??= []).push(await timedGet(t, page));
+      }
+    }
+  }
+  for (const t of targets) put("page_get_p50_ms", t.name, percentile(pageLat[t.name], 50));
+
   // Concurrent clients.
   const slice = sizes.concurrencySeconds / 4;
   const counts: Record<string, { n: number; errors: number; seconds: number }> = {};
