@@ -97,7 +97,7 @@ export interface FleetRow {
 
 export async function runFleetBench(
   steps: number[],
-  opts: { steadySeconds: number; routedRequests: number },
+  opts: { settleSeconds: number; steadySeconds: number; routedRequests: number },
 ): Promise<{ rows: FleetRow[]; reconnect_seconds: number; reconnect_agents: number }> {
   const d = await startDashboardProcess();
   const gens: Generator[] = [];
@@ -115,7 +115,8 @@ export async function runFleetBench(
       await waitConnected(gens, n, 300_000);
       const connectSeconds = (performance.now() - t0) / 1000;
       total = n;
-      await new Promise((r) => setTimeout(r, 3000));
+      // The connection burst's own work (database writes, garbage) settles first.
+      await new Promise((r) => setTimeout(r, opts.settleSeconds * 1000));
       const before = await processStats(d.pid);
       await new Promise((r) => setTimeout(r, opts.steadySeconds * 1000));
       const after = await processStats(d.pid);

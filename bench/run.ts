@@ -114,7 +114,10 @@ try {
 }
 
 results.fleet = await runFleetBench(fleetSteps, {
-  steadySeconds: smoke ? 2 : 20,
+  // 30 s = three heartbeat intervals: one whole cycle of the periodic work (pings every 10 s,
+  // the batched heartbeat write every 30 s), so the average does not depend on where it falls.
+  steadySeconds: smoke ? 2 : 30,
+  settleSeconds: smoke ? 3 : 10,
   routedRequests: smoke ? 20 : 500,
 });
 results.duration_seconds = (performance.now() - started) / 1000;

@@ -94,12 +94,13 @@ export async function startTestDashboard(
 }
 
 /** The permission flags of `deno task agent`, read from deno.json. */
-export async function agentPermissionFlags(): Promise<string[]> {
+/** The agent task's permission and V8 flags: every test agent runs with exactly these. */
+export async function agentRunFlags(): Promise<string[]> {
   const cfg = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {
     tasks: Record<string, string>;
   };
   return cfg.tasks.agent.split(/\s+/).filter((w) =>
-    w.startsWith("--allow-") || w.startsWith("--deny-")
+    w.startsWith("--allow-") || w.startsWith("--deny-") || w.startsWith("--v8-flags=")
   );
 }
 
@@ -138,7 +139,7 @@ export async function startAgent(opts: {
   const process = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      ...(await agentPermissionFlags()),
+      ...(await agentRunFlags()),
       `${ROOT}agent/main.ts`,
       "--kubeconfig",
       opts.kubeconfig,

@@ -3,14 +3,16 @@
 // type-check and bundle (the bundle's size is printed: docs/agent.md, "Image"), the agent runs
 // under `deno run` with exactly those flags, and the Dockerfiles use the shared tasks/flags.
 import assert from "node:assert/strict";
-import { agentPermissionFlags, ROOT } from "../../backend/testing/harness.ts";
+import { agentRunFlags, ROOT } from "../../backend/testing/harness.ts";
 import { VERSION } from "../../proto/version.ts";
 
 const tasks = async () =>
   (JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as { tasks: Record<string, string> })
     .tasks;
-const permissionFlags = (cmd: string) =>
-  cmd.split(/\s+/).filter((w) => w.startsWith("--allow-") || w.startsWith("--deny-")).sort();
+const runFlags = (cmd: string) =>
+  cmd.split(/\s+/).filter((w) =>
+    w.startsWith("--allow-") || w.startsWith("--deny-") || w.startsWith("--v8-flags=")
+  ).sort();
 
 async function deno(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const o = await new Deno.Command(Deno.execPath(), {
@@ -25,12 +27,12 @@ async function deno(args: string[]): Promise<{ code: number; out: string; err: s
   return { code: o.code, out: dec.decode(o.stdout), err: dec.decode(o.stderr) };
 }
 
-Deno.test("agent:compile grants exactly the agent task's permissions", async () => {
+Deno.test("agent:compile has exactly the agent task's permissions and V8 flags", async () => {
   const t = await tasks();
   assert.ok(t["agent:compile"].startsWith("deno compile "));
-  assert.deepEqual(permissionFlags(t["agent:compile"]), permissionFlags(t.agent));
+  assert.deepEqual(runFlags(t["agent:compile"]), runFlags(t.agent));
   // ...which are the flags the e2e harness runs every test agent with.
-  assert.deepEqual(permissionFlags(t.agent), (await agentPermissionFlags()).sort());
+  assert.deepEqual(runFlags(t.agent), (await agentRunFlags()).sort());
   assert.match(t["agent:compile"], /--include proto\/agent\/v1\/agent\.proto/);
   assert.match(t["agent:compile"], /--output dist\/dashboard-agent agent\/main\.ts$/);
 });
@@ -48,7 +50,7 @@ Deno.test("the Dockerfiles build with the shared tasks and flags", async () => {
   const entry = /^ENTRYPOINT (\[.*\])$/m.exec(dash);
   assert.ok(entry, "an exec-form ENTRYPOINT");
   const argv = JSON.parse(entry[1]) as string[];
-  assert.deepEqual(permissionFlags(argv.join(" ")), permissionFlags((await tasks()).start));
+  assert.deepEqual(runFlags(argv.join(" ")), runFlags((await tasks()).start));
   assert.equal(argv.at(-1), "backend/main.ts");
   assert.match(dash, /^USER 65532:65532$/m);
   assert.equal((dash.match(/^FROM /gm) ?? []).length, 2, "multi-stage");
@@ -71,7 +73,7 @@ Deno.test("the agent type-checks, bundles, and runs with exactly the compile fla
   });
 
   await t.step("deno run <compile flags> agent/main.ts --version", async () => {
-    const flags = permissionFlags((await tasks())["agent:compile"]);
+    const flags = runFlags((await tasks())["agent:compile"]);
     const r = await deno(["run", ...flags, "agent/main.ts", "--version"]);
     assert.equal(r.code, 0, r.err);
     assert.equal(r.out.trim(), VERSION);
