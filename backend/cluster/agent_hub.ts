@@ -16,7 +16,6 @@ import type { K8sRequest } from "../../proto/gen/agent/v1/K8sRequest.ts";
 import type { WatchStart } from "../../proto/gen/agent/v1/WatchStart.ts";
 import type { ClusterInfo__Output } from "../../proto/gen/agent/v1/ClusterInfo.ts";
 import { CHUNK_BYTES } from "../../proto/wire.ts";
-import { concatBytes, firstOf } from "../../proto/chunks.ts";
 import { PingTracker } from "../../proto/ping.ts";
 import { randomToken } from "../crypto/encoding.ts";
 import type { Db } from "../store/db.ts";
@@ -63,10 +62,6 @@ export function deriveAgentStatus(
 }
 
 export class AgentUnavailableError extends Error {}
-
-/** How long, and how much, a response body is gathered before it is streamed instead. */
-const SMALL_BODY_WAIT_MS = 25;
-const SMALL_BODY_BYTES = 256 * 1024;
 
 type Frame = IteratorResult<TunnelUp__Output>;
 /** What a tunnel carries: a request or a watch (the same messages the control stream announces). */
@@ -544,47 +539,11 @@ export class AgentHub {
       return new Response(noBody ? null : whole, { status: head.status, headers: outHeaders });
     }
     const encoder = new TextEncoder();
-    // Small bodies are answered whole: Deno's HTTPS server delays the end of a streamed body by
-    // ~40 ms (Nagle's algorithm on its sockets against the client's delayed ACK), so a response
-    // that completes within SMALL_BODY_WAIT_MS and SMALL_BODY_BYTES is sent at once. Anything
-    // larger, slower (logs -f) or a watch streams, starting with what was read here.
-    const early: Uint8Array[] = [];
-    let earlyBytes = 0;
-    let pendingNext: Promise<Frame> | undefined;
-    if (!isWatch) {
-      const deadline = performance.now() + SMALL_BODY_WAIT_MS;
-      for (;;) {
-        pendingNext ??= nextFrame(tunnel);
-        const r = await firstOf(pendingNext, deadline - performance.now());
-        if (r === "timeout") break;
-        pendingNext = undefined;
-        if (r.done || r.value.end?.error) {
-          pendingNext = Promise.resolve(r);
-          break;
-        }
-        if (r.value.end) {
-          completed();
-          return new Response(noBody ? null : concatBytes(early, earlyBytes), {
-            status: head.status,
-            headers: outHeaders,
-          });
-        }
-        if (r.value.body) {
-          early.push(r.value.body.data);
-          earlyBytes += r.value.body.data.length;
-          if (earlyBytes >= SMALL_BODY_BYTES) break;
-        }
-      }
-    }
+    // Everything else streams, pulled frame by frame as the client reads.
     const stream = new ReadableStream<Uint8Array>({
       async pull(ctrl) {
-        if (early.length) {
-          for (const c of early.splice(0)) ctrl.enqueue(c);
-          return;
-        }
         try {
-          const next = await (pendingNext ?? nextFrame(tunnel));
-          pendingNext = undefined;
+          const next = await nextFrame(tunnel);
           if (next.done) {
             release();
             ctrl.error(new Error("the agent's stream ended without finishing the response"));
