@@ -249,6 +249,7 @@ export class Connector {
             this.accepted = true;
             this.lastError = "";
             heartbeat.start(Math.max(200, a.heartbeat_interval_ms || 10_000));
+            clearInterval(infoTimer);
             infoTimer = setInterval(
               () => reportInfo().catch((err) => log.warn("cluster info refresh failed", { err })),
               INFO_REFRESH_MS,

@@ -125,6 +125,26 @@ function findNamed(doc: Mapping, list: string, inner: string, name: string, file
   return undefined;
 }
 
+/** The named cluster or user the context refers to; refused when it is not defined. */
+function requireNamed(
+  doc: Mapping,
+  list: "clusters" | "users",
+  name: string,
+  file: string,
+  ctxWhere: string,
+): Mapping {
+  const inner = list === "clusters" ? "cluster" : "user";
+  const found = findNamed(doc, list, inner, name, file);
+  if (!found) {
+    throw new KubeAccessError(
+      `${ctxWhere} names ${inner} ${JSON.stringify(name)}, which is not defined (${list}: ${
+        names(doc, list)
+      })`,
+    );
+  }
+  return found;
+}
+
 function names(doc: Mapping, list: string): string {
   const entries = Array.isArray(doc[list]) ? doc[list] as unknown[] : [];
   const all = entries.flatMap((e) => isMapping(e) && typeof e.name === "string" ? [e.name] : []);
@@ -178,14 +198,7 @@ export async function loadKubeconfig(path: string): Promise<KubeTarget> {
 
   // Cluster.
   const cw = `${file}: cluster ${JSON.stringify(clusterName)}`;
-  const cluster = findNamed(doc, "clusters", "cluster", clusterName, file);
-  if (!cluster) {
-    throw new KubeAccessError(
-      `${ctxWhere} names cluster ${JSON.stringify(clusterName)}, which is not defined (clusters: ${
-        names(doc, "clusters")
-      })`,
-    );
-  }
+  const cluster = requireNamed(doc, "clusters", clusterName, file, ctxWhere);
   const serverText = str(cluster, "server", cw);
   if (!serverText) throw new KubeAccessError(`${cw} has no server: set its API server URL`);
   let url: URL;
@@ -224,14 +237,7 @@ export async function loadKubeconfig(path: string): Promise<KubeTarget> {
 
   // User.
   const uw = `${file}: user ${JSON.stringify(userName)}`;
-  const user = findNamed(doc, "users", "user", userName, file);
-  if (!user) {
-    throw new KubeAccessError(
-      `${ctxWhere} names user ${JSON.stringify(userName)}, which is not defined (users: ${
-        names(doc, "users")
-      })`,
-    );
-  }
+  const user = requireNamed(doc, "users", userName, file, ctxWhere);
   for (const f of ["exec", "auth-provider"]) {
     if (user[f] !== undefined && user[f] !== null) {
       throw new KubeAccessError(

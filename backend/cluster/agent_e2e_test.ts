@@ -1538,7 +1538,13 @@ async function startFakeDashboard() {
     },
   };
   const streams: FakeStream[] = [];
-  const tunnels: Array<{ requestId: string; frames: TunnelUp__Output[]; done: Promise<void> }> = [];
+  const tunnels: Array<{
+    requestId: string;
+    frames: TunnelUp__Output[];
+    done: Promise<void>;
+    closed: Promise<void>;
+    call: grpc.ServerDuplexStream<TunnelUp__Output, unknown>;
+  }> = [];
   let wake: (() => void) | undefined;
   const notify = () => wake?.();
   const credential = "kda_" + "F".repeat(43);
@@ -1588,17 +1594,22 @@ async function startFakeDashboard() {
     },
     Tunnel(call: grpc.ServerDuplexStream<TunnelUp__Output, unknown>) {
       const frames: TunnelUp__Output[] = [];
-      const entry = { requestId: "", frames, done: Promise.resolve() };
+      const closed = new Promise<void>((resolve) => {
+        call.on("end", resolve);
+        call.on("error", () => resolve());
+        call.on("close", resolve);
+      });
+      const entry = { requestId: "", frames, done: Promise.resolve(), closed, call };
       entry.done = new Promise<void>((resolve) => {
         call.on("data", (f: TunnelUp__Output) => {
           if (f.open) {
             entry.requestId = f.open.request_id;
             tunnels.push(entry);
-            call.write({ end: { error: "" } }); // no request body
             notify();
           } else frames.push(f);
-          // A response ends with an end frame, or is whole in its first frame.
-          if (f.end || f.response?.complete) {
+          // A response ends with an end frame, or is whole in its first frame; an idle tunnel
+          // stays open for the steps that use it.
+          if (entry.requestId && (f.end || f.response?.complete)) {
             call.end();
             resolve();
           }
@@ -1729,6 +1740,65 @@ Deno.test({
           /"msg":"unexpected message from the dashboard","message":"empty"/,
         );
       });
+
+      await t.step(
+        "idle tunnels: a request on one is answered on it; a stray frame ends it",
+        async () => {
+          const s = await fake.stream(0);
+          s.call.write({
+            accepted: {
+              cluster_id: "c",
+              cluster_name: "fake",
+              session_token: "kss_fake",
+              heartbeat_interval_ms: 1000,
+              max_concurrent_requests: 10,
+              idle_tunnels: 1,
+              max_idle_tunnels: 4,
+            },
+          });
+          const idle = await fake.tunnel("");
+          idle.call.write({
+            request: { request_id: "on-idle", method: "GET", path: "/version", has_body: false },
+          });
+          await poll(
+            "the answer on the idle tunnel",
+            () => Promise.resolve(idle.frames.length > 0),
+            10_000,
+          );
+          const head = idle.frames[0].response!;
+          assert.equal(head.status, 200);
+          assert.equal(head.complete, true);
+          assert.equal(JSON.parse(Buffer.from(head.body).toString()).gitVersion, cp.version);
+          // Handed a request, the agent opened another idle tunnel at once.
+          await poll(
+            "a second idle tunnel",
+            () =>
+              Promise.resolve(
+                fake.tunnels.filter((x) => x.requestId === "").length === 2,
+              ),
+            5_000,
+          );
+          // A refused path on an idle tunnel is answered there, and the tunnel stays usable.
+          idle.call.write({
+            request: {
+              request_id: "on-idle-bad",
+              method: "GET",
+              path: "/metrics",
+              has_body: false,
+            },
+          });
+          await poll("the refusal", () => Promise.resolve(idle.frames.length > 1), 5_000);
+          assert.equal(idle.frames[1].response?.status, 403);
+          assert.match(
+            Buffer.from(idle.frames[1].response!.body).toString(),
+            /"reason":"Forbidden"/,
+          );
+          // Anything but a request on an idle tunnel makes the agent end it.
+          idle.call.write({ end: { error: "" } });
+          await withTimeout(idle.closed, 5_000, "the agent to end the idle tunnel");
+          assert.equal((await readyz(healthPort)).status, 200, "the stream is unharmed");
+        },
+      );
 
       await t.step("an undecodable frame ends the stream; the agent reconnects", async () => {
         const s = await fake.stream(0);
