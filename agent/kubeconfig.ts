@@ -227,13 +227,17 @@ export async function loadKubeconfig(path: string): Promise<KubeTarget> {
       throw new KubeAccessError(`${cw}: '${f}' is not supported; remove it`);
     }
   }
-  const caData = str(cluster, "certificate-authority-data", cw);
-  const caFile = str(cluster, "certificate-authority", cw);
-  const caPem = caData
-    ? pemData(caData, cw, "certificate-authority-data", CERT)
-    : caFile
-    ? await pemFile(abs(caFile), cw, "certificate-authority", CERT)
-    : undefined;
+  // Inline `<field>-data` wins over the `<field>` file, as in kubectl.
+  const pemOf = (m: Mapping, field: string, where: string, kind: RegExp) => {
+    const data = str(m, `${field}-data`, where);
+    const path = str(m, field, where);
+    return data
+      ? Promise.resolve(pemData(data, where, `${field}-data`, kind))
+      : path
+      ? pemFile(abs(path), where, field, kind)
+      : Promise.resolve(undefined);
+  };
+  const caPem = await pemOf(cluster, "certificate-authority", cw, CERT);
 
   // User.
   const uw = `${file}: user ${JSON.stringify(userName)}`;
@@ -257,20 +261,8 @@ export async function loadKubeconfig(path: string): Promise<KubeTarget> {
       );
     }
   }
-  const certData = str(user, "client-certificate-data", uw);
-  const certFile = str(user, "client-certificate", uw);
-  const keyData = str(user, "client-key-data", uw);
-  const keyFile = str(user, "client-key", uw);
-  const certPem = certData
-    ? pemData(certData, uw, "client-certificate-data", CERT)
-    : certFile
-    ? await pemFile(abs(certFile), uw, "client-certificate", CERT)
-    : undefined;
-  const keyPem = keyData
-    ? pemData(keyData, uw, "client-key-data", KEY)
-    : keyFile
-    ? await pemFile(abs(keyFile), uw, "client-key", KEY)
-    : undefined;
+  const certPem = await pemOf(user, "client-certificate", uw, CERT);
+  const keyPem = await pemOf(user, "client-key", uw, KEY);
   if (!certPem !== !keyPem) {
     throw new KubeAccessError(
       `${uw}: a client certificate needs both a certificate and a key (client-certificate[-data] and client-key[-data])`,

@@ -15,10 +15,6 @@ export class TunnelPool {
     private readonly onWork: (tunnel: AgentTunnel, work: TunnelWork) => void,
   ) {}
 
-  get size(): number {
-    return this.lines.size;
-  }
-
   get idleCount(): number {
     let n = 0;
     for (const l of this.lines) if (l.idle) n++;

@@ -3,7 +3,7 @@
 //   (b) through the dashboard's proxy to a kubeconfig cluster,
 //   (c) through the dashboard's proxy to an agent cluster.
 import type { ControlPlane } from "../tools/testenv.ts";
-import { kubeRequest } from "../tools/testenv.ts";
+import { createConfigMaps, kubeRequest } from "../tools/testenv.ts";
 import { parseKubeconfig } from "../backend/cluster/kubeconfig.ts";
 import { percentile } from "./stats.ts";
 
@@ -108,34 +108,6 @@ async function timedGet(t: Target, path: string): Promise<number> {
 function rotated<T>(items: T[], round: number): T[] {
   const k = round % items.length;
   return [...items.slice(k), ...items.slice(0, k)];
-}
-
-async function createConfigMaps(
-  cp: ControlPlane,
-  ns: string,
-  count: number,
-  bytes: number,
-): Promise<void> {
-  await kubeRequest(cp, "POST", "/api/v1/namespaces", {
-    apiVersion: "v1",
-    kind: "Namespace",
-    metadata: { name: ns },
-  });
-  const value = "v".repeat(bytes);
-  for (let i = 0; i < count; i += 50) {
-    await Promise.all(
-      Array.from(
-        { length: Math.min(50, count - i) },
-        (_, j) =>
-          kubeRequest(cp, "POST", `/api/v1/namespaces/${ns}/configmaps`, {
-            apiVersion: "v1",
-            kind: "ConfigMap",
-            metadata: { name: `cm-${i + j}` },
-            data: { v: value },
-          }),
-      ),
-    );
-  }
 }
 
 export type Results = Record<string, Record<string, number>>;

@@ -963,6 +963,36 @@ export async function ensureNamespace(cp: ControlPlane, name: string): Promise<v
   }, { allow: [409] });
 }
 
+/**
+ * Creates `count` ConfigMaps named name(i), each with one value of `bytes` bytes, 50 at a time,
+ * in namespace `ns` (created if missing). Any refusal fails loudly.
+ */
+export async function createConfigMaps(
+  cp: ControlPlane,
+  ns: string,
+  count: number,
+  bytes: number,
+  name: (i: number) => string = (i) => `cm-${i}`,
+): Promise<void> {
+  const lcp = internals(cp);
+  await ensureNamespace(cp, ns);
+  const value = "v".repeat(bytes);
+  for (let i = 0; i < count; i += 50) {
+    await Promise.all(
+      Array.from(
+        { length: Math.min(50, count - i) },
+        (_, j) =>
+          apiOk(lcp, "POST", `/api/v1/namespaces/${ns}/configmaps`, {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: name(i + j) },
+            data: { v: value },
+          }),
+      ),
+    );
+  }
+}
+
 function fakeKubelet(cp: LocalControlPlane): FakeKubelet {
   cp.kubelet ??= new FakeKubelet(cp.certs.kubeletCert, cp.certs.kubeletKey);
   return cp.kubelet;

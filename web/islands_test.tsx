@@ -140,13 +140,25 @@ Deno.test("props must be plain JSON; dates become strings on both sides", () => 
   );
 });
 
-Deno.test("hydration reuses the server's DOM and attaches behaviour", async () => {
-  const { document, window } = parseHTML(renderPage());
+/** Runs fn with the server-rendered page as the global document and window (as in a browser). */
+async function withPage(
+  fn: (dom: ReturnType<typeof parseHTML>) => Promise<void>,
+): Promise<void> {
+  const dom = parseHTML(renderPage());
   const g = globalThis as Record<string, unknown>;
   const saved = { document: g.document, window: g.window };
-  g.document = document;
-  g.window = window;
+  g.document = dom.document;
+  g.window = dom.window;
   try {
+    await fn(dom);
+  } finally {
+    g.document = saved.document;
+    g.window = saved.window;
+  }
+}
+
+Deno.test("hydration reuses the server's DOM and attaches behaviour", async () => {
+  await withPage(async ({ document, window }) => {
     const before = [...document.querySelectorAll("button")];
     assert.equal(before.length, 3);
     const loaded: string[] = [];
@@ -174,19 +186,11 @@ Deno.test("hydration reuses the server's DOM and attaches behaviour", async () =
     after[2].dispatchEvent(new window.Event("click"));
     await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(after.map((b) => b.textContent), ["a: 1", "b: 11", "inner: 6"]);
-  } finally {
-    g.document = saved.document;
-    g.window = saved.window;
-  }
+  });
 });
 
 Deno.test("an island missing from the registry keeps its HTML and is reported", async () => {
-  const { document, window } = parseHTML(renderPage());
-  const g = globalThis as Record<string, unknown>;
-  const saved = { document: g.document, window: g.window };
-  g.document = document;
-  g.window = window;
-  try {
+  await withPage(async ({ document }) => {
     await assert.rejects(
       hydrateIslands(
         { Counter: () => Promise.resolve({ default: Counter }) },
@@ -197,10 +201,7 @@ Deno.test("an island missing from the registry keeps its HTML and is reported", 
     assert.equal(document.documentElement.getAttribute("data-hydrated"), "partial");
     assert.match(document.querySelector('[data-island="Outer"]')!.innerHTML, /inner: 5/);
     assert.ok(!document.querySelector('[data-island="Outer"]')!.hasAttribute("data-hydrated"));
-  } finally {
-    g.document = saved.document;
-    g.window = saved.window;
-  }
+  });
 });
 
 Deno.test("the client registry lists exactly the files in web/islands", async () => {

@@ -17,8 +17,10 @@ import {
 } from "playwright-core";
 import {
   type ControlPlane,
+  createConfigMaps,
   createRunningPod,
   ensureNamespace,
+  kubeRequest,
   sharedControlPlane,
 } from "../../tools/testenv.ts";
 import { startWebDashboard, type TestDashboard } from "./harness.ts";
@@ -388,58 +390,25 @@ current-context: ctx
       await t.step("5,000 rows stay responsive (virtualized)", async () => {
         needCluster();
         const { page } = admin;
-        const rows = Array.from({ length: 5000 }, (_, i) => {
-          const name = `pod-${String(i).padStart(5, "0")}`;
-          return {
-            cells: [name, "1/1", "Running", 0, "1m"],
-            object: {
-              metadata: {
-                name,
-                namespace: "big",
-                uid: `uid-${i}`,
-                creationTimestamp: new Date(Date.now() - 60_000).toISOString(),
-              },
-            },
-          };
-        });
-        const table = {
-          kind: "Table",
-          apiVersion: "meta.k8s.io/v1",
-          metadata: { resourceVersion: "1" },
-          columnDefinitions: [
-            { name: "Name", type: "string", format: "name" },
-            { name: "Ready", type: "string" },
-            { name: "Status", type: "string" },
-            { name: "Restarts", type: "integer" },
-            { name: "Age", type: "string" },
-          ],
-          rows,
-        };
-        await page.route(/\/k8s\/api\/v1\/namespaces\/big\/pods\?/, async (route) => {
-          const url = new URL(route.request().url());
-          if (url.searchParams.get("watch")) {
-            return await route.fulfill({ status: 200, contentType: "application/json", body: "" });
-          }
-          await route.fulfill({
-            status: 200,
-            contentType: "application/json",
-            body: JSON.stringify(table),
-          });
-        });
-        await page.goto(`${base}/clusters/${clusterId}/r/core/v1/pods?ns=big`);
-        await page.getByTestId("row-count").getByText("5000 pods").waitFor();
+        // 5,000 real objects in the real API server, listed through the dashboard's proxy.
+        await createConfigMaps(cp, "big", 5000, 16, (i) => `cm-${String(i).padStart(5, "0")}`);
+        // The namespace also holds the cluster's own kube-root-ca.crt: count what the API has.
+        const listed = await kubeRequest(cp, "GET", "/api/v1/namespaces/big/configmaps");
+        const total = (listed.body as { items: unknown[] }).items.length;
+        assert.ok(total >= 5000, `${total} ConfigMaps in the namespace`);
+        await page.goto(`${base}/clusters/${clusterId}/r/core/v1/configmaps?ns=big`);
+        await page.getByTestId("row-count").getByText(`${total} configmaps`).waitFor();
         const inDom = await page.locator("tr[data-index]").count();
         assert.ok(inDom < 150, `only a window of rows is in the DOM (${inDom})`);
         const started = performance.now();
         await page.locator("[data-testid=resource-table]").evaluate((
           t,
         ) => (t.parentElement!.scrollTop = 4990 * 37));
-        await page.locator("tr[data-name=pod-04999]").waitFor();
-        await page.getByLabel("Filter pods by name").fill("pod-0421");
-        await page.getByTestId("row-count").getByText("10 of 5000 pods").waitFor();
+        await page.locator("tr[data-name=cm-04999]").waitFor();
+        await page.getByLabel("Filter configmaps by name").fill("cm-0421");
+        await page.getByTestId("row-count").getByText(`10 of ${total} configmaps`).waitFor();
         const ms = performance.now() - started;
         assert.ok(ms < 3000, `scroll and filter took ${ms} ms`);
-        await page.unroute(/\/k8s\/api\/v1\/namespaces\/big\/pods\?/);
       });
 
       await t.step(

@@ -360,6 +360,16 @@ export function ObjectPage(p: ObjectPageProps) {
   const meta = obj.metadata;
   const nodeName = isPod ? (obj.spec as { nodeName?: string })?.nodeName : undefined;
   const phase = (obj.status as { phase?: string })?.phase;
+  /** A link to a cluster-scoped core object (a namespace, a node) of this cluster. */
+  const coreLink = (resource: "namespaces" | "nodes", target: string) => (
+    <a
+      key={resource}
+      class={linkClass}
+      href={objectUrl(cluster.id, { group: "", version: "v1", resource }, null, target)}
+    >
+      {target}
+    </a>
+  );
   return (
     <Shell
       user={p.user}
@@ -422,47 +432,11 @@ export function ObjectPage(p: ObjectPageProps) {
                 items={[
                   ["Kind", `${resource.kind} (${groupVersion(resource)})`],
                   ["Name", <span key="name" class="font-mono text-xs">{name}</span>],
-                  ...(ns
-                    ? [[
-                      "Namespace",
-                      <a
-                        key="ns"
-                        class={linkClass}
-                        href={objectUrl(
-                          cluster.id,
-                          { group: "", version: "v1", resource: "namespaces" },
-                          null,
-                          ns,
-                        )}
-                      >
-                        {ns}
-                      </a>,
-                    ]] as [
-                      string,
-                      unknown,
-                    ][]
-                    : []),
+                  ...(ns ? [["Namespace", coreLink("namespaces", ns)]] as [string, unknown][] : []),
                   ["Created", <TimeAgo key="created" at={meta.creationTimestamp} now={now} />],
                   ["UID", <span key="uid" class="font-mono text-xs">{meta.uid}</span>],
                   ...(nodeName
-                    ? [[
-                      "Node",
-                      <a
-                        key="node"
-                        class={linkClass}
-                        href={objectUrl(
-                          cluster.id,
-                          { group: "", version: "v1", resource: "nodes" },
-                          null,
-                          nodeName,
-                        )}
-                      >
-                        {nodeName}
-                      </a>,
-                    ]] as [
-                      string,
-                      unknown,
-                    ][]
+                    ? [["Node", coreLink("nodes", nodeName)]] as [string, unknown][]
                     : []),
                   ...(meta.ownerReferences?.length
                     ? [[
