@@ -23,6 +23,7 @@ import type { TunnelUp, TunnelUp__Output } from "../../proto/gen/agent/v1/Tunnel
 import type { TunnelDown__Output } from "../../proto/gen/agent/v1/TunnelDown.ts";
 import {
   type ControlPlane,
+  createConfigMaps,
   createNode,
   ensureNamespace,
   kubeRequest,
@@ -560,24 +561,6 @@ async function createCrd(cp: ControlPlane): Promise<void> {
   assert(r.status === 201 || r.status === 409, JSON.stringify(r.body));
 }
 
-/** Creates n ConfigMaps of `bytes` each in ns, 16 at a time. */
-async function bulkConfigMaps(cp: ControlPlane, ns: string, n: number, bytes: number) {
-  await ensureNamespace(cp, ns);
-  const big = "x".repeat(bytes);
-  let next = 0;
-  await Promise.all(Array.from({ length: 16 }, async () => {
-    for (let i = next++; i < n; i = next++) {
-      const r = await kubeRequest(cp, "POST", `/api/v1/namespaces/${ns}/configmaps`, {
-        apiVersion: "v1",
-        kind: "ConfigMap",
-        metadata: { name: `bulk-${i}` },
-        data: { v: big },
-      });
-      assert(r.status === 201 || r.status === 409, `bulk-${i}: ${r.status}`);
-    }
-  }));
-}
-
 Deno.test({
   name: "agent e2e: register, ClusterInfo, RBAC, wire abuse, head-of-line, restart, drop, delete",
   ...shared,
@@ -948,7 +931,7 @@ Deno.test({
       await t.step("head-of-line: small GETs keep flowing past a slow 50 MB list", async () => {
         const bulk = "agent-e2e-bulk";
         const created = performance.now();
-        await bulkConfigMaps(cp, bulk, 500, 100 * 1024);
+        await createConfigMaps(cp, bulk, 500, 100 * 1024, (i) => `bulk-${i}`);
         console.log(
           `  500 x 100 KB ConfigMaps created in ${
             ((performance.now() - created) / 1000).toFixed(1)

@@ -3,6 +3,7 @@
 // stores (PGlite and PostgreSQL). The same assertions must hold for every combination.
 import assert from "node:assert/strict";
 import {
+  createConfigMaps,
   createRunningPod,
   ensureNamespace,
   kubeRequest,
@@ -239,21 +240,8 @@ for (const { store, kind } of combos) {
         });
 
         await t.step("a 20 MB list streams through with bounded dashboard memory", async () => {
-          const big = "x".repeat(100 * 1024);
           const bulk = `${ns}-bulk`;
-          await ensureNamespace(cp, bulk);
-          await Promise.all(
-            Array.from(
-              { length: 200 },
-              (_, i) =>
-                kubeRequest(cp, "POST", `/api/v1/namespaces/${bulk}/configmaps`, {
-                  apiVersion: "v1",
-                  kind: "ConfigMap",
-                  metadata: { name: `bulk-${i}` },
-                  data: { v: big },
-                }),
-            ),
-          );
+          await createConfigMaps(cp, bulk, 200, 100 * 1024, (i) => `bulk-${i}`);
           // Retained memory, not garbage: force a GC and read heap + external buffers while a
           // deliberately slow client holds the stream open after its first chunk.
           const gc = (globalThis as { gc?: () => void }).gc;
