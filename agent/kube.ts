@@ -1,10 +1,16 @@
 // The agent's access to its own API server: ./kubeconfig.ts loads the in-cluster config (the
-// pod's ServiceAccount) or a kubeconfig, and requests go out with Deno's fetch so bodies stream.
+// pod's ServiceAccount) or a kubeconfig. Requests go out with Deno's fetch (HTTP/2, bodies
+// decoded), except tunnelled reads whose answer may be large (lists, OpenAPI documents): those use
+// forward(), which streams the API server's bytes as sent, so a list the API server compressed for
+// a client that accepts gzip crosses the tunnel compressed and the agent never decodes it.
 // A token file (the ServiceAccount's, or a kubeconfig's tokenFile) is re-read periodically
 // (projected tokens rotate). Only API paths are reachable, and the dashboard's own credential
 // headers never pass (no SSRF, no privilege borrowing) unless impersonation is explicitly allowed.
 import { KubeAccessError, loadInCluster, loadKubeconfig, readTokenFile } from "./kubeconfig.ts";
 import { log } from "../proto/log.ts";
+import http from "node:http";
+import https from "node:https";
+import { Readable } from "node:stream";
 
 export { KubeAccessError };
 
@@ -15,6 +21,17 @@ export interface KubeAccess {
   fetch(
     pathAndQuery: string,
     init: { method?: string; headers?: Headers; body?: BodyInit | null; signal?: AbortSignal },
+  ): Promise<Response>;
+  /** Like fetch, but the body arrives exactly as the API server sent it (content-encoding and
+   * all) and the request's accept-encoding is sent as given. */
+  forward(
+    pathAndQuery: string,
+    init: {
+      method: string;
+      headers: Headers;
+      body: ReadableStream<Uint8Array> | null;
+      signal: AbortSignal;
+    },
   ): Promise<Response>;
   close(): void;
 }
@@ -53,6 +70,42 @@ export function refusePath(pathAndQuery: string): string | null {
   return null;
 }
 
+/**
+ * Whether a GET's answer may be large enough for the API server to compress (it does so above
+ * 128 KiB): a collection (a list) or an OpenAPI document. Single objects, discovery and /version
+ * are small. Only the choice of HTTP client depends on it, never what the client receives.
+ */
+export function answerMayBeLarge(pathAndQuery: string): boolean {
+  const segments = pathAndQuery.split("?")[0].split("/").filter((s) => s !== "");
+  if (segments[0] === "openapi") return true;
+  // /api/v1/<rest> or /apis/<group>/<version>/<rest>; a namespaced path adds namespaces/<ns>.
+  let rest = segments[0] === "api" ? segments.slice(2) : segments.slice(3);
+  if (rest[0] === "namespaces" && rest.length >= 3) rest = rest.slice(2);
+  return segments[0] !== "version" && rest.length === 1;
+}
+
+/**
+ * The encoding a tunnelled request asks the API server for: gzip when the client accepts it
+ * (kubectl, helm and browsers do), else identity. The API server compresses only large answers.
+ */
+export function acceptedEncoding(
+  pairs: Iterable<{ name: string; value: string }>,
+): "gzip" | "identity" {
+  const q = new Map<string, number>();
+  for (const { name, value } of pairs) {
+    if (name.toLowerCase() !== "accept-encoding") continue;
+    for (const part of value.split(",")) {
+      const [coding, ...params] = part.trim().toLowerCase().split(";").map((p) => p.trim());
+      if (!coding) continue;
+      const qParam = params.find((p) => p.startsWith("q="));
+      const weight = qParam ? Number(qParam.slice(2)) : 1;
+      q.set(coding === "x-gzip" ? "gzip" : coding, Number.isFinite(weight) ? weight : 0);
+    }
+  }
+  const gzip = q.get("gzip") ?? q.get("*") ?? 0;
+  return gzip > 0 ? "gzip" : "identity";
+}
+
 /** Headers to forward from the dashboard: never its credentials; impersonation only if allowed. */
 export function forwardHeaders(
   pairs: Iterable<{ name: string; value: string }>,
@@ -88,9 +141,9 @@ export async function loadKube(kubeconfigPath?: string): Promise<KubeAccess> {
     }
     return token;
   };
-  let http: Deno.HttpClient;
+  let client: Deno.HttpClient;
   try {
-    http = Deno.createHttpClient({
+    client = Deno.createHttpClient({
       caCerts: caPem ? [caPem] : undefined,
       ...(certPem && keyPem ? { cert: certPem, key: keyPem } : {}),
     });
@@ -100,6 +153,20 @@ export async function loadKube(kubeconfigPath?: string): Promise<KubeAccess> {
     );
   }
   const server = target.server;
+  // Keep-alive HTTP/1.1 connections for forward(). Their number is bounded by the agent's
+  // --max-concurrent-requests; at most 16 idle ones are kept.
+  const secure = new URL(server).protocol === "https:";
+  const pool = secure
+    ? new https.Agent({
+      keepAlive: true,
+      maxFreeSockets: 16,
+      scheduling: "lifo",
+      ca: caPem,
+      cert: certPem,
+      key: keyPem,
+    })
+    : new http.Agent({ keepAlive: true, maxFreeSockets: 16, scheduling: "lifo" });
+  const request = secure ? https.request : http.request;
   return {
     server,
     podNamespace: target.namespace,
@@ -113,10 +180,49 @@ export async function loadKube(kubeconfigPath?: string): Promise<KubeAccess> {
         body: init.body,
         signal: init.signal,
         redirect: "manual",
-        client: http,
+        client,
       };
       return await fetch(server + pathAndQuery, req);
     },
-    close: () => http.close(),
+    async forward(pathAndQuery, init) {
+      const url = new URL(server + pathAndQuery);
+      const headers: Record<string, string> = Object.fromEntries(init.headers);
+      const t = await currentToken();
+      if (t) headers.authorization = `Bearer ${t}`;
+      return await new Promise<Response>((resolve, reject) => {
+        const req = request(url, {
+          method: init.method,
+          headers,
+          agent: pool,
+          signal: init.signal,
+        }, (res) => {
+          const out = new Headers();
+          for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
+            out.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
+          }
+          const status = res.statusCode ?? 0;
+          const bodyless = init.method === "HEAD" || status === 204 || status === 304;
+          try {
+            if (bodyless) res.resume();
+            const body = bodyless ? null : Readable.toWeb(res) as ReadableStream<Uint8Array>;
+            resolve(new Response(body, { status, headers: out }));
+          } catch (err) {
+            res.destroy();
+            reject(new Error(`the API server answered with status ${status}: ${err}`));
+          }
+        });
+        req.on("error", reject);
+        if (!init.body) req.end();
+        else {
+          Readable.fromWeb(init.body as import("node:stream/web").ReadableStream<Uint8Array>)
+            .on("error", (err) => req.destroy(err))
+            .pipe(req);
+        }
+      });
+    },
+    close: () => {
+      client.close();
+      pool.destroy();
+    },
   };
 }

@@ -4,7 +4,14 @@
 // Kubernetes API is refused. Also the agent's own config loader (./kubeconfig.ts): what it reads
 // from a kubeconfig or the in-cluster files, and what it refuses and why.
 import assert from "node:assert/strict";
-import { forwardHeaders, KubeAccessError, loadKube, refusePath } from "./kube.ts";
+import {
+  acceptedEncoding,
+  answerMayBeLarge,
+  forwardHeaders,
+  KubeAccessError,
+  loadKube,
+  refusePath,
+} from "./kube.ts";
 import { type KubeTarget, loadInCluster, loadKubeconfig } from "./kubeconfig.ts";
 
 Deno.test("refusePath allows Kubernetes API paths", () => {
@@ -150,6 +157,51 @@ Deno.test("forwardHeaders drops credentials and hop-by-hop headers", () => {
   for (const c of cases) {
     const h = forwardHeaders(c.in.map(([name, value]) => ({ name, value })), c.allowImpersonation);
     assert.deepEqual(Object.fromEntries(h), c.out, c.name);
+  }
+});
+
+Deno.test("answerMayBeLarge: lists and OpenAPI documents, not single objects", () => {
+  const cases: Array<[string, boolean]> = [
+    ["/api/v1/pods", true],
+    ["/api/v1/namespaces", true],
+    ["/api/v1/namespaces/kube-system/configmaps?limit=500", true],
+    ["/apis/apps/v1/deployments", true],
+    ["/apis/apps/v1/namespaces/web/deployments", true],
+    ["/apis/example.com/v1/namespaces/web/widgets?labelSelector=a%3Db", true],
+    ["/openapi/v2", true],
+    ["/openapi/v3/apis/apps/v1", true],
+    ["/api/v1/namespaces/kube-system", false],
+    ["/api/v1/namespaces/kube-system/configmaps/cm-0", false],
+    ["/api/v1/nodes/n1", false],
+    ["/api/v1/namespaces/web/pods/p/log", false],
+    ["/apis/apps/v1/namespaces/web/deployments/d/scale", false],
+    ["/api", false],
+    ["/api/v1", false],
+    ["/apis", false],
+    ["/apis/apps/v1", false],
+    ["/version", false],
+  ];
+  for (const [path, want] of cases) assert.equal(answerMayBeLarge(path), want, path);
+});
+
+Deno.test("acceptedEncoding: gzip only when the client accepts it", () => {
+  const cases: Array<[string, Array<[string, string]>, "gzip" | "identity"]> = [
+    ["no accept-encoding", [], "identity"],
+    ["kubectl (Go's transport)", [["Accept-Encoding", "gzip"]], "gzip"],
+    ["a browser", [["accept-encoding", "gzip, deflate, br, zstd"]], "gzip"],
+    ["x-gzip is gzip", [["accept-encoding", "x-gzip"]], "gzip"],
+    ["identity only", [["accept-encoding", "identity"]], "identity"],
+    ["br only", [["accept-encoding", "br"]], "identity"],
+    ["gzip refused with q=0", [["accept-encoding", "gzip;q=0, br"]], "identity"],
+    ["gzip with a weight", [["accept-encoding", "br;q=1.0, gzip; q=0.5"]], "gzip"],
+    ["any encoding", [["accept-encoding", "*"]], "gzip"],
+    ["any but gzip", [["accept-encoding", "*, gzip;q=0"]], "identity"],
+    ["a malformed weight refuses", [["accept-encoding", "gzip;q=abc"]], "identity"],
+    ["repeated headers", [["accept-encoding", "br"], ["accept-encoding", "gzip"]], "gzip"],
+    ["other headers are ignored", [["accept", "gzip"]], "identity"],
+  ];
+  for (const [name, headers, want] of cases) {
+    assert.equal(acceptedEncoding(headers.map(([name, value]) => ({ name, value }))), want, name);
   }
 });
 
@@ -743,6 +795,80 @@ Deno.test("loadKube: the token goes in the authorization header; redirects are n
       { path: "/api/v1/pods?limit=1", auth: "Bearer file-token", accept: "application/json" },
       { path: "/api/redirect", auth: "Bearer file-token", accept: "*/*" },
     ]);
+  } finally {
+    kube.close();
+    await server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadKube forward: the API server's bytes as sent, bodies streamed both ways", async (t) => {
+  const gz = new Uint8Array(
+    await new Response(
+      new Blob(["x".repeat(100_000)]).stream().pipeThrough(new CompressionStream("gzip")),
+    ).arrayBuffer(),
+  );
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const u = new URL(req.url);
+    if (u.pathname === "/api/gz") {
+      return new Response(gz, {
+        headers: { "content-encoding": "gzip", "x-seen": req.headers.get("accept-encoding") ?? "" },
+      });
+    }
+    if (u.pathname === "/api/echo") {
+      return Response.json({
+        method: req.method,
+        auth: req.headers.get("authorization"),
+        body: await req.text(),
+      });
+    }
+    if (u.pathname === "/api/empty") return new Response(null, { status: 204 });
+    // /api/endless: a stream that never ends, until the client goes away.
+    return new Response(new ReadableStream({ pull: (c) => c.enqueue(new Uint8Array(1024)) }));
+  });
+  const kc = baseKubeconfig();
+  kc.clusters[0].cluster = { server: `http://127.0.0.1:${server.addr.port}` };
+  kc.users[0].user = { token: "tok" };
+  const dir = await tempFiles({ config: JSON.stringify(kc) });
+  const kube = await loadKube(`${dir}/config`);
+  const forward = (path: string, init: Partial<Parameters<typeof kube.forward>[1]> = {}) =>
+    kube.forward(path, {
+      method: "GET",
+      headers: new Headers(),
+      body: null,
+      signal: new AbortController().signal,
+      ...init,
+    });
+  try {
+    await t.step("a compressed answer is neither decoded nor re-encoded", async () => {
+      const res = await forward("/api/gz", { headers: new Headers({ "accept-encoding": "gzip" }) });
+      assert.equal(res.headers.get("content-encoding"), "gzip");
+      assert.equal(res.headers.get("x-seen"), "gzip");
+      assert.deepEqual(new Uint8Array(await res.arrayBuffer()), gz);
+    });
+    await t.step("a request body streams up; the token is added", async () => {
+      const body = ReadableStream.from([
+        new TextEncoder().encode("a"),
+        new TextEncoder().encode("b"),
+      ]);
+      const res = await forward("/api/echo", { method: "POST", body });
+      assert.deepEqual(await res.json(), { method: "POST", auth: "Bearer tok", body: "ab" });
+    });
+    await t.step("204 has no body", async () => {
+      const res = await forward("/api/empty");
+      assert.equal(res.status, 204);
+      assert.equal(res.body, null);
+    });
+    await t.step("aborting ends an endless answer", async () => {
+      const abort = new AbortController();
+      const res = await forward("/api/endless", { signal: abort.signal });
+      const reader = res.body!.getReader();
+      assert.ok((await reader.read()).value!.length > 0);
+      abort.abort();
+      await assert.rejects(async () => {
+        for (;;) if ((await reader.read()).done) throw new Error("ended without an error");
+      }, (err: Error) => err.name === "AbortError" || /abort/i.test(err.message));
+    });
   } finally {
     kube.close();
     await server.shutdown();

@@ -2,7 +2,7 @@
 // answer back: status and headers, then the body in chunks with backpressure. A cancel from the
 // dashboard aborts the API server request.
 import type { K8sRequest__Output } from "../proto/gen/agent/v1/K8sRequest.ts";
-import { forwardHeaders, type KubeAccess } from "./kube.ts";
+import { acceptedEncoding, answerMayBeLarge, forwardHeaders, type KubeAccess } from "./kube.ts";
 import { type AgentTunnel, toHeaderList } from "./tunnel.ts";
 import { log } from "../proto/log.ts";
 import { CHUNK_BYTES } from "../proto/wire.ts";
@@ -13,7 +13,6 @@ const RESPONSE_HEADERS_DROPPED = new Set([
   "keep-alive",
   "transfer-encoding",
   "content-length",
-  "content-encoding",
 ]);
 
 const STATUS_REASONS: Record<number, string> = {
@@ -53,10 +52,12 @@ export async function failTunnel(
   }
 }
 
-export function responseHeaders(res: Response) {
+/** The headers to send back. A body fetch has decoded loses its content-encoding; a forwarded
+ * one keeps it. */
+export function responseHeaders(res: Response, asSent = false) {
   const h = new Headers();
   res.headers.forEach((v, k) => {
-    if (!RESPONSE_HEADERS_DROPPED.has(k)) h.set(k, v);
+    if (!RESPONSE_HEADERS_DROPPED.has(k) && (asSent || k !== "content-encoding")) h.set(k, v);
   });
   return toHeaderList(h);
 }
@@ -69,14 +70,19 @@ export async function proxyRequest(
 ): Promise<void> {
   let headSent = false;
   try {
-    const body = req.has_body ? tunnel.requestBody() : null;
-    const res = await kube.fetch(req.path, {
+    const upstream = forwardHeaders(req.headers, opts.allowImpersonation);
+    // A read that may be large passes the API server's compression on (when the client accepts
+    // it); everything else takes fetch's shared HTTP/2 connection.
+    const asSent = req.method === "GET" && !req.has_body && answerMayBeLarge(req.path);
+    if (asSent) upstream.set("accept-encoding", acceptedEncoding(req.headers));
+    const init = {
       method: req.method,
-      headers: forwardHeaders(req.headers, opts.allowImpersonation),
-      body,
+      headers: upstream,
+      body: req.has_body ? tunnel.requestBody() : null,
       signal: tunnel.signal,
-    });
-    const headers = responseHeaders(res);
+    };
+    const res = asSent ? await kube.forward(req.path, init) : await kube.fetch(req.path, init);
+    const headers = responseHeaders(res, asSent);
     // A small body of known length is read whole and goes out with the head in one frame.
     const length = Number(res.headers.get("content-length") ?? NaN);
     if (res.body && length <= CHUNK_BYTES) {

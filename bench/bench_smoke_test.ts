@@ -27,6 +27,7 @@ Deno.test({
         "small_get_p50_ms",
         "small_get_p99_ms",
         "list_mb_per_s",
+        "list_random_mb_per_s",
         "page_get_p50_ms",
         "concurrent_req_per_s",
         "watch_delay_p50_ms",
@@ -49,7 +50,9 @@ Deno.test({
     );
     assert.ok(res.fleet.reconnect_seconds > 0, "fleet reconnected after restart");
     assert.ok(
-      res.agent.idle_rss_mb > 0 && res.agent.bundle_bytes > 100_000,
+      res.agent.idle_rss_mb > 0 && res.agent.bundle_bytes > 100_000 &&
+        res.agent.idle_private_rss_mb > 0 &&
+        res.agent.idle_private_rss_mb < res.agent.idle_rss_mb,
       "agent footprint measured",
     );
     assert.match(text, /Tunnel vs direct/);

@@ -102,6 +102,7 @@ try {
   const after = await processStats(agent.process.pid);
   results.agent = {
     idle_rss_mb: agentIdle.rssBytes / 1e6,
+    idle_private_rss_mb: agentIdle.privateBytes / 1e6,
     peak_rss_mb_during_bench: agentAfter.hwmBytes / 1e6,
     cpu_seconds_per_1000_requests: (after.cpuSeconds - before.cpuSeconds) * 1000 / n,
     cpu_seconds_whole_tunnel_bench: agentAfter.cpuSeconds - cpuBefore.cpuSeconds,
@@ -169,6 +170,10 @@ const a = results.agent as Record<string, number>;
 console.log("\nAgent footprint\n");
 console.log(table(["figure", "value"], [
   ["idle RSS MB", fmt(a.idle_rss_mb)],
+  [
+    "of which private (RssAnon; the rest is the deno executable's pages)",
+    fmt(a.idle_private_rss_mb),
+  ],
   ["peak RSS MB during the tunnel bench (50 MB list included)", fmt(a.peak_rss_mb_during_bench)],
   ["CPU s per 1000 proxied requests", fmt(a.cpu_seconds_per_1000_requests, 3)],
   ["bundle bytes (deno bundle agent/main.ts)", String(a.bundle_bytes)],

@@ -28,11 +28,17 @@ export function table(header: string[], rows: string[][]): string {
 /** Resident memory and CPU seconds of a process, from /proc (Linux). */
 export async function processStats(
   pid: number,
-): Promise<{ rssBytes: number; hwmBytes: number; cpuSeconds: number }> {
+): Promise<{ rssBytes: number; privateBytes: number; hwmBytes: number; cpuSeconds: number }> {
   const status = await Deno.readTextFile(`/proc/${pid}/status`);
   const kb = (key: string) =>
     Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN) * 1024;
   const stat = (await Deno.readTextFile(`/proc/${pid}/stat`)).split(") ")[1].split(" ");
   const ticks = Number(stat[11]) + Number(stat[12]);
-  return { rssBytes: kb("VmRSS"), hwmBytes: kb("VmHWM"), cpuSeconds: ticks / 100 };
+  return {
+    rssBytes: kb("VmRSS"),
+    // RssAnon: the process's own memory, without the pages of its executable and other files.
+    privateBytes: kb("RssAnon"),
+    hwmBytes: kb("VmHWM"),
+    cpuSeconds: ticks / 100,
+  };
 }

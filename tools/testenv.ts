@@ -964,19 +964,23 @@ export async function ensureNamespace(cp: ControlPlane, name: string): Promise<v
 }
 
 /**
- * Creates `count` ConfigMaps named name(i), each with one value of `bytes` bytes, 50 at a time,
- * in namespace `ns` (created if missing). Any refusal fails loudly.
+ * Creates `count` ConfigMaps named name(i) (default cm-<i>), each with one value of `bytes`
+ * bytes, 50 at a time, in namespace `ns` (created if missing). The value repeats one letter
+ * (gzip shrinks it a thousandfold) or, with `random`, is random base64 (gzip saves about a
+ * quarter). Any refusal fails loudly.
  */
 export async function createConfigMaps(
   cp: ControlPlane,
   ns: string,
   count: number,
   bytes: number,
-  name: (i: number) => string = (i) => `cm-${i}`,
+  opts: { name?: (i: number) => string; random?: boolean } = {},
 ): Promise<void> {
   const lcp = internals(cp);
   await ensureNamespace(cp, ns);
-  const value = "v".repeat(bytes);
+  const name = opts.name ?? ((i: number) => `cm-${i}`);
+  const repeated = "v".repeat(bytes);
+  const value = () => opts.random ? randomBase64(bytes) : repeated;
   for (let i = 0; i < count; i += 50) {
     await Promise.all(
       Array.from(
@@ -986,11 +990,24 @@ export async function createConfigMaps(
             apiVersion: "v1",
             kind: "ConfigMap",
             metadata: { name: name(i + j) },
-            data: { v: value },
+            data: { v: value() },
           }),
       ),
     );
   }
+}
+
+/** `length` characters of random base64. */
+function randomBase64(length: number): string {
+  const raw = new Uint8Array(Math.ceil(length * 3 / 4));
+  for (let off = 0; off < raw.length; off += 65536) {
+    crypto.getRandomValues(raw.subarray(off, off + 65536));
+  }
+  let binary = "";
+  for (let off = 0; off < raw.length; off += 8192) {
+    binary += String.fromCharCode(...raw.subarray(off, off + 8192));
+  }
+  return btoa(binary).slice(0, length);
 }
 
 function fakeKubelet(cp: LocalControlPlane): FakeKubelet {

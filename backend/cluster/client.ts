@@ -3,6 +3,10 @@
 // clusters both provide one; everything else (the proxy, discovery, watches, pages) is built on
 // it by the helpers here and never asks which kind of cluster it has.
 
+/**
+ * Request in, streaming Response out. The Response's body is as its content-encoding says: only a
+ * Request that carries an accept-encoding (the proxy passes its client's) may get an encoded one.
+ */
 export type KubeFetch = (req: Request) => Promise<Response>;
 
 export interface ClusterClient {

@@ -1,6 +1,8 @@
 // The client for a kubeconfig cluster: Deno's fetch over HTTPS with the kubeconfig's CA and
 // client certificate or bearer token. Bodies stream both ways; aborting the Request aborts the
-// upstream call.
+// upstream call. fetch negotiates and decodes compression itself, so the caller's
+// accept-encoding is not passed on and the Response carries the decoded body without the API
+// server's content-encoding and content-length.
 import type { ClusterClient } from "./client.ts";
 import type { DirectTarget } from "./kubeconfig.ts";
 
@@ -13,6 +15,7 @@ export function directClient(target: DirectTarget): ClusterClient {
     fetch(req) {
       const u = new URL(req.url);
       const headers = new Headers(req.headers);
+      headers.delete("accept-encoding");
       if (target.token) headers.set("authorization", `Bearer ${target.token}`);
       const init: RequestInit & { client: Deno.HttpClient } = {
         method: req.method,
@@ -22,8 +25,17 @@ export function directClient(target: DirectTarget): ClusterClient {
         redirect: "manual",
         client: http,
       };
-      return fetch(target.server + u.pathname + u.search, init);
+      return fetch(target.server + u.pathname + u.search, init).then(decoded);
     },
     close: () => http.close(),
   };
+}
+
+/** fetch's Response as a ClusterClient returns it: the body decoded, so no encoding or length. */
+function decoded(res: Response): Response {
+  if (!res.headers.has("content-encoding")) return res;
+  const headers = new Headers(res.headers);
+  headers.delete("content-encoding");
+  headers.delete("content-length");
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
 }

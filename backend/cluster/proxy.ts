@@ -12,19 +12,21 @@ const READ_METHODS = new Set(["GET", "HEAD"]);
 const ALLOWED_PATH = /^\/(api|apis|version|openapi)(\/|$)/;
 const FORWARD_REQUEST_HEADERS = [
   "accept",
+  "accept-encoding",
   "content-type",
   "user-agent",
   "kubectl-command",
   "kubectl-session",
 ];
-// Deno's fetch has already decoded a compressed body, so its encoding and length no longer apply.
+// The body is streamed, so its length is Deno.serve's to set. content-encoding is kept: a
+// cluster client returns its Response's body as that header describes it (an agent passes the
+// API server's gzip on; the kubeconfig client's fetch has decoded it and dropped the header).
 const DROP_RESPONSE_HEADERS = new Set([
   "connection",
   "keep-alive",
   "transfer-encoding",
   "upgrade",
   "set-cookie",
-  "content-encoding",
   "content-length",
 ]);
 

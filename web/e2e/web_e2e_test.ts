@@ -391,7 +391,9 @@ current-context: ctx
         needCluster();
         const { page } = admin;
         // 5,000 real objects in the real API server, listed through the dashboard's proxy.
-        await createConfigMaps(cp, "big", 5000, 16, (i) => `cm-${String(i).padStart(5, "0")}`);
+        await createConfigMaps(cp, "big", 5000, 16, {
+          name: (i) => `cm-${String(i).padStart(5, "0")}`,
+        });
         // The namespace also holds the cluster's own kube-root-ca.crt: count what the API has.
         const listed = await kubeRequest(cp, "GET", "/api/v1/namespaces/big/configmaps");
         const total = (listed.body as { items: unknown[] }).items.length;
