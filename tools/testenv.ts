@@ -966,8 +966,8 @@ export async function ensureNamespace(cp: ControlPlane, name: string): Promise<v
 /**
  * Creates `count` ConfigMaps named name(i) (default cm-<i>), each with one value of `bytes`
  * bytes, 50 at a time, in namespace `ns` (created if missing). The value repeats one letter
- * (gzip shrinks it a thousandfold) or, with `random`, is random base64 (gzip saves about a
- * quarter). Any refusal fails loudly.
+ * (gzip shrinks a list of them ~30× at 1 KB, ~1000× at 100 KB) or, with `random`, is random
+ * base64 (gzip saves about a quarter). Any refusal fails loudly.
  */
 export async function createConfigMaps(
   cp: ControlPlane,
