@@ -1537,6 +1537,20 @@ interface FakeStream {
   ended: Promise<void>;
 }
 
+/** The fake dashboard's StreamAccepted, with the fields a step cares about on top. */
+const accepted = (
+  extra: Partial<NonNullable<DashboardMessage["accepted"]>> = {},
+): DashboardMessage => ({
+  accepted: {
+    cluster_id: "c",
+    cluster_name: "fake",
+    session_token: "kss_fake",
+    heartbeat_interval_ms: 1000,
+    max_concurrent_requests: 10,
+    ...extra,
+  },
+});
+
 async function startFakeDashboard() {
   const svc = agentProto().agent.v1.ClusterAgent.service;
   const def = {
@@ -1688,15 +1702,7 @@ Deno.test({
         assert.equal((await refusal(s, "early")).http_status, 503);
         assert.equal((await s.waitFor((m) => m.msg === "pong")).pong!.seq, "1");
         assert.equal((await readyz(healthPort)).status, 503, "not ready before accepted");
-        s.call.write({
-          accepted: {
-            cluster_id: "c",
-            cluster_name: "fake",
-            session_token: "kss_fake",
-            heartbeat_interval_ms: 1000,
-            max_concurrent_requests: 10,
-          },
-        });
+        s.call.write(accepted());
         await poll("ready", async () => (await readyz(healthPort)).status === 200, 5_000);
       });
 
@@ -1756,17 +1762,7 @@ Deno.test({
         "idle tunnels: a request on one is answered on it; a stray frame ends it",
         async () => {
           const s = await fake.stream(0);
-          s.call.write({
-            accepted: {
-              cluster_id: "c",
-              cluster_name: "fake",
-              session_token: "kss_fake",
-              heartbeat_interval_ms: 1000,
-              max_concurrent_requests: 10,
-              idle_tunnels: 1,
-              max_idle_tunnels: 4,
-            },
-          });
+          s.call.write(accepted({ idle_tunnels: 1, max_idle_tunnels: 4 }));
           const idle = await fake.tunnel("");
           idle.call.write({
             request: { request_id: "on-idle", method: "GET", path: "/version", has_body: false },
@@ -1824,9 +1820,8 @@ Deno.test({
 
       await t.step("an oversized frame ends the stream; the agent reconnects", async () => {
         const s = await fake.stream(1);
-        s.call.write({
-          accepted: { cluster_id: "c", cluster_name: "fake", session_token: "kss_fake2" },
-        });
+        // No interval: the agent's default heartbeat (10 s), so this fake need not answer pings.
+        s.call.write(accepted({ session_token: "kss_fake2", heartbeat_interval_ms: 0 }));
         await poll("ready", async () => (await readyz(healthPort)).status === 200, 5_000);
         s.call.write({ goodbye: { reason: "x".repeat(18 * 1024 * 1024), reconnect: true } });
         await withTimeout(s.ended, 10_000, "the oversized stream to end");
