@@ -85,16 +85,16 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
 
   const auth = new AuthService(db, config.sessionTtlHours);
   const bootstrap = await auth.bootstrapAdmin(config.adminPassword);
-  const manager = new ClusterManager(new ClusterStore(db), box);
+  const hub = new AgentHub(db, (id) => manager.notifyStatus(id), {
+    heartbeatMs: config.agentHeartbeatSeconds * 1000,
+  });
+  const manager = new ClusterManager(new ClusterStore(db, hub), box);
   const metrics = new Metrics();
   metrics.gauge("dashboard_clusters", "Clusters by connection type and status.", async () => {
     const rows = await db.query<{ connection_type: string; status: string; n: number }>(
       "SELECT connection_type, status, count(*)::int AS n FROM clusters GROUP BY 1, 2",
     );
     return rows.map((r) => [{ connection_type: r.connection_type, status: r.status }, r.n]);
-  });
-  const hub = new AgentHub(db, (id) => manager.notifyStatus(id), {
-    heartbeatMs: config.agentHeartbeatSeconds * 1000,
   });
   manager.registerConnector("agent", (cluster) =>
     Promise.resolve({
@@ -142,8 +142,8 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
   const grpcServer = await startAgentServer(
     { hostname: config.grpcAddr.hostname, port: config.grpcAddr.port, tls },
     agentHandlers(registry, hub),
-  ).catch((err) => {
-    hub.stop();
+  ).catch(async (err) => {
+    await hub.stop();
     throw err;
   });
   const grpcPublicAddr = config.grpcAddr.port === 0
@@ -222,7 +222,7 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
     stop: (opts = {}) =>
       stopped ??= (async () => {
         shutdown.abort();
-        hub.stop();
+        await hub.stop();
         if (!opts.exiting) await grpcServer.stop();
         manager.close();
         await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, 10_000))]);

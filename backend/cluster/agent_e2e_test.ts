@@ -7,19 +7,13 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import {
-  agentProto,
-  certificateHash,
-  PINNED_SERVER_NAME,
-  PROTOCOL_VERSION,
-} from "../../proto/wire.ts";
-import type { ClusterAgentClient } from "../../proto/gen/agent/v1/ClusterAgent.ts";
-import type { AgentMessage, AgentMessage__Output } from "../../proto/gen/agent/v1/AgentMessage.ts";
+import { agentProto, certificateHash } from "../../proto/wire.ts";
+import type { AgentMessage__Output } from "../../proto/gen/agent/v1/AgentMessage.ts";
 import type {
   DashboardMessage,
   DashboardMessage__Output,
 } from "../../proto/gen/agent/v1/DashboardMessage.ts";
-import type { TunnelUp, TunnelUp__Output } from "../../proto/gen/agent/v1/TunnelUp.ts";
+import type { TunnelUp__Output } from "../../proto/gen/agent/v1/TunnelUp.ts";
 import type { TunnelDown__Output } from "../../proto/gen/agent/v1/TunnelDown.ts";
 import {
   type ControlPlane,
@@ -47,6 +41,7 @@ import {
   serviceAccountKubeconfig,
 } from "../testing/clusters.ts";
 import { freePorts } from "../../tools/ports.ts";
+import { hello, rawCall, rawClient, register, type RpcStatus } from "../testing/raw_agent.ts";
 
 const shared = { sanitizeOps: false, sanitizeResources: false };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -140,7 +135,7 @@ function k8s(t: Api, clusterId: string, path: string, init: RequestInit = {}): P
 
 /** Status events of the dashboard's live cluster stream (SSE), recorded per cluster. */
 function statusStream(t: Api, client?: Deno.HttpClient) {
-  const seen: Array<{ id: string; status: string; at: number }> = [];
+  const seen: Array<{ id: string; status: string; at: number; beat?: string | null }> = [];
   const abort = new AbortController();
   const done = (async () => {
     const res = await fetch(`${t.url}/api/clusters/events`, {
@@ -160,7 +155,12 @@ function statusStream(t: Api, client?: Deno.HttpClient) {
         const data = /^data: ?(.*)$/m.exec(block)?.[1];
         if (event === "cluster" && data) {
           const c = JSON.parse(data) as ClusterJson;
-          seen.push({ id: c.id, status: c.status, at: performance.now() });
+          seen.push({
+            id: c.id,
+            status: c.status,
+            at: performance.now(),
+            beat: c.last_heartbeat_at,
+          });
         } else if (event === "deleted" && data) {
           seen.push({ id: JSON.parse(data).id, status: "deleted", at: performance.now() });
         }
@@ -317,100 +317,6 @@ async function watchResumeCheck(
 }
 
 // ---------------------------------------------------------------------------------------------
-// A raw gRPC client of the agent endpoint (what a buggy or hostile agent could send)
-
-interface RpcStatus {
-  code: grpc.status;
-  details: string;
-}
-
-function rawClient(addr: string, caPem: string): ClusterAgentClient {
-  const Client = agentProto().agent.v1.ClusterAgent;
-  return new Client(addr, grpc.credentials.createSsl(Buffer.from(caPem)), {
-    "grpc.ssl_target_name_override": PINNED_SERVER_NAME,
-  }) as unknown as ClusterAgentClient;
-}
-
-function register(
-  client: ClusterAgentClient,
-  token: string,
-  protocolVersion = PROTOCOL_VERSION,
-): Promise<RpcStatus & { credential?: string; clusterId?: string }> {
-  return new Promise((resolve) =>
-    client.Register(
-      { token, protocol_version: protocolVersion, agent_version: "raw-test" },
-      { deadline: Date.now() + 60_000 },
-      (err, res) =>
-        resolve(
-          err ? { code: err.code, details: err.details } : {
-            code: grpc.status.OK,
-            details: "",
-            credential: res!.credential,
-            clusterId: res!.cluster_id,
-          },
-        ),
-    )
-  );
-}
-
-/** A bidirectional call whose frames may be messages or raw (possibly invalid) bytes. */
-function rawCall<Out>(
-  client: ClusterAgentClient,
-  method: "Stream" | "Tunnel",
-  bearer: string,
-) {
-  const def = agentProto().agent.v1.ClusterAgent.service[method];
-  const md = new grpc.Metadata();
-  if (bearer) md.set("authorization", `Bearer ${bearer}`);
-  const call = client.makeBidiStreamRequest(
-    def.path,
-    // deno-lint-ignore no-explicit-any
-    (m: any) => Buffer.isBuffer(m) ? m : (def.requestSerialize as (v: unknown) => Buffer)(m),
-    (b: Buffer) => (def.responseDeserialize as (b: Buffer) => Out)(b),
-    md,
-  );
-  const received: Out[] = [];
-  let wake: (() => void) | undefined;
-  call.on("data", (m: Out) => {
-    received.push(m);
-    wake?.();
-  });
-  call.on("error", () => {});
-  const status = new Promise<RpcStatus>((resolve) =>
-    call.on("status", (s: grpc.StatusObject) => {
-      wake?.();
-      resolve({ code: s.code, details: s.details });
-    })
-  );
-  let ended: RpcStatus | undefined;
-  status.then((s) => ended = s);
-  return {
-    call,
-    received,
-    status,
-    write: (m: AgentMessage | TunnelUp | Buffer) => call.write(m),
-    /** The first received message matching pred (waits for it). */
-    async waitFor(pred: (m: Out) => boolean, timeoutMs = 5_000): Promise<Out> {
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        const m = received.find(pred);
-        if (m) return m;
-        if (ended) {
-          throw new Error(`call ended (${ended.code} ${ended.details}) before the message`);
-        }
-        if (Date.now() > until) throw new Error("no such message in time");
-        await new Promise<void>((r) => {
-          wake = r;
-          setTimeout(r, 50);
-        });
-      }
-    },
-  };
-}
-
-const hello = (extra: Partial<NonNullable<AgentMessage["hello"]>> = {}): AgentMessage => ({
-  hello: { protocol_version: PROTOCOL_VERSION, agent_version: "raw-test", ...extra },
-});
 
 async function expectStatus(
   p: Promise<RpcStatus>,
@@ -1417,7 +1323,7 @@ Deno.test({
           const adminToken = current().adminToken;
           let sse: ReturnType<typeof statusStream> | undefined;
           let down: { status: number; text: string } | undefined;
-          let killedAt = 0, downMs = 0, spawnedAt = 0, listeningAt = 0;
+          let killedAt = 0, killedAtWall = 0, downMs = 0, spawnedAt = 0, listeningAt = 0;
           const kill = async () => {
             assert.equal(await clusterStatus(), "connected");
             const before = statusStream(current(), current().http);
@@ -1429,6 +1335,7 @@ Deno.test({
             assert.equal(before.statuses(clusterId)[0], "connected");
             await before.close();
             killedAt = performance.now();
+            killedAtWall = Date.now();
             await dash!.kill("SIGKILL");
             dash = undefined;
             down = await poll(
@@ -1503,6 +1410,14 @@ Deno.test({
             );
             if (seen[0] === "reconnecting" || seen[0] === "offline") {
               assert.equal(seen.at(-1), "connected");
+              // Its last heartbeat is the killed hub's own (written every H = 1 s while agents
+              // are connected), not the time it connected.
+              const beat = Date.parse(sse!.seen.find((s) => s.id === clusterId)?.beat ?? "");
+              assert.ok(
+                beat <= killedAtWall + 500 && killedAtWall - beat <= 3_500,
+                `last heartbeat after the restart ${new Date(beat).toISOString()}, ` +
+                  `killed at ${new Date(killedAtWall).toISOString()}`,
+              );
               break;
             }
             assert(cycle < 2, `never saw the transition:\n${cycles.join("\n")}`);

@@ -1,10 +1,10 @@
 // The live side of agent clusters: one AgentSession per connected agent (its control stream),
-// heartbeats both ways with RTT, status derived from them, and the tunnels that carry proxied
-// requests and watches, each on a gRPC stream opened by the agent. A request goes to an idle
-// tunnel the agent opened ahead of need when there is one, else it is announced on the control
-// stream and the agent opens a tunnel for it; a tunnel whose request completed cleanly is idle
-// again. AgentHub.fetch is what an agent cluster's ClusterClient calls: Request in, streaming
-// Response out.
+// heartbeats both ways with RTT (held in memory while the stream is up, stored when it ends),
+// status derived from them, and the tunnels that carry proxied requests and watches, each on a
+// gRPC stream opened by the agent. A request goes to an idle tunnel the agent opened ahead of
+// need when there is one, else it is announced on the control stream and the agent opens a
+// tunnel for it; a tunnel whose request completed cleanly is idle again. AgentHub.fetch is what
+// an agent cluster's ClusterClient calls: Request in, streaming Response out.
 import type * as grpc from "@grpc/grpc-js";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import { once } from "node:events";
@@ -19,7 +19,7 @@ import { CHUNK_BYTES } from "../../proto/wire.ts";
 import { PingTracker } from "../../proto/ping.ts";
 import { randomToken } from "../crypto/encoding.ts";
 import type { Db } from "../store/db.ts";
-import type { AgentClusterInfo } from "./store.ts";
+import type { AgentClusterInfo, LiveHeartbeat } from "./store.ts";
 import { log } from "../../proto/log.ts";
 
 export type ControlCall = grpc.ServerDuplexStream<AgentMessage__Output, DashboardMessage>;
@@ -158,7 +158,6 @@ export class AgentHub {
   private readonly sessions = new Map<string, AgentSession>();
   private readonly byToken = new Map<string, AgentSession>();
   private timer?: ReturnType<typeof setInterval>;
-  private lastFlush = 0;
   readonly opts: HubOptions;
 
   constructor(
@@ -181,10 +180,16 @@ export class AgentHub {
     return this.byToken.get(token);
   }
 
-  /** Marks streams of a previous process as gone and starts heartbeats and status sweeps. */
+  /**
+   * Marks streams of a previous process as gone and starts heartbeats and status sweeps. Their
+   * last heartbeat becomes the previous hub's last beat when that is later than the stored one
+   * (after a crash; a clean stop stored every agent's own).
+   */
   async start(): Promise<void> {
     await this.db.query(
-      "UPDATE clusters SET status = 'reconnecting' WHERE connection_type = 'agent' AND status = 'connected'",
+      `UPDATE clusters SET status = 'reconnecting',
+         last_heartbeat_at = GREATEST(last_heartbeat_at, (SELECT beat_at FROM agent_hub_heartbeat))
+       WHERE connection_type = 'agent' AND status = 'connected'`,
     );
     this.timer = setInterval(
       () => this.tick().catch((err) => log.warn("agent heartbeat tick failed", { err })),
@@ -209,9 +214,12 @@ export class AgentHub {
         s.ping();
       }
     }
-    if (now - this.lastFlush >= 3 * this.opts.heartbeatMs) {
-      this.lastFlush = now;
-      await this.flushHeartbeats();
+    // One row, not one per agent: live agents' heartbeats stay in memory (liveHeartbeat).
+    if (this.sessions.size) {
+      await this.db.query(
+        `INSERT INTO agent_hub_heartbeat (id, beat_at) VALUES (1, now())
+         ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at`,
+      );
     }
     const offline = await this.db.query<{ id: string }>(
       `UPDATE clusters SET status = 'offline' WHERE connection_type = 'agent' AND status = 'reconnecting'
@@ -256,12 +264,18 @@ export class AgentHub {
     read.then(retire, retire);
   }
 
-  /** One UPDATE for every live session's last heartbeat and RTT. */
-  private async flushHeartbeats(): Promise<void> {
+  /** A connected agent's last heartbeat and RTT: held here, stored when its stream ends. */
+  liveHeartbeat(clusterId: string): LiveHeartbeat | undefined {
+    const s = this.sessions.get(clusterId);
+    return s && { at: new Date(s.lastHeardMs), rttMs: s.rttMs };
+  }
+
+  /** One UPDATE for every live session's last heartbeat and RTT (on a clean stop). */
+  private async storeLiveHeartbeats(): Promise<void> {
     const live = [...this.sessions.values()];
     if (!live.length) return;
     await this.db.query(
-      `UPDATE clusters c SET last_heartbeat_at = v.heard, rtt_ms = v.rtt
+      `UPDATE clusters c SET last_heartbeat_at = v.heard, rtt_ms = coalesce(v.rtt, c.rtt_ms)
        FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::timestamptz[]) AS heard, unnest($3::real[]) AS rtt) v
        WHERE c.id = v.id`,
       [
@@ -304,8 +318,9 @@ export class AgentHub {
     if (this.sessions.get(session.clusterId) !== session) return;
     this.sessions.delete(session.clusterId);
     this.db.query(
-      "UPDATE clusters SET status = 'reconnecting', last_heartbeat_at = to_timestamp($2::double precision / 1000), last_error = $3 WHERE id = $1 AND status = 'connected'",
-      [session.clusterId, session.lastHeardMs, reason],
+      `UPDATE clusters SET status = 'reconnecting', last_heartbeat_at = to_timestamp($2::double precision / 1000),
+         rtt_ms = coalesce($4, rtt_ms), last_error = $3 WHERE id = $1 AND status = 'connected'`,
+      [session.clusterId, session.lastHeardMs, reason, session.rttMs],
     ).then(
       () => this.notify(session.clusterId),
       (err) => log.warn("could not record agent disconnect", { err }),
@@ -336,16 +351,24 @@ export class AgentHub {
     s.close(reason, false);
     // The agent cannot come back with its credential: the cluster is offline, not connected.
     this.db.query(
-      "UPDATE clusters SET status = 'offline', last_heartbeat_at = to_timestamp($2::double precision / 1000), last_error = $3 WHERE id = $1",
-      [clusterId, s.lastHeardMs, reason],
+      `UPDATE clusters SET status = 'offline', last_heartbeat_at = to_timestamp($2::double precision / 1000),
+         rtt_ms = coalesce($4, rtt_ms), last_error = $3 WHERE id = $1`,
+      [clusterId, s.lastHeardMs, reason, s.rttMs],
     ).then(
       () => this.notify(clusterId),
       (err) => log.warn("could not record agent disconnect", { err }),
     );
   }
 
-  stop(): void {
+  /** Stores every live agent's heartbeat (bounded by `storeTimeoutMs`), then ends the streams. */
+  async stop(storeTimeoutMs = 5_000): Promise<void> {
     clearInterval(this.timer);
+    const stored = this.storeLiveHeartbeats().catch((err) =>
+      log.warn("could not store the agents' last heartbeats", { err })
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([stored, new Promise((r) => (timer = setTimeout(r, storeTimeoutMs)))]);
+    clearTimeout(timer);
     for (const s of [...this.sessions.values()]) {
       this.sessions.delete(s.clusterId);
       s.close("the dashboard is shutting down", true);

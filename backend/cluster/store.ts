@@ -35,6 +35,17 @@ export interface AgentClusterInfo {
   crds: string[];
 }
 
+/** A connected agent's latest heartbeat, which the agent hub holds in memory. */
+export interface LiveHeartbeat {
+  at: Date;
+  rttMs: number | null;
+}
+
+/** Where live heartbeats come from (the agent hub); the stored ones are older while connected. */
+export interface LiveHeartbeats {
+  liveHeartbeat(clusterId: string): LiveHeartbeat | undefined;
+}
+
 export const CLUSTER_COLUMNS =
   `id, name, connection_type, agent_id, context, server, status, kubernetes_version,
   platform, node_count, last_error, last_checked_at, agent_version, last_heartbeat_at, rtt_ms, cluster_info,
@@ -53,10 +64,13 @@ function isUniqueViolation(err: unknown): boolean {
 }
 
 export class ClusterStore {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db, private readonly live?: LiveHeartbeats) {}
 
-  list(): Promise<Cluster[]> {
-    return this.db.query<Cluster>(`SELECT ${CLUSTER_COLUMNS} FROM clusters ORDER BY name`);
+  async list(): Promise<Cluster[]> {
+    const rows = await this.db.query<Cluster>(
+      `SELECT ${CLUSTER_COLUMNS} FROM clusters ORDER BY name`,
+    );
+    return rows.map((c) => this.withLiveHeartbeat(c));
   }
 
   async get(id: string): Promise<Cluster> {
@@ -65,6 +79,16 @@ export class ClusterStore {
       [id],
     );
     if (!c) throw notFound("cluster");
+    return this.withLiveHeartbeat(c);
+  }
+
+  /** A connected agent's heartbeat and RTT as the hub has them now, not as last stored. */
+  private withLiveHeartbeat(c: Cluster): Cluster {
+    const beat = c.connection_type === "agent" ? this.live?.liveHeartbeat(c.id) : undefined;
+    if (beat) {
+      c.last_heartbeat_at = beat.at;
+      c.rtt_ms = beat.rttMs ?? c.rtt_ms;
+    }
     return c;
   }
 

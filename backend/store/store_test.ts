@@ -63,7 +63,10 @@ async function insertBaseData(db: Queryable, suffix: string): Promise<{ userId: 
   return { userId };
 }
 
-/** Rows that need 003: an agent-connected cluster (no kubeconfig) and its registration token. */
+/**
+ * Rows that need 003 and later: an agent-connected cluster (no kubeconfig), its registration
+ * token, and the agent hub's heartbeat.
+ */
 async function insertAgentData(db: Queryable, suffix: string, userId: string): Promise<void> {
   const [{ id: clusterId }] = await db.query<{ id: string }>(
     `INSERT INTO clusters (name, connection_type, agent_id) VALUES ($1, 'agent', $2) RETURNING id`,
@@ -79,6 +82,10 @@ async function insertAgentData(db: Queryable, suffix: string, userId: string): P
       userId,
       clusterId,
     ],
+  );
+  await db.query(
+    `INSERT INTO agent_hub_heartbeat (id, beat_at) VALUES (1, now())
+     ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at`,
   );
 }
 
