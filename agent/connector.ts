@@ -41,6 +41,18 @@ const INFO_REFRESH_MS = 60_000;
 /** Idle tunnels kept open at most, whatever the dashboard asks for. */
 const MAX_IDLE_TUNNELS = 64;
 
+/** The agent's gRPC channel options (the fleet benchmark's simulated agents use the same). */
+export const AGENT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  ...CHANNEL_OPTIONS,
+  "grpc.keepalive_time_ms": 30_000,
+  "grpc.keepalive_timeout_ms": 10_000,
+  "grpc.keepalive_permit_without_calls": 1,
+  "grpc.initial_reconnect_backoff_ms": 1_000,
+  "grpc.max_reconnect_backoff_ms": BACKOFF_CAP_MS,
+  // Request bodies (kubectl apply) flow towards the agent; 64 KiB windows would throttle them.
+  "grpc-node.flow_control_window": 1024 * 1024,
+};
+
 /** Full jitter: a random delay between 0 and min(cap, base * 2^attempt). */
 export function backoffDelay(attempt: number, random = Math.random): number {
   return Math.floor(
@@ -116,16 +128,7 @@ export class Connector {
     const url = this.cfg.dashboardUrl;
     const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
     const host = url.hostname.replace(/^\[|\]$/g, "");
-    const options: grpc.ChannelOptions = {
-      ...CHANNEL_OPTIONS,
-      "grpc.keepalive_time_ms": 30_000,
-      "grpc.keepalive_timeout_ms": 10_000,
-      "grpc.keepalive_permit_without_calls": 1,
-      "grpc.initial_reconnect_backoff_ms": 1_000,
-      "grpc.max_reconnect_backoff_ms": BACKOFF_CAP_MS,
-      // Request bodies (kubectl apply) flow towards the agent; 64 KiB windows would throttle them.
-      "grpc-node.flow_control_window": 1024 * 1024,
-    };
+    const options: grpc.ChannelOptions = { ...AGENT_CHANNEL_OPTIONS };
     let creds: grpc.ChannelCredentials;
     if (this.cfg.insecure) {
       creds = grpc.credentials.createInsecure();

@@ -6,16 +6,11 @@
 // of counters every 500 ms on stdout.
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import {
-  agentProto,
-  CHANNEL_OPTIONS,
-  PINNED_SERVER_NAME,
-  PROTOCOL_VERSION,
-} from "../proto/wire.ts";
+import { agentProto, PINNED_SERVER_NAME, PROTOCOL_VERSION } from "../proto/wire.ts";
 import type { ClusterAgentClient } from "../proto/gen/agent/v1/ClusterAgent.ts";
 import type { DashboardMessage__Output } from "../proto/gen/agent/v1/DashboardMessage.ts";
 import type { TunnelDown__Output } from "../proto/gen/agent/v1/TunnelDown.ts";
-import { backoffDelay } from "../agent/connector.ts";
+import { AGENT_CHANNEL_OPTIONS, backoffDelay } from "../agent/connector.ts";
 import { Heartbeat } from "../agent/heartbeat.ts";
 
 interface Input {
@@ -39,9 +34,8 @@ const body = Buffer.from(
 
 function newClient(): ClusterAgentClient {
   return new Client(input.target, creds, {
-    ...CHANNEL_OPTIONS,
+    ...AGENT_CHANNEL_OPTIONS,
     "grpc.ssl_target_name_override": PINNED_SERVER_NAME,
-    "grpc.keepalive_time_ms": 30_000,
   }) as unknown as ClusterAgentClient;
 }
 
@@ -98,27 +92,27 @@ async function startAgent(token: string): Promise<void> {
 }
 
 async function streamForever(client: ClusterAgentClient, credential: string): Promise<void> {
-  for (let attempt = 0;; attempt++) {
-    const connectedAt = await new Promise<number | null>((resolve) => {
+  for (let attempt = 0;;) {
+    const accepted = await new Promise<boolean>((resolve) => {
       const md = new grpc.Metadata();
       md.set("authorization", `Bearer ${credential}`);
       const call = client.Stream(md);
       let session = "";
-      let connected: number | null = null;
+      let connected = false;
       const hb = new Heartbeat((ping) => call.write({ ping }), () => call.cancel());
       let finished = false;
       const done = () => {
         if (finished) return;
         finished = true;
         hb.stop();
-        if (connected !== null) counters.connected--;
+        if (connected) counters.connected--;
         resolve(connected);
       };
       call.on("data", (m: DashboardMessage__Output) => {
         hb.heard();
         if (m.accepted) {
           session = m.accepted.session_token;
-          connected = Date.now();
+          connected = true;
           counters.connected++;
           hb.start(m.accepted.heartbeat_interval_ms);
           for (let i = 0; i < m.accepted.idle_tunnels; i++) tunnel(client, session, "");
@@ -131,7 +125,8 @@ async function streamForever(client: ClusterAgentClient, credential: string): Pr
       call.on("end", done);
       call.write({ hello: { protocol_version: PROTOCOL_VERSION, agent_version: "fleet-sim" } });
     });
-    if (connectedAt !== null && Date.now() - connectedAt > 60_000) attempt = 0;
+    // As the agent does: a stream that was accepted restarts the backoff.
+    attempt = accepted ? 1 : attempt + 1;
     counters.reconnects++;
     await new Promise((r) => setTimeout(r, backoffDelay(attempt)));
   }

@@ -15,7 +15,14 @@ import { type AgentHub, AgentSession, toClusterInfo } from "./agent_hub.ts";
 import type { ServerTls } from "../tls.ts";
 import { log } from "../../proto/log.ts";
 
+/** How long an agent has to send its hello (and a tunnel its open frame). */
 const HELLO_TIMEOUT_MS = 10_000;
+/**
+ * How long the dashboard may take, after the hello, to check the credential and attach the
+ * stream. When 10,000 agents reconnect at once these database steps queue; that wait is the
+ * dashboard's, so it does not count against the agent's hello deadline.
+ */
+const SETUP_TIMEOUT_MS = 60_000;
 
 function bearer(metadata: grpc.Metadata): string {
   const v = metadata.get("authorization")[0];
@@ -64,7 +71,7 @@ export function agentHandlers(registry: AgentRegistry, hub: AgentHub): ClusterAg
 
     Stream(call) {
       let session: AgentSession | undefined;
-      const helloTimer = setTimeout(() => {
+      let helloTimer = setTimeout(() => {
         call.emit("error", fail(grpc.status.DEADLINE_EXCEEDED, "no hello within 10 s"));
       }, HELLO_TIMEOUT_MS);
       const authenticated = registry.clusterForCredential(bearer(call.metadata));
@@ -136,8 +143,14 @@ export function agentHandlers(registry: AgentRegistry, hub: AgentHub): ClusterAg
           return;
         }
         call.pause();
+        clearTimeout(helloTimer);
+        helloTimer = setTimeout(() => {
+          call.emit(
+            "error",
+            fail(grpc.status.UNAVAILABLE, "the dashboard is busy: stream setup took over 60 s"),
+          );
+        }, SETUP_TIMEOUT_MS);
         authenticated.then(async (cluster) => {
-          clearTimeout(helloTimer);
           if (!cluster) {
             call.emit(
               "error",
@@ -156,6 +169,7 @@ export function agentHandlers(registry: AgentRegistry, hub: AgentHub): ClusterAg
             call,
           );
           await hub.attach(session, toClusterInfo(hello.cluster_info));
+          clearTimeout(helloTimer);
           session.send({
             accepted: {
               cluster_id: cluster.id,

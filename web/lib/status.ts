@@ -16,9 +16,9 @@ export interface StatusView {
 
 /**
  * An agent marked connected whose last recorded heartbeat is older than this is shown as
- * "No heartbeat". The dashboard records heartbeats every 3 intervals (AGENT_HEARTBEAT_SECONDS is
- * at most 60 s, so at most every 180 s) and ends silent streams itself, so this only catches a
- * dashboard that stopped updating.
+ * "No heartbeat". The API reports a connected agent's heartbeat live from the hub's memory, and the
+ * hub ends streams silent for 2.5 intervals (AGENT_HEARTBEAT_SECONDS is at most 60 s) itself, so
+ * this only catches a dashboard that stopped updating, or a page left open without reloading.
  */
 export const HEARTBEAT_STALE_MS = 5 * 60_000;
 
