@@ -22,6 +22,7 @@
  */
 
 import { freePorts } from "./ports.ts";
+import { encodeBase64 } from "../backend/crypto/encoding.ts";
 
 const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
 const BUILD_SCRIPT = `${ROOT}/tools/kube/build.sh`;
@@ -1000,14 +1001,11 @@ export async function createConfigMaps(
 /** `length` characters of random base64. */
 function randomBase64(length: number): string {
   const raw = new Uint8Array(Math.ceil(length * 3 / 4));
+  // getRandomValues fills at most 64 KiB per call.
   for (let off = 0; off < raw.length; off += 65536) {
     crypto.getRandomValues(raw.subarray(off, off + 65536));
   }
-  let binary = "";
-  for (let off = 0; off < raw.length; off += 8192) {
-    binary += String.fromCharCode(...raw.subarray(off, off + 8192));
-  }
-  return btoa(binary).slice(0, length);
+  return encodeBase64(raw).slice(0, length);
 }
 
 function fakeKubelet(cp: LocalControlPlane): FakeKubelet {

@@ -71,12 +71,13 @@ export function agentHandlers(registry: AgentRegistry, hub: AgentHub): ClusterAg
 
     Stream(call) {
       let session: AgentSession | undefined;
-      let helloTimer = setTimeout(() => {
+      // The hello's deadline, then (once the hello is in) the dashboard's own set-up bound.
+      let deadline = setTimeout(() => {
         call.emit("error", fail(grpc.status.DEADLINE_EXCEEDED, "no hello within 10 s"));
       }, HELLO_TIMEOUT_MS);
       const authenticated = registry.clusterForCredential(bearer(call.metadata));
       const end = (reason: string) => {
-        clearTimeout(helloTimer);
+        clearTimeout(deadline);
         if (session) {
           hub.detach(session, reason);
           session.close(reason, true);
@@ -143,8 +144,8 @@ export function agentHandlers(registry: AgentRegistry, hub: AgentHub): ClusterAg
           return;
         }
         call.pause();
-        clearTimeout(helloTimer);
-        helloTimer = setTimeout(() => {
+        clearTimeout(deadline);
+        deadline = setTimeout(() => {
           call.emit(
             "error",
             fail(grpc.status.UNAVAILABLE, "the dashboard is busy: stream setup took over 60 s"),
@@ -169,7 +170,7 @@ export function agentHandlers(registry: AgentRegistry, hub: AgentHub): ClusterAg
             call,
           );
           await hub.attach(session, toClusterInfo(hello.cluster_info));
-          clearTimeout(helloTimer);
+          clearTimeout(deadline);
           session.send({
             accepted: {
               cluster_id: cluster.id,

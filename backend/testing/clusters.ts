@@ -35,6 +35,7 @@ export interface ClusterJson {
   } | null;
   agent_version: string | null;
   last_heartbeat_at: string | null;
+  rtt_ms: number | null;
 }
 
 /** A ServiceAccount bound to a ClusterRole; returns a kubeconfig using only its token. */
