@@ -154,6 +154,15 @@ export class AgentSession {
   }
 }
 
+/**
+ * The status sweep of every tick: agent clusters "reconnecting" for longer than $1 ms become
+ * "offline". It reads through clusters_reconnecting_idx (migration 006), not the whole table.
+ */
+export const OFFLINE_SWEEP_SQL =
+  `UPDATE clusters SET status = 'offline' WHERE connection_type = 'agent' AND status = 'reconnecting'
+     AND (last_heartbeat_at IS NULL OR last_heartbeat_at < now() - $1::int * interval '1 millisecond')
+   RETURNING id`;
+
 export class AgentHub {
   private readonly sessions = new Map<string, AgentSession>();
   private readonly byToken = new Map<string, AgentSession>();
@@ -221,12 +230,9 @@ export class AgentHub {
          ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at`,
       );
     }
-    const offline = await this.db.query<{ id: string }>(
-      `UPDATE clusters SET status = 'offline' WHERE connection_type = 'agent' AND status = 'reconnecting'
-         AND (last_heartbeat_at IS NULL OR last_heartbeat_at < now() - $1::int * interval '1 millisecond')
-       RETURNING id`,
-      [9 * this.opts.heartbeatMs],
-    );
+    const offline = await this.db.query<{ id: string }>(OFFLINE_SWEEP_SQL, [
+      9 * this.opts.heartbeatMs,
+    ]);
     for (const { id } of offline) if (!this.sessions.has(id)) this.notify(id);
   }
 

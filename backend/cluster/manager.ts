@@ -95,9 +95,7 @@ export class ClusterManager {
       }
     };
     const checkAll = async () => {
-      const ids = (await this.store.list()).filter((c) => c.connection_type === "kubeconfig").map((
-        c,
-      ) => c.id);
+      const ids = await this.store.kubeconfigClusterIds();
       const workers = Array.from({ length: concurrency }, async () => {
         for (let id = ids.shift(); id; id = ids.shift()) await this.check(id);
       });

@@ -63,6 +63,10 @@ function isUniqueViolation(err: unknown): boolean {
   return (err as { code?: string })?.code === "23505";
 }
 
+/** Reads through clusters_kubeconfig_idx (migration 006), however many agent clusters there are. */
+export const KUBECONFIG_IDS_SQL =
+  "SELECT id FROM clusters WHERE connection_type = 'kubeconfig' ORDER BY name";
+
 export class ClusterStore {
   constructor(private readonly db: Db, private readonly live?: LiveHeartbeats) {}
 
@@ -71,6 +75,12 @@ export class ClusterStore {
       `SELECT ${CLUSTER_COLUMNS} FROM clusters ORDER BY name`,
     );
     return rows.map((c) => this.withLiveHeartbeat(c));
+  }
+
+  /** The ids of the kubeconfig clusters (for the periodic checks; agent clusters are not read). */
+  async kubeconfigClusterIds(): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }>(KUBECONFIG_IDS_SQL);
+    return rows.map((r) => r.id);
   }
 
   async get(id: string): Promise<Cluster> {

@@ -1,0 +1,2 @@
+DROP INDEX clusters_kubeconfig_idx;
+DROP INDEX clusters_reconnecting_idx;
