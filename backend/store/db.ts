@@ -20,9 +20,22 @@ export interface Db extends Queryable {
   close(): Promise<void>;
 }
 
+/**
+ * PGlite's buffer pool. Postgres' default of 128 MB ends up resident in the dashboard's memory as
+ * it is touched (PGlite's WASM memory never shrinks); the dashboard's tables are a few MB even at
+ * 10,000 clusters, and the files behind them stay in the OS page cache. 32 MB took an idle
+ * restarted dashboard from ~350 to ~235 MB RSS (docs/benchmarks.md).
+ */
+export const PGLITE_SHARED_BUFFERS = "32MB";
+
 /** Opens PGlite in dir (created if needed). The caller holds DATA_DIR's lock. */
 export async function openPglite(dir: string | undefined): Promise<Db> {
-  const pg = dir === undefined ? await PGlite.create() : await PGlite.create(dir);
+  // Given on the command line, on top of PGlite's own start parameters: postgresql.conf in the
+  // data directory is left as initdb wrote it.
+  const options = {
+    startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
+  };
+  const pg = dir === undefined ? await PGlite.create(options) : await PGlite.create(dir, options);
   const wrap = (q: Pick<PGlite, "query" | "exec">): Queryable => ({
     async query<T>(sql: string, params: unknown[] = []) {
       return (await q.query<T>(sql, params)).rows;

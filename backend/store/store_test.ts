@@ -2,7 +2,7 @@
 // real PostgreSQL (backend/testing/stores.ts), except the kill -9 test, which is about PGlite's
 // data directory.
 import assert from "node:assert/strict";
-import { type Db, openPglite, openPostgres, type Queryable } from "./db.ts";
+import { type Db, openPglite, openPostgres, PGLITE_SHARED_BUFFERS, type Queryable } from "./db.ts";
 import { loadMigrations, migrateDown, migrateUp, type Migration } from "./migrate.ts";
 import { storeCases } from "../testing/stores.ts";
 import { freshPostgresDb } from "../../tools/testpg.ts";
@@ -247,6 +247,29 @@ Deno.test(
     }
   },
 );
+
+Deno.test("pglite: runs with its small buffer pool, and leaves the data directory's postgresql.conf as initdb wrote it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pglite-conf-" });
+  try {
+    for (const start of ["first start (initdb)", "restart"]) {
+      const db = await openPglite(dir);
+      try {
+        const [{ shared_buffers }] = await db.query<{ shared_buffers: string }>(
+          "SHOW shared_buffers",
+        );
+        assert.equal(shared_buffers, PGLITE_SHARED_BUFFERS, start);
+      } finally {
+        await db.close();
+      }
+      const conf = await Deno.readTextFile(`${dir}/postgresql.conf`);
+      // initdb's settings stay (the time zone among them); the pool size is not written there.
+      assert.match(conf, /^timezone = /m, start);
+      assert.doesNotMatch(conf, new RegExp(`shared_buffers = ${PGLITE_SHARED_BUFFERS}`), start);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
 
 // ---------------------------------------------------------------------------------------------
 // kill -9 durability of the embedded store
