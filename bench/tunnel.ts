@@ -81,7 +81,7 @@ export const fullSizes: BenchSizes = {
   concurrencySeconds: 20,
   watchWrites: 200,
   holItems: 500,
-  holGets: 300,
+  holGets: 1000,
 };
 
 export const smokeSizes: BenchSizes = {
@@ -102,6 +102,55 @@ async function timedGet(t: Target, path: string): Promise<number> {
   await res.arrayBuffer();
   if (!res.ok) throw new Error(`${t.label} GET ${path}: HTTP ${res.status}`);
   return performance.now() - start;
+}
+
+/** n sequential small GETs, their latencies appended to into; returns the number that failed. */
+async function timedGets(t: Target, path: string, n: number, into: number[]): Promise<number> {
+  let errors = 0;
+  for (let i = 0; i < n; i++) {
+    try {
+      into.push(await timedGet(t, path));
+    } catch {
+      errors++;
+    }
+  }
+  return errors;
+}
+
+/** Idle and loaded slices of the head-of-line scenario, alternating. */
+const HOL_SLICES = 4;
+
+/**
+ * Runs work while a slow client on a connection of its own reads the bench-hol list (~50 MB)
+ * one chunk per 50 ms, then cancels that read.
+ */
+async function whileSlowReader<T>(t: Target, work: () => Promise<T>): Promise<T> {
+  const slowClient = t.another();
+  let done = false;
+  try {
+    // identity: the whole list crosses the path (gzip would shrink these values a thousandfold
+    // and leave nothing to hold the line up).
+    const res = await slowClient.fetch("/api/v1/namespaces/bench-hol/configmaps", {
+      headers: { "accept-encoding": "identity" },
+    });
+    const reader = res.body!.getReader();
+    const slow = (async () => {
+      while (!done) {
+        if ((await reader.read()).done) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await reader.cancel();
+    })();
+    await new Promise((r) => setTimeout(r, 200));
+    try {
+      return await work();
+    } finally {
+      done = true;
+      await slow;
+    }
+  } finally {
+    slowClient.close();
+  }
 }
 
 /** Rotates the order of targets each round so no target always goes first. */
@@ -257,44 +306,28 @@ export async function runTunnelBench(
     put("watch_events_seen", t.name, delays[t.name]?.length ?? 0);
   }
 
-  // Head-of-line: small GETs while another, slow client (its own connection) reads a large
-  // list through the same path (for c: the same agent).
+  // Head-of-line: small-GET latency alone, and while another, slow client (its own connection)
+  // holds a large list open through the same path (for c: the same agent). Idle and loaded
+  // slices alternate, targets rotating, so both conditions see the same machine; each p99 is
+  // over holGets samples.
   await createConfigMaps(cp, "bench-hol", sizes.holItems, 100 * 1024);
-  for (const t of targets) {
-    const idle: number[] = [];
-    for (let i = 0; i < sizes.holGets; i++) idle.push(await timedGet(t, small));
-    let loadedDone = false;
-    const slowClient = t.another();
-    const slow = (async () => {
-      // identity: the whole 50 MB crosses the path (gzip would shrink these values a
-      // thousandfold and leave nothing to hold the line up).
-      const res = await slowClient.fetch("/api/v1/namespaces/bench-hol/configmaps", {
-        headers: { "accept-encoding": "identity" },
-      });
-      const reader = res.body!.getReader();
-      while (!loadedDone) {
-        const { done } = await reader.read();
-        if (done) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      await reader.cancel();
-    })();
-    await new Promise((r) => setTimeout(r, 200));
-    const loaded: number[] = [];
-    let errors = 0;
-    for (let i = 0; i < sizes.holGets; i++) {
-      try {
-        loaded.push(await timedGet(t, small));
-      } catch {
-        errors++;
-      }
+  const holIdle: Record<string, number[]> = {};
+  const holLoaded: Record<string, number[]> = {};
+  const holErrors: Record<string, number> = {};
+  const perSlice = Math.ceil(sizes.holGets / HOL_SLICES);
+  for (let r = 0; r < HOL_SLICES; r++) {
+    for (const t of rotated(targets, r)) {
+      const idle = holIdle[t.name] ??= [];
+      for (let i = 0; i < perSlice; i++) idle.push(await timedGet(t, small));
+      const loaded = holLoaded[t.name] ??= [];
+      holErrors[t.name] = (holErrors[t.name] ?? 0) +
+        await whileSlowReader(t, () => timedGets(t, small, perSlice, loaded));
     }
-    loadedDone = true;
-    await slow;
-    slowClient.close();
-    put("hol_idle_p99_ms", t.name, percentile(idle, 99));
-    put("hol_loaded_p99_ms", t.name, percentile(loaded, 99));
-    put("hol_errors", t.name, errors);
+  }
+  for (const t of targets) {
+    put("hol_idle_p99_ms", t.name, percentile(holIdle[t.name], 99));
+    put("hol_loaded_p99_ms", t.name, percentile(holLoaded[t.name], 99));
+    put("hol_errors", t.name, holErrors[t.name]);
   }
   return out;
 }
