@@ -83,7 +83,7 @@ export class AuthService {
       "INSERT INTO sessions (user_id, token_hash, expires_at) VALUES ($1, $2, $3)",
       [
         row.id,
-        await sha256Hex(token),
+        sha256Hex(token),
         expiresAt,
       ],
     );
@@ -93,14 +93,14 @@ export class AuthService {
   }
 
   async logout(token: string): Promise<void> {
-    await this.db.query("DELETE FROM sessions WHERE token_hash = $1", [await sha256Hex(token)]);
+    await this.db.query("DELETE FROM sessions WHERE token_hash = $1", [sha256Hex(token)]);
     this.forgetAll();
   }
 
   /** Resolves a session or API token to its user; null when unknown, expired or malformed. */
   async authenticate(token: string): Promise<User | null> {
     if (!/^kd[st]_[A-Za-z0-9_-]{43}$/.test(token)) return null;
-    const hash = await sha256Hex(token);
+    const hash = sha256Hex(token);
     const hit = this.cache.get(hash);
     if (hit && hit.until > Date.now()) return hit.user;
     const user = await this.lookup(token, hash);
@@ -188,7 +188,7 @@ export class AuthService {
     const rows = await this.db.query<{ id: string }>(
       `INSERT INTO api_tokens (user_id, name, token_hash, expires_at) VALUES ($1, $2, $3, $4)
        ON CONFLICT (user_id, name) DO NOTHING RETURNING id`,
-      [userId, name, await sha256Hex(token), expires],
+      [userId, name, sha256Hex(token), expires],
     );
     if (!rows[0]) throw conflict(`you already have an API token named ${name}`);
     return { id: rows[0].id, token };

@@ -83,7 +83,7 @@ export class AgentRegistry {
        VALUES ($1, $2, $3, $4::text::jsonb, $5, $6, $7) RETURNING ${TOKEN_COLUMNS}`,
       [
         id,
-        await sha256Hex(token),
+        sha256Hex(token),
         clusterName,
         JSON.stringify(permissions),
         createdBy,
@@ -140,9 +140,9 @@ export class AgentRegistry {
           : "the registration token is not valid for this dashboard; copy the install command again",
       );
     }
-    const tokenHash = await sha256Hex(token);
+    const tokenHash = sha256Hex(token);
     const credential = randomToken(CREDENTIAL_PREFIX);
-    const credentialHash = await sha256Hex(credential);
+    const credentialHash = sha256Hex(credential);
     return await this.db.transaction(async (tx) => {
       const [claimed] = await tx.query<
         { cluster_name: string; permissions: AgentPermissions; cluster_id: string | null }
@@ -214,7 +214,7 @@ export class AgentRegistry {
     if (!/^kda_[A-Za-z0-9_-]{43}$/.test(credential)) return null;
     const [c] = await this.db.query<Cluster>(
       `SELECT ${CLUSTER_COLUMNS} FROM clusters WHERE agent_credential_hash = $1 AND connection_type = 'agent'`,
-      [await sha256Hex(credential)],
+      [sha256Hex(credential)],
     );
     return c ?? null;
   }
@@ -230,7 +230,7 @@ export class AgentRegistry {
     const [c] = await this.db.query<{ name: string; agent_permissions: AgentPermissions }>(
       `UPDATE clusters SET agent_credential_hash = $2 WHERE id = $1 AND connection_type = 'agent'
        RETURNING name, agent_permissions`,
-      [clusterId, await sha256Hex(randomToken(CREDENTIAL_PREFIX))],
+      [clusterId, sha256Hex(randomToken(CREDENTIAL_PREFIX))],
     );
     if (!c) throw notFound("agent cluster");
     return await this.createToken(c.name, c.agent_permissions, createdBy, clusterId);

@@ -1,5 +1,6 @@
-// Small encoding helpers shared by the dashboard's crypto modules: base64, base64url, hex,
+// Small encoding helpers shared by the dashboard's crypto modules: base64, base64url,
 // random opaque tokens and their SHA-256 digests (what the database stores instead of secrets).
+import { createHash } from "node:crypto";
 
 export function encodeBase64(bytes: Uint8Array): string {
   let s = "";
@@ -11,17 +12,16 @@ export function encodeBase64Url(bytes: Uint8Array): string {
   return encodeBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-export function encodeHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /** A random secret with a readable prefix, e.g. "kdt_..." (32 random bytes). */
 export function randomToken(prefix: string): string {
   return `${prefix}_${encodeBase64Url(crypto.getRandomValues(new Uint8Array(32)))}`;
 }
 
-/** Hex SHA-256 of a secret: how tokens and credentials are stored and looked up. */
-export async function sha256Hex(value: string | Uint8Array<ArrayBuffer>): Promise<string> {
-  const data = typeof value === "string" ? new TextEncoder().encode(value) : value;
-  return encodeHex(new Uint8Array(await crypto.subtle.digest("SHA-256", data)));
+/**
+ * Hex SHA-256 of a secret: how tokens and credentials are stored and looked up. Synchronous
+ * (node:crypto): every authenticated request hashes its token, and WebCrypto's asynchronous
+ * digest cost ~50 µs there against ~2 µs.
+ */
+export function sha256Hex(value: string | Uint8Array): string {
+  return createHash("sha256").update(value).digest("hex");
 }
