@@ -17,22 +17,38 @@ export class Metrics {
     string,
     { buckets: number[]; sum: number; count: number }
   >();
+  /** Routes are patterns and statuses few, so this stays small. */
+  private readonly requestLabels = new Map<string, { counter: string; histogram: string }>();
   private readonly gauges = new Map<
     string,
     { help: string; read: () => Promise<Array<[Labels, number]>> }
   >();
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {
-    const key = labelText({ method, route, status: String(status) });
-    this.counters.set(key, (this.counters.get(key) ?? 0) + 1);
-    const hkey = labelText({ method, route });
-    let h = this.histograms.get(hkey);
-    if (!h) this.histograms.set(hkey, h = { buckets: BUCKETS.map(() => 0), sum: 0, count: 0 });
-    BUCKETS.forEach((b, i) => {
-      if (seconds <= b) h!.buckets[i]++;
-    });
+    const keys = this.requestKeys(method, route, status);
+    this.counters.set(keys.counter, (this.counters.get(keys.counter) ?? 0) + 1);
+    let h = this.histograms.get(keys.histogram);
+    if (!h) {
+      h = { buckets: BUCKETS.map(() => 0), sum: 0, count: 0 };
+      this.histograms.set(keys.histogram, h);
+    }
+    for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]) h.buckets[i]++;
     h.sum += seconds;
     h.count++;
+  }
+
+  /** The label texts of a request's series, escaped once per method, route and status. */
+  private requestKeys(method: string, route: string, status: number) {
+    const plain = `${method} ${status} ${route}`;
+    let keys = this.requestLabels.get(plain);
+    if (!keys) {
+      keys = {
+        counter: labelText({ method, route, status: String(status) }),
+        histogram: labelText({ method, route }),
+      };
+      this.requestLabels.set(plain, keys);
+    }
+    return keys;
   }
 
   gauge(name: string, help: string, read: () => Promise<Array<[Labels, number]>>): void {
