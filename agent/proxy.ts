@@ -3,7 +3,8 @@
 // dashboard aborts the API server request.
 import type { K8sRequest__Output } from "../proto/gen/agent/v1/K8sRequest.ts";
 import { acceptedEncoding, answerMayBeLarge, forwardHeaders, type KubeAccess } from "./kube.ts";
-import { type AgentTunnel, toHeaderList } from "./tunnel.ts";
+import type { AgentTunnel } from "./tunnel.ts";
+import type { Header } from "../proto/gen/agent/v1/Header.ts";
 import { log } from "../proto/log.ts";
 import { CHUNK_BYTES } from "../proto/wire.ts";
 import { coalesce } from "../proto/chunks.ts";
@@ -53,13 +54,15 @@ export async function failTunnel(
 }
 
 /** The headers to send back. A body fetch has decoded loses its content-encoding; a forwarded
- * one keeps it. */
-export function responseHeaders(res: Response, asSent = false) {
-  const h = new Headers();
-  res.headers.forEach((v, k) => {
-    if (!RESPONSE_HEADERS_DROPPED.has(k) && (asSent || k !== "content-encoding")) h.set(k, v);
+ * one keeps it. Read straight off the Response (its names are already lower case and valid). */
+export function responseHeaders(res: Response, asSent = false): Header[] {
+  const out: Header[] = [];
+  res.headers.forEach((value, name) => {
+    if (!RESPONSE_HEADERS_DROPPED.has(name) && (asSent || name !== "content-encoding")) {
+      out.push({ name, value });
+    }
   });
-  return toHeaderList(h);
+  return out;
 }
 
 export async function proxyRequest(
@@ -78,7 +81,7 @@ export async function proxyRequest(
     const init = {
       method: req.method,
       headers: upstream,
-      body: req.has_body ? tunnel.requestBody() : null,
+      body: tunnel.requestBody(),
       signal: tunnel.signal,
     };
     const res = asSent ? await kube.forward(req.path, init) : await kube.fetch(req.path, init);

@@ -102,8 +102,9 @@ export class TunnelLine {
 export class AgentTunnel {
   /** Aborted when the dashboard cancels the request or the call fails. */
   private readonly aborted = new AbortController();
-  private bodyCtrl!: ReadableStreamDefaultController<Uint8Array>;
-  private readonly body: ReadableStream<Uint8Array>;
+  /** The request body, for a request that has one. */
+  private readonly body: ReadableStream<Uint8Array> | null = null;
+  private bodyCtrl?: ReadableStreamDefaultController<Uint8Array>;
   /** The dashboard's end frame (without error) arrived: the request side is complete. */
   private requestEnded = false;
   /** Our end frame went out. */
@@ -112,10 +113,10 @@ export class AgentTunnel {
   /** Without a body the request is complete at once: no end frame follows, only a cancel. */
   constructor(private readonly line: TunnelLine, hasBody: boolean) {
     this.requestEnded = !hasBody;
+    if (!hasBody) return;
     this.body = new ReadableStream<Uint8Array>({
       start: (ctrl) => {
         this.bodyCtrl = ctrl;
-        if (!hasBody) ctrl.close();
       },
       pull: () => {
         this.line.call.resume();
@@ -131,7 +132,7 @@ export class AgentTunnel {
     if (this.aborted.signal.aborted) return;
     this.aborted.abort(new Error(reason));
     try {
-      this.bodyCtrl.error(new Error(reason));
+      this.bodyCtrl?.error(new Error(reason));
     } catch { /* already closed */ }
   }
 
@@ -140,8 +141,10 @@ export class AgentTunnel {
     if (f.body) {
       if (this.finished) return; // answered early: the rest of the body is not needed
       if (this.requestEnded) return this.protocolError("body after the end of the request");
-      this.bodyCtrl.enqueue(new Uint8Array(f.body.data));
-      if ((this.bodyCtrl.desiredSize ?? 1) <= 0) this.line.call.pause();
+      // A request without a body has ended from the start, so a body has its controller here.
+      const ctrl = this.bodyCtrl!;
+      ctrl.enqueue(new Uint8Array(f.body.data));
+      if ((ctrl.desiredSize ?? 1) <= 0) this.line.call.pause();
     } else if (f.end) {
       if (f.end.error) {
         this.abort(f.end.error);
@@ -151,7 +154,7 @@ export class AgentTunnel {
       if (this.requestEnded) return;
       this.requestEnded = true;
       try {
-        this.bodyCtrl.close();
+        this.bodyCtrl?.close();
       } catch { /* errored by an abort */ }
       if (this.finished) this.line.release(this);
     } else {
@@ -210,14 +213,8 @@ export class AgentTunnel {
     else if (this.requestEnded) this.line.release(this);
   }
 
-  /** The request body sent by the dashboard, as the API server reads it. */
-  requestBody(): ReadableStream<Uint8Array> {
+  /** The request body sent by the dashboard, as the API server reads it; null without one. */
+  requestBody(): ReadableStream<Uint8Array> | null {
     return this.body;
   }
-}
-
-export function toHeaderList(h: Headers): Header[] {
-  const out: Header[] = [];
-  h.forEach((value, name) => out.push({ name, value }));
-  return out;
 }
