@@ -31,7 +31,11 @@ export function Modal(
     <dialog
       ref={ref}
       aria-labelledby={labelId}
-      onClose={() => onClose()}
+      // The close event is queued: one left over from closing the dialog must not close it again
+      // when it was reopened in the meantime (Cancel, then Add cluster at once).
+      onClose={() => {
+        if (!ref.current?.open) onClose();
+      }}
       onCancel={(e) => {
         e.preventDefault();
         onClose();

@@ -216,6 +216,23 @@ current-context: ctx
         await dialog.waitFor({ state: "hidden" });
       });
 
+      await t.step("a dialog reopened before its last close event arrives stays open", async () => {
+        const { page } = admin;
+        await page.getByRole("button", { name: "Add cluster" }).first().click();
+        const dialog = page.getByRole("tabpanel", { name: "Kubeconfig" });
+        await dialog.waitFor();
+        // close() queues a close event that fires after showModal() has opened the dialog again.
+        await page.evaluate(() => {
+          const d = document.querySelector("dialog[open]") as HTMLDialogElement;
+          d.close();
+          d.showModal();
+        });
+        await page.evaluate(() => new Promise((r) => setTimeout(r, 300)));
+        assert.ok(await dialog.isVisible(), "the reopened dialog was closed by the stale event");
+        await dialog.getByRole("button", { name: "Cancel" }).click();
+        await dialog.waitFor({ state: "hidden" });
+      });
+
       await t.step(
         "kubeconfig tab: add the control plane, see it connected, open it, see pods",
         async () => {
