@@ -24,7 +24,7 @@ import {
   sharedControlPlane,
 } from "../../tools/testenv.ts";
 import { startWebDashboard, type TestDashboard } from "./harness.ts";
-import { ensureWebBuild } from "../build.ts";
+import { buildWeb } from "../build.ts";
 import { type RunningAgent, startAgent } from "../../backend/testing/harness.ts";
 import { serviceAccountKubeconfig } from "../../backend/testing/clusters.ts";
 
@@ -125,12 +125,21 @@ async function login(
   await hydrated(s.page);
 }
 
+let webBuild: Promise<unknown> | undefined;
+/**
+ * Builds the assets from the sources in the tree, once per run: the browser must test the islands
+ * as they are now, not a bundle left over from an earlier build.
+ */
+function currentWebBuild(): Promise<unknown> {
+  return webBuild ??= buildWeb();
+}
+
 Deno.test({
   name: "web UI end to end",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    await ensureWebBuild();
+    await currentWebBuild();
     await Deno.mkdir(SHOTS, { recursive: true });
     const [cp, dash] = await Promise.all([
       sharedControlPlane(),
@@ -564,7 +573,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    await ensureWebBuild();
+    await currentWebBuild();
     await Deno.mkdir(SHOTS, { recursive: true });
     const [cp, dash, browser] = await Promise.all([
       sharedControlPlane(),
