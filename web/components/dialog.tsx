@@ -20,21 +20,27 @@ export function Modal(
   },
 ) {
   const ref = useRef<HTMLDialogElement>(null);
+  // close() queues its close event, which may arrive after `open` became true again (Cancel,
+  // then Add cluster at once). Those events are ours; the others (the browser closing the
+  // dialog itself) are passed on to onClose unless the dialog is open again by then.
+  const ownCloses = useRef(0);
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
     if (open && !d.open) d.showModal();
-    if (!open && d.open) d.close();
+    if (!open && d.open) {
+      ownCloses.current++;
+      d.close();
+    }
   }, [open]);
   const width = { md: "max-w-lg", lg: "max-w-2xl", xl: "max-w-4xl" }[size];
   return (
     <dialog
       ref={ref}
       aria-labelledby={labelId}
-      // The close event is queued: one left over from closing the dialog must not close it again
-      // when it was reopened in the meantime (Cancel, then Add cluster at once).
       onClose={() => {
-        if (!ref.current?.open) onClose();
+        if (ownCloses.current > 0) ownCloses.current--;
+        else if (!ref.current?.open) onClose();
       }}
       onCancel={(e) => {
         e.preventDefault();

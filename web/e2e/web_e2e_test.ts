@@ -227,19 +227,46 @@ current-context: ctx
 
       await t.step("a dialog reopened before its last close event arrives stays open", async () => {
         const { page } = admin;
-        await page.getByRole("button", { name: "Add cluster" }).first().click();
         const dialog = page.getByRole("tabpanel", { name: "Kubeconfig" });
-        await dialog.waitFor();
-        // close() queues a close event that fires after showModal() has opened the dialog again.
-        await page.evaluate(() => {
-          const d = document.querySelector("dialog[open]") as HTMLDialogElement;
-          d.close();
-          d.showModal();
-        });
-        await page.evaluate(() => new Promise((r) => setTimeout(r, 300)));
-        assert.ok(await dialog.isVisible(), "the reopened dialog was closed by the stale event");
-        await dialog.getByRole("button", { name: "Cancel" }).click();
-        await dialog.waitFor({ state: "hidden" });
+        const reopened = async (how: string, reopen: () => Promise<void>) => {
+          await page.getByRole("button", { name: "Add cluster" }).first().click();
+          await dialog.waitFor();
+          await reopen();
+          await page.evaluate(() => new Promise((r) => setTimeout(r, 300)));
+          assert.ok(await dialog.isVisible(), `${how}: the stale close event closed the dialog`);
+          await dialog.getByRole("button", { name: "Cancel" }).click();
+          await dialog.waitFor({ state: "hidden" });
+        };
+        // The element is closed and shown again in one task; its close event comes after.
+        await reopened("close() then showModal()", () =>
+          page.evaluate(() => {
+            const d = document.querySelector("dialog[open]") as HTMLDialogElement;
+            d.close();
+            d.showModal();
+          }));
+        // Cancel, and Add cluster the moment the element closes: the component wants the dialog
+        // open again before the element is, and the close event arrives in between.
+        await reopened(
+          "Cancel then Add cluster",
+          () =>
+            page.evaluate(() =>
+              new Promise<void>((resolve) => {
+                const d = document.querySelector("dialog[open]") as HTMLDialogElement;
+                const buttons = (root: ParentNode) =>
+                  [...root.querySelectorAll("button")] as HTMLButtonElement[];
+                const add = buttons(document).find((b) =>
+                  !d.contains(b) && b.textContent?.trim() === "Add cluster"
+                )!;
+                new MutationObserver((_, seen) => {
+                  if (d.open) return;
+                  seen.disconnect();
+                  add.click();
+                  resolve();
+                }).observe(d, { attributes: true, attributeFilter: ["open"] });
+                buttons(d).find((b) => b.textContent?.trim() === "Cancel")!.click();
+              })
+            ),
+        );
       });
 
       await t.step(
