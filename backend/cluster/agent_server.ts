@@ -15,14 +15,20 @@ import { type AgentHub, AgentSession, toClusterInfo } from "./agent_hub.ts";
 import type { ServerTls } from "../tls.ts";
 import { log } from "../../proto/log.ts";
 
-/** How long an agent has to send its hello (and a tunnel its open frame). */
-const HELLO_TIMEOUT_MS = 10_000;
-/**
- * How long the dashboard may take, after the hello, to check the credential and attach the
- * stream. When 10,000 agents reconnect at once these database steps queue; that wait is the
- * dashboard's, so it does not count against the agent's hello deadline.
- */
-const SETUP_TIMEOUT_MS = 60_000;
+export interface StreamTimeouts {
+  /** How long an agent has to send its hello (and a tunnel its open frame). */
+  helloMs: number;
+  /**
+   * How long the dashboard may take, after the hello, to check the credential and attach the
+   * stream. When 10,000 agents reconnect at once these database steps queue; that wait is the
+   * dashboard's, so it does not count against the agent's hello deadline.
+   */
+  setupMs: number;
+}
+
+export const STREAM_TIMEOUTS: StreamTimeouts = { helloMs: 10_000, setupMs: 60_000 };
+
+const seconds = (ms: number) => `${ms / 1000} s`;
 
 function bearer(metadata: grpc.Metadata): string {
   const v = metadata.get("authorization")[0];
@@ -34,7 +40,11 @@ function fail(code: grpc.status, details: string): grpc.ServiceError {
   return Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
 }
 
-export function agentHandlers(registry: AgentRegistry, hub: AgentHub): ClusterAgentHandlers {
+export function agentHandlers(
+  registry: AgentRegistry,
+  hub: AgentHub,
+  timeouts: StreamTimeouts = STREAM_TIMEOUTS,
+): ClusterAgentHandlers {
   return {
     Register(call, callback) {
       const req = call.request;
@@ -73,8 +83,11 @@ export function agentHandlers(registry: AgentRegistry, hub: AgentHub): ClusterAg
       let session: AgentSession | undefined;
       // The hello's deadline, then (once the hello is in) the dashboard's own set-up bound.
       let deadline = setTimeout(() => {
-        call.emit("error", fail(grpc.status.DEADLINE_EXCEEDED, "no hello within 10 s"));
-      }, HELLO_TIMEOUT_MS);
+        call.emit(
+          "error",
+          fail(grpc.status.DEADLINE_EXCEEDED, `no hello within ${seconds(timeouts.helloMs)}`),
+        );
+      }, timeouts.helloMs);
       const authenticated = registry.clusterForCredential(bearer(call.metadata));
       const end = (reason: string) => {
         clearTimeout(deadline);
@@ -146,11 +159,18 @@ export function agentHandlers(registry: AgentRegistry, hub: AgentHub): ClusterAg
         call.pause();
         clearTimeout(deadline);
         deadline = setTimeout(() => {
+          log.warn("agent stream set-up timed out; is the database slow or overloaded?", {
+            setup_ms: timeouts.setupMs,
+            cluster: session?.clusterName,
+          });
           call.emit(
             "error",
-            fail(grpc.status.UNAVAILABLE, "the dashboard is busy: stream setup took over 60 s"),
+            fail(
+              grpc.status.UNAVAILABLE,
+              `the dashboard is busy: stream setup took over ${seconds(timeouts.setupMs)}`,
+            ),
           );
-        }, SETUP_TIMEOUT_MS);
+        }, timeouts.setupMs);
         authenticated.then(async (cluster) => {
           if (!cluster) {
             call.emit(
@@ -170,6 +190,8 @@ export function agentHandlers(registry: AgentRegistry, hub: AgentHub): ClusterAg
             call,
           );
           await hub.attach(session, toClusterInfo(hello.cluster_info));
+          // Ended while attaching (the set-up bound, the agent gone): end() has detached it.
+          if (call.cancelled || call.destroyed) return;
           clearTimeout(deadline);
           session.send({
             accepted: {
@@ -206,7 +228,7 @@ export function agentHandlers(registry: AgentRegistry, hub: AgentHub): ClusterAg
       const frames = call[Symbol.asyncIterator]() as AsyncIterator<TunnelUp__Output>;
       const timer = setTimeout(
         () => call.emit("error", fail(grpc.status.DEADLINE_EXCEEDED, "no open frame")),
-        HELLO_TIMEOUT_MS,
+        timeouts.helloMs,
       );
       frames.next().then((first) => {
         clearTimeout(timer);

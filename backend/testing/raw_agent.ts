@@ -12,9 +12,13 @@ export interface RpcStatus {
   details: string;
 }
 
-export function rawClient(addr: string, caPem: string): ClusterAgentClient {
+/** A client of the agent endpoint at addr: TLS trusting caPem, or plaintext when it is null. */
+export function rawClient(addr: string, caPem: string | null): ClusterAgentClient {
   const Client = agentProto().agent.v1.ClusterAgent;
-  return new Client(addr, grpc.credentials.createSsl(Buffer.from(caPem)), {
+  const creds = caPem === null
+    ? grpc.credentials.createInsecure()
+    : grpc.credentials.createSsl(Buffer.from(caPem));
+  return new Client(addr, creds, {
     "grpc.ssl_target_name_override": PINNED_SERVER_NAME,
   }) as unknown as ClusterAgentClient;
 }
