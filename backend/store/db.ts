@@ -3,6 +3,11 @@
 // npm:postgres. Every query is parameterised ($1, $2, ...); nothing is ever interpolated.
 import { PGlite } from "@electric-sql/pglite";
 import postgres from "postgres";
+import {
+  type MaintenanceIntervals,
+  PGLITE_MAINTENANCE,
+  startPgliteMaintenance,
+} from "./pglite_maintenance.ts";
 
 export type Row = Record<string, unknown>;
 
@@ -28,8 +33,14 @@ export interface Db extends Queryable {
  */
 export const PGLITE_SHARED_BUFFERS = "32MB";
 
-/** Opens PGlite in dir (created if needed). The caller holds DATA_DIR's lock. */
-export async function openPglite(dir: string | undefined): Promise<Db> {
+/**
+ * Opens PGlite in dir (created if needed), with its periodic CHECKPOINT and VACUUM (see
+ * pglite_maintenance.ts) until close(). The caller holds DATA_DIR's lock.
+ */
+export async function openPglite(
+  dir: string | undefined,
+  maintenance: MaintenanceIntervals = PGLITE_MAINTENANCE,
+): Promise<Db> {
   // Given on the command line, on top of PGlite's own start parameters: postgresql.conf in the
   // data directory is left as initdb wrote it.
   const options = {
@@ -45,11 +56,15 @@ export async function openPglite(dir: string | undefined): Promise<Db> {
     },
   });
   const base = wrap(pg);
+  const stopMaintenance = startPgliteMaintenance(pg, maintenance);
   return {
     kind: "pglite",
     ...base,
     transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
-    close: () => pg.close(),
+    close: async () => {
+      await stopMaintenance();
+      await pg.close();
+    },
   };
 }
 
