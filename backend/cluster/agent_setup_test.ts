@@ -8,12 +8,34 @@ import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import postgres from "postgres";
 import type { DashboardMessage__Output } from "../../proto/gen/agent/v1/DashboardMessage.ts";
-import { startTestDashboard, type StoreKind } from "../testing/harness.ts";
-import { createAgentToken } from "../testing/clusters.ts";
+import { eventually, startTestDashboard, type StoreKind } from "../testing/harness.ts";
+import { createAgentToken, getCluster } from "../testing/clusters.ts";
 import { hello, rawCall, rawClient, register } from "../testing/raw_agent.ts";
 import { AgentRegistry } from "./agent_registry.ts";
 import { agentHandlers, startAgentServer } from "./agent_server.ts";
 import type { Cluster } from "./store.ts";
+
+/**
+ * Takes a lock in a transaction of its own on another connection and holds it until the returned
+ * function is called (which commits and waits for the commit).
+ */
+async function holdLock(
+  sql: postgres.Sql,
+  lock: (tx: postgres.TransactionSql) => Promise<unknown>,
+): Promise<() => Promise<void>> {
+  const release = Promise.withResolvers<void>();
+  const locked = Promise.withResolvers<void>();
+  const holder = sql.begin(async (tx) => {
+    await lock(tx);
+    locked.resolve();
+    await release.promise;
+  });
+  await locked.promise;
+  return async () => {
+    release.resolve();
+    await holder;
+  };
+}
 
 Deno.test({
   name: "agent stream [postgres]: a hello sent in time survives 12 s of the dashboard's own set-up",
@@ -30,20 +52,12 @@ Deno.test({
       assert.ok(reg.credential, reg.details);
 
       // Another connection holds the clusters table, so the credential lookup waits for it.
-      const release = Promise.withResolvers<void>();
-      const locked = Promise.withResolvers<void>();
-      const holder = sql.begin(async (tx) => {
-        await tx`LOCK TABLE clusters IN ACCESS EXCLUSIVE MODE`;
-        locked.resolve();
-        await release.promise;
-      });
-      await locked.promise;
+      const release = await holdLock(sql, (tx) => tx`LOCK TABLE clusters IN ACCESS EXCLUSIVE MODE`);
       const stream = rawCall<DashboardMessage__Output>(client, "Stream", reg.credential);
       stream.write(hello());
       await new Promise((r) => setTimeout(r, 12_000));
       assert.equal(stream.received.length, 0, "nothing answered while the table is locked");
-      release.resolve();
-      await holder;
+      await release();
       const accepted = await stream.waitFor((m) => !!m.accepted, 15_000);
       assert.ok(accepted.accepted?.session_token.startsWith("kss_"));
       stream.call.end();
@@ -57,56 +71,65 @@ Deno.test({
   },
 });
 
-/** The real credential lookup, held until `release` resolves. */
+/** The real credential lookup, held until `release` resolves; `looked` once it has answered. */
 class HeldRegistry extends AgentRegistry {
   readonly release = Promise.withResolvers<void>();
+  readonly looked = Promise.withResolvers<void>();
   override async clusterForCredential(credential: string): Promise<Cluster | null> {
     await this.release.promise;
-    return await super.clusterForCredential(credential);
+    const cluster = await super.clusterForCredential(credential);
+    this.looked.resolve();
+    return cluster;
   }
 }
 
 interface HeldSetup {
+  dash: Awaited<ReturnType<typeof startTestDashboard>>;
   registry: HeldRegistry;
   clusterId: string;
-  databaseUrl?: string;
 }
 
-// Where the set-up is held past its bound; each returns what lets it go on.
+// Where the set-up is held past its bound. hold() returns what lets it go on, which resolves once
+// the set-up has run to its end, and the cluster's status expected then.
 const held: {
   where: string;
   store: StoreKind;
+  finalStatus: string;
   hold(h: HeldSetup): Promise<() => Promise<void>>;
 }[] = [
   {
+    // Never attached: the registration's status stays.
     where: "in the credential lookup",
     store: "pglite",
-    hold(h) {
-      return Promise.resolve(() => {
+    finalStatus: "pending",
+    hold: (h) =>
+      Promise.resolve(async () => {
         h.registry.release.resolve();
-        return Promise.resolve();
-      });
-    },
+        await h.registry.looked.promise;
+        // What the handler does with the answer runs in the tasks right after it.
+        await new Promise((r) => setTimeout(r, 0));
+      }),
   },
   {
     // The lookup reads the row; the attach's UPDATE (and the detach's after it) waits for the lock.
     where: "in the attach's database write",
     store: "postgres",
+    finalStatus: "reconnecting",
     async hold(h) {
       h.registry.release.resolve();
-      const sql = postgres(h.databaseUrl!, { max: 1, onnotice: () => {} });
-      const release = Promise.withResolvers<void>();
-      const locked = Promise.withResolvers<void>();
-      const holder = sql.begin(async (tx) => {
-        await tx`SELECT 1 FROM clusters WHERE id = ${h.clusterId} FOR UPDATE`;
-        locked.resolve();
-        await release.promise;
-      });
-      await locked.promise;
+      const sql = postgres(h.dash.databaseUrl!, { max: 1, onnotice: () => {} });
+      const release = await holdLock(
+        sql,
+        (tx) => tx`SELECT 1 FROM clusters WHERE id = ${h.clusterId} FOR UPDATE`,
+      );
       return async () => {
-        release.resolve();
-        await holder;
+        await release();
         await sql.end();
+        // Attached (connected) when the lock went, then detached: the stream had ended.
+        await eventually(
+          "the detach's status",
+          async () => (await getCluster(h.dash, h.clusterId)).status === "reconnecting",
+        );
       };
     },
   },
@@ -133,11 +156,8 @@ for (const c of held) {
         const { token } = await createAgentToken(dash, "held-setup");
         const reg = await register(tlsClient, token);
         assert.ok(reg.credential, reg.details);
-        const release = await c.hold({
-          registry,
-          clusterId: reg.clusterId!,
-          databaseUrl: dash.databaseUrl,
-        });
+        const clusterId = reg.clusterId!;
+        const goOn = await c.hold({ dash, registry, clusterId });
 
         const stream = rawCall<DashboardMessage__Output>(client, "Stream", reg.credential);
         stream.write(hello());
@@ -146,18 +166,12 @@ for (const c of held) {
         assert.equal(status.details, "the dashboard is busy: stream setup took over 0.3 s");
         assert.equal(stream.received.length, 0);
 
-        // The set-up goes on after the stream ended: no session, and the cluster is not connected.
-        await release();
-        await new Promise((r) => setTimeout(r, 300));
-        assert.equal(dash.d.hub.session(reg.clusterId!), undefined);
-        const r = await dash.api(
-          "GET",
-          `/api/clusters/${reg.clusterId}`,
-          undefined,
-          dash.adminToken,
-        );
-        assert.equal(r.status, 200, r.text);
-        assert.notEqual((r.json as { status: string }).status, "connected");
+        // The set-up runs to its end after the stream ended: no session, not connected.
+        await goOn();
+        assert.equal(dash.d.hub.session(clusterId), undefined);
+        const cluster = await getCluster(dash, clusterId);
+        assert.notEqual(cluster.status, "connected");
+        assert.equal(cluster.status, c.finalStatus);
       } finally {
         client.close();
         tlsClient.close();
