@@ -4,10 +4,19 @@
 // 0600). The leaf is re-issued by the same CA when the public host names change. Install
 // commands carry the CA's sha256 so agents pin it, as kubeadm's --discovery-token-ca-cert-hash
 // does; downloaded kubeconfigs embed the CA.
+//
+// The minted CA carries a critical NameConstraints extension permitting only the names its server
+// certificate is for (DNS names with their subdomains, single IP addresses), so a CA imported into
+// a system trust store cannot vouch for any other site even if its key leaks. A CA minted before
+// that (no constraints) is kept, with a warning: replacing it would change the pin of every
+// installed agent (docs/operations.md, "Rotating the CA").
 import "reflect-metadata"; // required by @peculiar/x509
 import * as x509 from "@peculiar/x509";
+import * as asn1 from "@peculiar/asn1-x509";
+import { AsnConvert } from "@peculiar/asn1-schema";
 import { join } from "node:path";
 import { certificateHash, PINNED_SERVER_NAME } from "../proto/wire.ts";
+import { log } from "../proto/log.ts";
 import { encodeBase64 } from "./crypto/encoding.ts";
 
 export interface ServerTls {
@@ -53,13 +62,82 @@ function subjectAltNames(hosts: string[]): x509.JsonGeneralName[] {
   }));
 }
 
+/** An IP address in its canonical text form (as the certificate library writes it back). */
+function canonicalIp(ip: string): string {
+  const name = new asn1.GeneralName({ iPAddress: ip });
+  return AsnConvert.parse(AsnConvert.serialize(name), asn1.GeneralName).iPAddress!;
+}
+
+/** An IP address as a one-address subtree: "a.b.c.d/32" or "…/128". */
+function ipSubtree(ip: string): string {
+  const canonical = canonicalIp(ip);
+  return `${canonical}/${canonical.includes(":") ? 128 : 32}`;
+}
+
+/**
+ * A critical NameConstraints extension whose permitted subtrees are exactly `names`: each DNS
+ * name (and its subdomains) and each IP address as a single address (/32 or /128). Both name
+ * types the server certificate uses are constrained, so neither is left open.
+ */
+export function nameConstraintsExtension(names: x509.JsonGeneralName[]): x509.Extension {
+  const subtrees = names.map((n) =>
+    new asn1.GeneralSubtree({
+      base: new asn1.GeneralName(
+        n.type === "dns" ? { dNSName: n.value } : { iPAddress: ipSubtree(n.value) },
+      ),
+    })
+  );
+  const value = AsnConvert.serialize(
+    new asn1.NameConstraints({ permittedSubtrees: new asn1.GeneralSubtrees(subtrees) }),
+  );
+  return new x509.Extension(asn1.id_ce_nameConstraints, true, value);
+}
+
+/**
+ * What a CA's NameConstraints permit, null when it has none: DNS names and IP subtrees
+ * ("address/prefix"). Other name types are kept as "other", so nothing is read as permitted that
+ * is not.
+ */
+export function permittedNames(
+  cert: x509.X509Certificate,
+): Array<{ dns: string } | { ip: string } | { other: true }> | null {
+  const ext = cert.getExtension(asn1.id_ce_nameConstraints);
+  if (!ext) return null;
+  const parsed = AsnConvert.parse(ext.value, asn1.NameConstraints);
+  return (parsed.permittedSubtrees ?? []).map(({ base }) =>
+    base.dNSName !== undefined
+      ? { dns: base.dNSName.toLowerCase() }
+      : base.iPAddress !== undefined
+      ? { ip: base.iPAddress }
+      : { other: true as const }
+  );
+}
+
+/**
+ * Whether a certificate name falls within a CA's permitted subtrees (RFC 5280, 4.2.1.10). The
+ * dashboard mints one-address IP subtrees only, so an address must equal one of them.
+ */
+function permits(
+  permitted: NonNullable<ReturnType<typeof permittedNames>>,
+  name: x509.JsonGeneralName,
+): boolean {
+  if (name.type === "dns") {
+    const host = name.value.toLowerCase();
+    return permitted.some((p) =>
+      "dns" in p && (host === p.dns || host.endsWith(p.dns.startsWith(".") ? p.dns : `.${p.dns}`))
+    );
+  }
+  const subtree = ipSubtree(name.value);
+  return permitted.some((p) => "ip" in p && p.ip === subtree);
+}
+
 interface Ca {
   pem: string;
   keys: CryptoKeyPair;
   cert: x509.X509Certificate;
 }
 
-async function mintCa(): Promise<Ca> {
+async function mintCa(hosts: string[]): Promise<Ca> {
   x509.cryptoProvider.set(crypto);
   const keys = await crypto.subtle.generateKey(alg, true, ["sign", "verify"]);
   const now = Date.now();
@@ -77,6 +155,7 @@ async function mintCa(): Promise<Ca> {
         true,
       ),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      nameConstraintsExtension(subjectAltNames(hosts)),
     ],
   });
   return { pem: cert.toString("pem") + "\n", keys, cert };
@@ -163,8 +242,26 @@ export async function loadMintedTls(dataDir: string, hosts: string[]): Promise<S
       cert,
       keys: { privateKey, publicKey: await cert.publicKey.export(alg, ["verify"]) },
     };
+    const permitted = permittedNames(cert);
+    if (permitted === null) {
+      log.warn(
+        "the dashboard's CA has no name constraints (minted by an earlier version): whoever trusts it trusts it for every site; it is kept because replacing it changes every agent's pin, see docs/operations.md \"Rotating the CA\"",
+        { ca: f.ca },
+      );
+    } else {
+      const outside = subjectAltNames(hosts).filter((n) => !permits(permitted, n));
+      if (outside.length) {
+        throw new Error(
+          `the server certificate would name ${
+            outside.map((n) => n.value).join(", ")
+          }, which the dashboard's CA (${f.ca}) may not sign for: it was minted for ${
+            permitted.map((p) => "dns" in p ? p.dns : "ip" in p ? p.ip : "?").join(", ")
+          }. Restore PUBLIC_URL / GRPC_PUBLIC_ADDR, or rotate the CA (docs/operations.md "Rotating the CA"; every agent's --ca-hash changes)`,
+        );
+      }
+    }
   } else {
-    ca = await mintCa();
+    ca = await mintCa(hosts);
     await Deno.writeTextFile(
       f.caKey,
       pem("PRIVATE KEY", await crypto.subtle.exportKey("pkcs8", ca.keys.privateKey)),
