@@ -78,6 +78,8 @@ export function clusterRoutes(
   app.get("/clusters", async (c) => c.json({ items: await store.list() }));
 
   app.post("/clusters/kubeconfig-contexts", async (c) => {
+    // Admin only, like the uploads it serves: the kubeconfig reader is attack surface.
+    assertRole(c.get("user"), "admin");
     const { kubeconfig } = await parseJson(c, contextsBody);
     try {
       return c.json(listContexts(kubeconfig));
