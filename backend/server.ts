@@ -23,6 +23,17 @@ import { startTlsFront, type TlsFront } from "./http/tls_front.ts";
 import { VERSION } from "../proto/version.ts";
 import { webRoutes } from "../web/routes.tsx";
 
+/** The Kubernetes Status reason of an agent's refusal, by the status code the agent gave. */
+const REFUSAL_REASONS: Record<number, string> = {
+  400: "BadRequest",
+  403: "Forbidden",
+  404: "NotFound",
+  413: "RequestEntityTooLarge",
+  429: "TooManyRequests",
+};
+
+type App = ReturnType<typeof createApp>;
+
 export interface Dashboard {
   url: string;
   /** host:port of the agent gRPC endpoint as bound (useful with port 0). */
@@ -33,6 +44,8 @@ export interface Dashboard {
   agentUrl: string;
   caHash: string | null;
   hub: AgentHub;
+  /** The HTTP app being served (tests list its routes and call it in process). */
+  app: App;
   db: Db;
   auth: AuthService;
   manager: ClusterManager;
@@ -104,7 +117,11 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
             throw new HttpError(503, "ServiceUnavailable", err.message);
           }
           if (err instanceof TunnelRefusedError) {
-            throw new HttpError(err.status, "ServiceUnavailable", err.message);
+            throw new HttpError(
+              err.status,
+              REFUSAL_REASONS[err.status] ?? "ServiceUnavailable",
+              err.message,
+            );
           }
           throw err;
         }),
@@ -155,7 +172,7 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
   const listening = Promise.withResolvers<Deno.NetAddr>();
   // Assigned once the bound port (and so PUBLIC_URL) is known; until then requests get 503.
   // deno-lint-ignore prefer-const
-  let app: ReturnType<typeof createApp> | undefined;
+  let app: App | undefined;
   // With TLS, Deno.serve listens on a loopback port behind the TLS front (see tls_front.ts).
   let front: TlsFront | undefined;
   const server = Deno.serve({
@@ -215,6 +232,7 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
     agentUrl,
     caHash,
     hub,
+    app,
     db,
     auth,
     manager,

@@ -4,10 +4,10 @@ import { Hono } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
 import type { AppEnv } from "../http/types.ts";
-import { assertRole, type AuthService, roles } from "./service.ts";
+import { assertRole, type AuthService, DEFAULT_API_TOKEN_DAYS, roles } from "./service.ts";
 import { SESSION_COOKIE } from "./middleware.ts";
 import { HttpError, parseJson, uuidParam } from "../http/errors.ts";
-import { FailureLimiter } from "../http/ratelimit.ts";
+import { FailureLimiter, GrowingDelay } from "../http/ratelimit.ts";
 import { getConnInfo } from "hono/deno";
 import type { Context } from "hono";
 
@@ -36,33 +36,65 @@ const tokenBody = z.strictObject({
     /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$/,
     "use 1-63 letters, digits, spaces, '.', '_' or '-'",
   ),
-  expires_in_days: z.number().int().min(1).max(3650).optional(),
+  // Omitted: DEFAULT_API_TOKEN_DAYS. null: never expires (only when asked for explicitly).
+  expires_in_days: z.number().int().min(1).max(3650).nullable().optional(),
+  can_create_tokens: z.boolean().optional(),
 });
+
+/** Failed logins per (client address, username) before that pair waits out the window. */
+export const LOGIN_FAILURES_PER_CLIENT = 10;
+export const LOGIN_CLIENT_WINDOW_MS = 5 * 60_000;
+/**
+ * Per username from any address (password spraying): after this many failures each further
+ * attempt waits 1 s, 2 s, 4 s, … at most 60 s after the last failure; forgotten after 15 min.
+ */
+export const LOGIN_USER_DELAY = {
+  threshold: 10,
+  baseMs: 1_000,
+  capMs: 60_000,
+  forgetMs: 15 * 60_000,
+} as const;
 
 /** POST /auth/login: the one API route that needs no authentication. */
 export function loginRoutes(
   auth: AuthService,
-  opts: { secureCookies: boolean; sessionTtlHours: number },
+  opts: {
+    secureCookies: boolean;
+    sessionTtlHours: number;
+    /** The clock of both limiters (tests). */
+    now?: () => number;
+    /** Who is asking (tests simulate many addresses); default: the connection's address. */
+    clientAddress?: (c: Context) => string;
+  },
 ) {
   const app = new Hono<AppEnv>();
-  const limiter = new FailureLimiter(10, 5 * 60_000);
+  const now = opts.now ?? Date.now;
+  const perClient = new FailureLimiter(LOGIN_FAILURES_PER_CLIENT, LOGIN_CLIENT_WINDOW_MS);
+  const perUser = new GrowingDelay({ ...LOGIN_USER_DELAY, now });
 
   app.post("/auth/login", async (c) => {
     const body = await parseJson(c, loginBody);
     // The connection's own address: X-Forwarded-For is the client's to choose.
-    const client = remoteAddress(c);
+    const client = (opts.clientAddress ?? remoteAddress)(c);
     const key = `${client}|${body.username}`;
-    const wait = limiter.retryAfter(key);
+    const wait = Math.max(perClient.retryAfter(key, now()), perUser.retryAfter(body.username));
     if (wait > 0) {
-      c.header("Retry-After", String(Math.ceil(wait / 1000)));
-      throw new HttpError(429, "too_many_attempts", "too many failed logins; wait and try again");
+      const seconds = Math.ceil(wait / 1000);
+      c.header("Retry-After", String(seconds));
+      throw new HttpError(
+        429,
+        "too_many_attempts",
+        `too many failed logins for this user; wait ${seconds} s and try again`,
+      );
     }
+    // Counted as failures before the password is checked, so attempts sent all at once when a
+    // wait ends do not all get through; a success clears both.
+    perClient.fail(key, now());
+    perUser.fail(body.username);
     const result = await auth.login(body.username, body.password);
-    if (!result) {
-      limiter.fail(key);
-      throw new HttpError(401, "invalid_credentials", "wrong username or password");
-    }
-    limiter.reset(key);
+    if (!result) throw new HttpError(401, "invalid_credentials", "wrong username or password");
+    perClient.reset(key);
+    perUser.reset(body.username);
     setCookie(c, SESSION_COOKIE, result.token, {
       httpOnly: true,
       sameSite: "Strict",
@@ -110,7 +142,19 @@ export function accountRoutes(auth: AuthService) {
   app.get("/tokens", async (c) => c.json({ items: await auth.listApiTokens(c.get("user").id) }));
   app.post("/tokens", async (c) => {
     const b = await parseJson(c, tokenBody);
-    const created = await auth.createApiToken(c.get("user").id, b.name, b.expires_in_days);
+    if (!await auth.mayCreateApiTokens(c.get("token"))) {
+      throw new HttpError(
+        403,
+        "forbidden",
+        "this API token may not create API tokens; sign in, or use a token created with can_create_tokens",
+      );
+    }
+    const created = await auth.createApiToken(
+      c.get("user").id,
+      b.name,
+      b.expires_in_days === undefined ? DEFAULT_API_TOKEN_DAYS : b.expires_in_days,
+      { canCreateTokens: b.can_create_tokens ?? false },
+    );
     return c.json({ ...created, name: b.name }, 201);
   });
   app.delete("/tokens/:id", async (c) => {

@@ -21,6 +21,10 @@ export function authenticate(auth: AuthService): MiddlewareHandler<AppEnv> {
     } else {
       token = getCookie(c, SESSION_COOKIE);
       kind = "cookie";
+      // The cookie carries sessions only: an API token there would pass for a session.
+      if (token && !token.startsWith("kds_")) {
+        throw new HttpError(401, "unauthorized", "the session cookie is invalid; log in again");
+      }
     }
     if (!token) {
       throw new HttpError(
@@ -40,8 +44,12 @@ export function authenticate(auth: AuthService): MiddlewareHandler<AppEnv> {
     if (kind === "cookie" && !SAFE_METHODS.has(c.req.method)) {
       const site = c.req.header("sec-fetch-site");
       const origin = c.req.header("origin");
-      const self = new URL(c.req.url).origin;
-      const sameSite = site ? site === "same-origin" || site === "none" : origin === self;
+      // Host (name and port) only: behind the HTTPS front an HTTP/1.1 request's URL says http:,
+      // and no other scheme can be served on the dashboard's own port anyway.
+      const self = new URL(c.req.url).host;
+      const sameSite = site
+        ? site === "same-origin" || site === "none"
+        : origin !== undefined && URL.parse(origin)?.host === self;
       if (!sameSite) {
         throw new HttpError(
           403,

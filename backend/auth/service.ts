@@ -21,7 +21,12 @@ export interface ApiTokenInfo {
   created_at: Date;
   expires_at: Date | null;
   last_used_at: Date | null;
+  /** Whether requests authenticated with this token may create API tokens. */
+  can_create_tokens: boolean;
 }
+
+/** An API token's lifetime unless its creator explicitly asks for another one or for none. */
+export const DEFAULT_API_TOKEN_DAYS = 90;
 
 const SESSION_PREFIX = "kds";
 const API_TOKEN_PREFIX = "kdt";
@@ -160,7 +165,11 @@ export class AuthService {
         [id, change.role ?? null, hash],
       );
       if (!u) throw notFound("user");
-      if (hash) await tx.query("DELETE FROM sessions WHERE user_id = $1", [id]);
+      if (hash) {
+        // A new password ends everything the old one gave out: sessions and API tokens.
+        await tx.query("DELETE FROM sessions WHERE user_id = $1", [id]);
+        await tx.query("DELETE FROM api_tokens WHERE user_id = $1", [id]);
+      }
       return u;
     }).finally(() => this.forgetAll());
   }
@@ -178,25 +187,47 @@ export class AuthService {
     }).finally(() => this.forgetAll());
   }
 
+  /**
+   * Creates an API token expiring in ttlDays (default DEFAULT_API_TOKEN_DAYS; null: never, only
+   * when asked for explicitly). canCreateTokens lets requests made with it create API tokens.
+   */
   async createApiToken(
     userId: string,
     name: string,
-    ttlDays?: number,
-  ): Promise<{ id: string; token: string }> {
+    ttlDays: number | null = DEFAULT_API_TOKEN_DAYS,
+    opts: { canCreateTokens?: boolean } = {},
+  ): Promise<{ id: string; token: string; expires_at: Date | null; can_create_tokens: boolean }> {
     const token = randomToken(API_TOKEN_PREFIX);
-    const expires = ttlDays ? new Date(Date.now() + ttlDays * 86400_000) : null;
+    const expires = ttlDays === null ? null : new Date(Date.now() + ttlDays * 86400_000);
+    const canCreate = opts.canCreateTokens ?? false;
     const rows = await this.db.query<{ id: string }>(
-      `INSERT INTO api_tokens (user_id, name, token_hash, expires_at) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (user_id, name) DO NOTHING RETURNING id`,
-      [userId, name, sha256Hex(token), expires],
+      `INSERT INTO api_tokens (user_id, name, token_hash, expires_at, can_create_tokens)
+       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, name) DO NOTHING RETURNING id`,
+      [userId, name, sha256Hex(token), expires, canCreate],
     );
     if (!rows[0]) throw conflict(`you already have an API token named ${name}`);
-    return { id: rows[0].id, token };
+    return { id: rows[0].id, token, expires_at: expires, can_create_tokens: canCreate };
+  }
+
+  /**
+   * Whether a request authenticated with `token` may create API tokens: a session always, an
+   * API token only when it was created with can_create_tokens (and is still valid).
+   */
+  async mayCreateApiTokens(token: string): Promise<boolean> {
+    if (token.startsWith(`${SESSION_PREFIX}_`)) return true;
+    if (!token.startsWith(`${API_TOKEN_PREFIX}_`)) return false;
+    const [row] = await this.db.query<{ can_create_tokens: boolean }>(
+      `SELECT can_create_tokens FROM api_tokens
+       WHERE token_hash = $1 AND (expires_at IS NULL OR expires_at > now())`,
+      [sha256Hex(token)],
+    );
+    return row?.can_create_tokens === true;
   }
 
   listApiTokens(userId: string): Promise<ApiTokenInfo[]> {
     return this.db.query<ApiTokenInfo>(
-      "SELECT id, name, created_at, expires_at, last_used_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at",
+      `SELECT id, name, created_at, expires_at, last_used_at, can_create_tokens FROM api_tokens
+       WHERE user_id = $1 ORDER BY created_at`,
       [userId],
     );
   }

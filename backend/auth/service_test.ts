@@ -231,6 +231,69 @@ for (const store of storeCases) {
         await auth.updateUser((await auth.authenticate(s3))!.id, { role: "viewer" });
         assert.equal((await auth.authenticate(s3))?.role, "viewer");
       });
+
+      await step("a password change ends the user's API tokens, not other users'", async () => {
+        const alice = await addUser(db, "alice", "editor");
+        const bob = await addUser(db, "bob", "editor");
+        const aliceTokens = [
+          await auth.createApiToken(alice, "default"),
+          await auth.createApiToken(alice, "forever", null),
+          await auth.createApiToken(alice, "minter", 7, { canCreateTokens: true }),
+        ];
+        const bobs = await auth.createApiToken(bob, "default");
+        for (const t of aliceTokens) assert.ok(await auth.authenticate(t.token));
+        await auth.updateUser(alice, { role: "viewer" });
+        for (const t of aliceTokens) {
+          assert.equal((await auth.authenticate(t.token))?.role, "viewer", "kept by a role change");
+        }
+        await auth.updateUser(alice, { password: "a new password" });
+        for (const t of aliceTokens) {
+          assert.equal(await auth.authenticate(t.token), null, `${t.id} ended`);
+        }
+        assert.equal((await auth.listApiTokens(alice)).length, 0, "none left");
+        assert.equal((await auth.authenticate(bobs.token))?.username, "bob", "bob's token kept");
+      });
+
+      await step("API tokens: 90 days by default, never only when asked, rights", async () => {
+        const alice = await addUser(db, "alice", "viewer");
+        const days = (d: Date | null) => d && (d.getTime() - Date.now()) / 86400_000;
+        const cases: {
+          name: string;
+          ttl?: number | null;
+          canCreate?: boolean;
+          days: number | null;
+          mints: boolean;
+        }[] = [
+          { name: "default", days: 90, mints: false },
+          { name: "week", ttl: 7, days: 7, mints: false },
+          { name: "never", ttl: null, days: null, mints: false },
+          { name: "minter", canCreate: true, days: 90, mints: true },
+          { name: "plain minter", ttl: 1, canCreate: false, days: 1, mints: false },
+        ];
+        for (const c of cases) {
+          const made = c.canCreate === undefined
+            ? await auth.createApiToken(alice, c.name, c.ttl)
+            : await auth.createApiToken(alice, c.name, c.ttl, { canCreateTokens: c.canCreate });
+          const got = days(made.expires_at);
+          if (c.days === null) assert.equal(got, null, c.name);
+          else assert.ok(Math.abs(got! - c.days) < 0.01, `${c.name}: ${got} days`);
+          assert.equal(made.can_create_tokens, c.mints, c.name);
+          assert.equal(await auth.mayCreateApiTokens(made.token), c.mints, c.name);
+          const [listed] = (await auth.listApiTokens(alice)).filter((t) => t.name === c.name);
+          assert.equal(listed.can_create_tokens, c.mints, `${c.name} listed`);
+        }
+        // Sessions always may; an expired or unknown token never does.
+        const { token: session } = (await auth.login("alice", PASSWORD))!;
+        assert.equal(await auth.mayCreateApiTokens(session), true, "a session");
+        const expired = await auth.createApiToken(alice, "expired", 1, { canCreateTokens: true });
+        await db.query(
+          "UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = $1",
+          [expired.id],
+        );
+        assert.equal(await auth.mayCreateApiTokens(expired.token), false, "expired");
+        assert.equal(await auth.mayCreateApiTokens(randomToken("kdt")), false, "unknown");
+        assert.equal(await auth.mayCreateApiTokens("garbage"), false, "malformed");
+      });
     } finally {
       await cleanup();
     }

@@ -1,4 +1,5 @@
-// Personal API tokens: create (shown once, with copy), list with last use, revoke.
+// Personal API tokens: create (shown once, with copy; 90 days unless another lifetime or
+// "never" is chosen; optionally allowed to create tokens itself), list with last use, revoke.
 import { useState } from "preact/hooks";
 import { Icon } from "../components/icons.tsx";
 import { ConfirmDialog, CopyButton } from "../components/dialog.tsx";
@@ -16,18 +17,25 @@ import { api } from "../client/api.ts";
 import { validateTokenName } from "../lib/validate.ts";
 import type { ApiToken } from "../lib/types.ts";
 
+/** A listed token; can_create_tokens is sent by the API (absent from older answers). */
+type TokenRow = ApiToken & { can_create_tokens?: boolean };
+
+/** The lifetime choices; "never" is sent as an explicit null, anything else as days. */
+const NEVER = "never";
+
 export default function ApiTokens(
-  { tokens: initial, now: serverNow }: { tokens: ApiToken[]; now: number },
+  { tokens: initial, now: serverNow }: { tokens: TokenRow[]; now: number },
 ) {
   const now = useNow(serverNow);
   const [tokens, setTokens] = useState(initial);
   const [name, setName] = useState("");
   const [days, setDays] = useState("90");
+  const [canCreate, setCanCreate] = useState(false);
   const [nameError, setNameError] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
-  const [revoke, setRevoke] = useState<ApiToken | null>(null);
+  const [revoke, setRevoke] = useState<TokenRow | null>(null);
 
   const create = async (e: Event) => {
     e.preventDefault();
@@ -39,11 +47,16 @@ export default function ApiTokens(
     try {
       const r = await api<{ id: string; token: string; name: string }>("/api/tokens", {
         method: "POST",
-        json: { name, ...(days ? { expires_in_days: Number(days) } : {}) },
+        json: {
+          name,
+          expires_in_days: days === NEVER ? null : Number(days),
+          ...(canCreate ? { can_create_tokens: true } : {}),
+        },
       });
       setCreated({ name: r.name, token: r.token });
       setName("");
-      const { items } = await api<{ items: ApiToken[] }>("/api/tokens");
+      setCanCreate(false);
+      const { items } = await api<{ items: TokenRow[] }>("/api/tokens");
       setTokens(items);
     } catch (err) {
       setError((err as Error).message);
@@ -93,7 +106,7 @@ export default function ApiTokens(
               <option value="30">in 30 days</option>
               <option value="90">in 90 days</option>
               <option value="365">in 1 year</option>
-              <option value="">never</option>
+              <option value={NEVER}>never</option>
             </select>
           </div>
           <button type="submit" class={`${btn.primary} mt-7`} disabled={busy}>
@@ -101,6 +114,15 @@ export default function ApiTokens(
             {busy ? "Creating…" : "Create token"}
           </button>
         </div>
+        <label class="mt-3 flex items-center gap-2 text-sm text-slate-700 dark:text-slate-300">
+          <input
+            id="token-can-create"
+            type="checkbox"
+            checked={canCreate}
+            onChange={(e) => setCanCreate((e.target as HTMLInputElement).checked)}
+          />
+          This token may create further API tokens (leave off unless a script needs it).
+        </label>
         {error && (
           <div class="mt-4">
             <Alert>{error}</Alert>
@@ -161,6 +183,11 @@ export default function ApiTokens(
                     </td>
                     <td class="px-3 py-2.5 text-slate-600 dark:text-slate-400">
                       {t.expires_at ? t.expires_at.slice(0, 10) : "never"}
+                      {t.can_create_tokens && (
+                        <span class="ml-2 text-xs text-amber-700 dark:text-amber-400">
+                          creates tokens
+                        </span>
+                      )}
                     </td>
                     <td class="py-2.5 pl-3 pr-4 text-right">
                       <button

@@ -46,11 +46,46 @@ export function validateTokenName(name: string): string | null {
   return null;
 }
 
-/** A `next` redirect target that stays on this site (no open redirects). */
-export function safeNext(next: string | null | undefined, fallback = "/clusters"): string {
-  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) {
+/** The base `safeNext` resolves against: only the path it yields is ever used. */
+const SAME_ORIGIN_BASE = "http://dashboard.invalid";
+/**
+ * Characters a page path never needs and browsers treat specially: C0/C1 controls (a browser
+ * drops tab, LF and CR inside a URL, so `/\tapi/` becomes `/api/` and `/\t/host` becomes
+ * `//host`), backslashes (read as `/`), any whitespace, and invisible format characters.
+ */
+const UNSAFE_IN_NEXT = /[\p{Cc}\p{Cf}\s\\]/u;
+/** Top-level paths that are not pages: the REST API and the login page itself. */
+const NOT_PAGES = new Set(["api", "login"]);
+
+/**
+ * A `next` redirect target that stays on this site and is a page (no open redirects, no API
+ * URLs): a path starting with one `/`, resolved with `new URL(next, origin)` and accepted only
+ * when it keeps that origin; anything else gives `fallback`. Returns the normalised path.
+ */
+export function safeNext(
+  next: string | null | undefined,
+  fallback = "/clusters",
+  origin = SAME_ORIGIN_BASE,
+): string {
+  if (!next || next.length > 2048 || UNSAFE_IN_NEXT.test(next)) return fallback;
+  if (!next.startsWith("/") || next.startsWith("//")) return fallback;
+  let url: URL;
+  let base: URL;
+  try {
+    base = new URL(origin);
+    url = new URL(next, base);
+  } catch {
     return fallback;
   }
-  if (next.startsWith("/login") || next.startsWith("/api/")) return fallback;
-  return next;
+  if (url.origin !== base.origin) return fallback;
+  // What the server routes on: the path with its escapes decoded (`/%61pi/` is `/api/`).
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(url.pathname);
+  } catch {
+    return fallback;
+  }
+  if (UNSAFE_IN_NEXT.test(decoded) || decoded.startsWith("//")) return fallback;
+  if (NOT_PAGES.has(decoded.split("/")[1].toLowerCase())) return fallback;
+  return url.pathname + url.search + url.hash;
 }

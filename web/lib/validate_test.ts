@@ -77,16 +77,83 @@ Deno.test("validateTokenName", () => {
   for (const [name, ok] of cases) assert.equal(validateTokenName(name) === null, ok, name);
 });
 
-Deno.test("safeNext refuses open redirects", () => {
-  const cases: [string | null, string][] = [
-    [null, "/clusters"],
-    ["", "/clusters"],
-    ["/clusters/abc?x=1", "/clusters/abc?x=1"],
-    ["//evil.example", "/clusters"],
-    ["/\\evil.example", "/clusters"],
-    ["https://evil.example", "/clusters"],
-    ["/login?next=/x", "/clusters"],
-    ["/api/clusters", "/clusters"],
+Deno.test("safeNext refuses open redirects and non-page targets", () => {
+  const F = "/clusters";
+  const cases: [name: string, input: string | null | undefined, want: string][] = [
+    // Accepted: same-origin page paths, normalised.
+    ["a page with a query", "/clusters/abc?x=1", "/clusters/abc?x=1"],
+    ["a page with a fragment", "/clusters/abc#pods", "/clusters/abc#pods"],
+    ["the tokens page", "/account/tokens", "/account/tokens"],
+    ["dot segments are resolved", "/clusters/../account/tokens", "/account/tokens"],
+    ["a segment that only starts with api", "/apiary", "/apiary"],
+    ["unicode in the path is percent-encoded", "/clusters/é", "/clusters/%C3%A9"],
+    ["an encoded slash inside a segment", "/clusters/a%2fb", "/clusters/a%2fb"],
+    // Nothing to go to.
+    ["null", null, F],
+    ["undefined", undefined, F],
+    ["empty", "", F],
+    ["relative", "clusters", F],
+    ["too long", "/" + "a".repeat(3000), F],
+    // Other origins.
+    ["protocol-relative", "//evil.example", F],
+    ["protocol-relative with path", "//evil.example/clusters", F],
+    ["backslash after slash", "/\\evil.example", F],
+    ["two backslashes", "\\\\evil.example", F],
+    ["slash backslash slash", "/\\/evil.example", F],
+    ["backslash in a path", "/clusters\\x", F],
+    ["https URL", "https://evil.example", F],
+    ["http URL", "http://evil.example/clusters", F],
+    ["javascript:", "javascript:alert(1)", F],
+    ["javascript: with a slash comment", "/javascript:alert(1)//", "/javascript:alert(1)//"],
+    ["data:", "data:text/html,<script>alert(1)</script>", F],
+    ["userinfo trick", "/@evil.example", "/@evil.example"],
+    // Characters the browser drops or rewrites.
+    ["tab then host", "/\t/example.invalid/phish", F],
+    ["tab then api", "/\tapi/tokens", F],
+    ["newline then host", "/\n/evil.example", F],
+    ["CR then host", "/\r/evil.example", F],
+    ["CRLF header injection", "/clusters\r\nSet-Cookie: x=y", F],
+    ["NUL", "/clusters\u0000", F],
+    ["DEL", "/clusters\u007f", F],
+    ["C1 control", "/\u0085/evil.example", F],
+    ["leading space", " /clusters", F],
+    ["space then host", "/ /evil.example", F],
+    ["no-break space", "/\u00a0/evil.example", F],
+    ["line separator", "/\u2028/evil.example", F],
+    ["zero-width space", "/\u200b/evil.example", F],
+    ["byte order mark", "/\ufeff/evil.example", F],
+    ["right-to-left override", "/\u202e/evil.example", F],
+    // Escapes that decode to something refused.
+    ["encoded tab then host", "/%09/example.invalid/phish", F],
+    ["encoded tab then api", "/%09api/tokens", F],
+    ["encoded newline", "/%0a/evil.example", F],
+    ["encoded double slash", "/%2f%2fevil.example", F],
+    ["encoded double slash upper case", "/%2F%2Fevil.example", F],
+    ["slash then encoded slash", "/%2fevil.example", F],
+    ["encoded backslash", "/%5cevil.example", F],
+    ["encoded a in api", "/%61pi/tokens", F],
+    ["encoded api", "/%61%70%69/tokens", F],
+    ["encoded dot segments to api", "/x/%2e%2e/api/tokens", F],
+    ["malformed escape", "/clusters/%zz%", F],
+    ["lone surrogate escape", "/clusters/%ed%a0%80", F],
+    // Not pages.
+    ["the API", "/api/clusters", F],
+    ["the API root", "/api", F],
+    ["the API with a query", "/api?x=1", F],
+    ["the API in capitals", "/API/tokens", F],
+    ["the API in mixed case", "/Api/tokens", F],
+    ["the API through dot segments", "/clusters/../api/tokens", F],
+    ["the API through a dot", "/./api/tokens", F],
+    ["the login page", "/login?next=/x", F],
+    ["the login page in capitals", "/LOGIN", F],
   ];
-  for (const [input, want] of cases) assert.equal(safeNext(input), want, String(input));
+  for (const [name, input, want] of cases) {
+    assert.equal(safeNext(input), want, `${name}: ${JSON.stringify(input)}`);
+  }
+  assert.equal(safeNext("//evil.example", "/account/tokens"), "/account/tokens", "own fallback");
+  assert.equal(
+    safeNext("/clusters?x=1", F, "https://dash.example:8443"),
+    "/clusters?x=1",
+    "another origin to resolve against",
+  );
 });

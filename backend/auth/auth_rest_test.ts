@@ -1,0 +1,436 @@
+// The authentication rules at the REST API, table-driven: the CSRF rule for cookie-authenticated
+// writes (against a real dashboard over HTTPS, HTTP/2 and HTTP/1.1), API token expiry and the
+// right to create tokens, the end of a user's tokens and sessions on a password change or
+// deletion, and the login limiters (per client and username; per username from any address, a
+// growing delay) with an injected clock and simulated client addresses.
+import assert from "node:assert/strict";
+import { Hono } from "hono";
+import { startTestDashboard } from "../testing/harness.ts";
+import { loginRoutes } from "./handlers.ts";
+import { AuthService } from "./service.ts";
+import { errorBody, HttpError } from "../http/errors.ts";
+import { openPglite } from "../store/db.ts";
+import { migrateUp } from "../store/migrate.ts";
+import type { AppEnv } from "../http/types.ts";
+
+const DAY = 86400_000;
+
+Deno.test({
+  name: "REST: CSRF rule, API token expiry and rights, tokens ended with the password",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    const dash = await startTestDashboard({});
+    const caCerts = dash.d.httpCaPem ? [dash.d.httpCaPem] : undefined;
+    const h1 = Deno.createHttpClient({ caCerts, http1: true, http2: false });
+    const h2 = Deno.createHttpClient({ caCerts, http1: false, http2: true });
+    try {
+      const self = dash.d.url;
+      const session = dash.adminToken;
+
+      await t.step("CSRF: which cookie-authenticated writes are refused", async () => {
+        type Case = {
+          name: string;
+          method?: string;
+          headers: Record<string, string>;
+          cookie?: string;
+          bearer?: boolean;
+          want: "refused" | "allowed" | "unauthenticated";
+        };
+        const cases: Case[] = [
+          { name: "neither Sec-Fetch-Site nor Origin", headers: {}, want: "refused" },
+          {
+            name: "a foreign Origin",
+            headers: { origin: "https://evil.example" },
+            want: "refused",
+          },
+          {
+            name: "the same host on another port",
+            headers: { origin: self.replace(/:\d+$/, ":1") },
+            want: "refused",
+          },
+          { name: "Origin: null", headers: { origin: "null" }, want: "refused" },
+          { name: "Origin not a URL", headers: { origin: "evil" }, want: "refused" },
+          { name: "the dashboard's own Origin", headers: { origin: self }, want: "allowed" },
+          {
+            name: "Sec-Fetch-Site: same-site",
+            headers: { "sec-fetch-site": "same-site" },
+            want: "refused",
+          },
+          {
+            name: "same-site wins over a matching Origin",
+            headers: { "sec-fetch-site": "same-site", origin: self },
+            want: "refused",
+          },
+          {
+            name: "Sec-Fetch-Site: cross-site",
+            headers: { "sec-fetch-site": "cross-site" },
+            want: "refused",
+          },
+          {
+            name: "cross-site wins over a matching Origin",
+            headers: { "sec-fetch-site": "cross-site", origin: self },
+            want: "refused",
+          },
+          {
+            name: "Sec-Fetch-Site: same-origin",
+            headers: { "sec-fetch-site": "same-origin" },
+            want: "allowed",
+          },
+          {
+            name: "Sec-Fetch-Site: none (typed by the user)",
+            headers: { "sec-fetch-site": "none" },
+            want: "allowed",
+          },
+          {
+            name: "an unknown Sec-Fetch-Site value",
+            headers: { "sec-fetch-site": "whatever", origin: self },
+            want: "refused",
+          },
+          {
+            name: "DELETE with neither header",
+            method: "DELETE",
+            headers: {},
+            want: "refused",
+          },
+          {
+            name: "a bearer token needs neither header",
+            headers: {},
+            bearer: true,
+            want: "allowed",
+          },
+          {
+            name: "an API token in the session cookie is no session",
+            headers: { "sec-fetch-site": "same-origin" },
+            cookie: (await dash.d.auth.createApiToken(
+              (await dash.d.auth.authenticate(session))!.id,
+              "cookie-smuggled",
+            )).token,
+            want: "unauthenticated",
+          },
+        ];
+        for (const c of cases) {
+          for (const [proto, client] of [["HTTP/2", h2], ["HTTP/1.1", h1]] as const) {
+            const method = c.method ?? "POST";
+            const path = method === "DELETE" ? "/api/tokens/not-a-uuid" : "/api/tokens";
+            const res = await fetch(self + path, {
+              method,
+              headers: {
+                ...c.headers,
+                "content-type": "application/json",
+                ...(c.bearer
+                  ? { authorization: `Bearer ${session}` }
+                  : { cookie: `kd_session=${c.cookie ?? session}` }),
+              },
+              body: method === "DELETE" ? undefined : "{}",
+              client,
+            } as RequestInit);
+            const text = await res.text();
+            const label = `${c.name} (${proto}): ${res.status} ${text}`;
+            if (c.want === "refused") {
+              assert.equal(res.status, 403, label);
+              assert.match(text, /"csrf"/, label);
+            } else if (c.want === "unauthenticated") {
+              assert.equal(res.status, 401, label);
+            } else {
+              // Past authentication and the CSRF rule: the empty body or bad id is what fails.
+              assert.equal(res.status, 400, label);
+            }
+          }
+        }
+        // Reads with the cookie need neither header.
+        const read = await dash.fetch("/api/auth/me", {
+          headers: { cookie: `kd_session=${session}` },
+        });
+        assert.equal(read.status, 200, await read.text());
+      });
+
+      // Users for the token tests.
+      const mkUser = async (name: string, role: "viewer" | "editor" | "admin") => {
+        const r = await dash.api(
+          "POST",
+          "/api/users",
+          { username: name, password: `${name}-password-123`, role },
+          session,
+        );
+        assert.equal(r.status, 201, r.text);
+        const id = (r.json as { id: string }).id;
+        return { id, session: await dash.login(name, `${name}-password-123`) };
+      };
+      const createToken = async (token: string, body: Record<string, unknown>) =>
+        await dash.api("POST", "/api/tokens", body, token);
+      const tokenOf = (r: { json: unknown }) => (r.json as { token: string }).token;
+
+      await t.step("API token expiry: 90 days unless asked, never only explicitly", async () => {
+        const u = await mkUser("expiry", "viewer");
+        const cases: {
+          body: Record<string, unknown>;
+          status: number;
+          days?: number | null;
+          message?: RegExp;
+        }[] = [
+          { body: { name: "default" }, status: 201, days: 90 },
+          { body: { name: "week", expires_in_days: 7 }, status: 201, days: 7 },
+          { body: { name: "max", expires_in_days: 3650 }, status: 201, days: 3650 },
+          { body: { name: "forever", expires_in_days: null }, status: 201, days: null },
+          { body: { name: "zero", expires_in_days: 0 }, status: 400, message: /expires_in_days/ },
+          { body: { name: "long", expires_in_days: 3651 }, status: 400 },
+          { body: { name: "word", expires_in_days: "never" }, status: 400 },
+          { body: { name: "frac", expires_in_days: 1.5 }, status: 400 },
+        ];
+        for (const c of cases) {
+          const r = await createToken(u.session, c.body);
+          assert.equal(r.status, c.status, `${JSON.stringify(c.body)}: ${r.text}`);
+          if (c.message) assert.match(r.text, c.message);
+          if (c.status !== 201) continue;
+          const got = (r.json as { expires_at: string | null }).expires_at;
+          if (c.days === null) assert.equal(got, null, "never expires");
+          else {
+            const days = (new Date(got!).getTime() - Date.now()) / DAY;
+            assert.ok(Math.abs(days - c.days!) < 0.01, `${c.body.name}: ${days} days`);
+          }
+        }
+        const list = await dash.api("GET", "/api/tokens", undefined, u.session);
+        const items = (list.json as {
+          items: { name: string; expires_at: string | null; can_create_tokens: boolean }[];
+        }).items;
+        assert.deepEqual(
+          items.map((i) => [i.name, i.expires_at === null, i.can_create_tokens]),
+          [["default", false, false], ["week", false, false], ["max", false, false], [
+            "forever",
+            true,
+            false,
+          ]],
+        );
+      });
+
+      await t.step("an API token mints API tokens only with can_create_tokens", async () => {
+        const u = await mkUser("minter", "editor");
+        const plain = tokenOf(await createToken(u.session, { name: "plain" }));
+        const minter = tokenOf(
+          await createToken(u.session, { name: "minter", can_create_tokens: true }),
+        );
+        const [cluster] = await dash.d.db.query<{ id: string }>(
+          `INSERT INTO clusters (name, connection_type, kubeconfig_enc, context, server, status)
+           VALUES ('mint-test', 'kubeconfig', '\\x00'::bytea, 'x', 'https://127.0.0.1:1', 'unreachable')
+           RETURNING id`,
+        );
+        const count = async () => (await dash.d.auth.listApiTokens(u.id)).length;
+        const cases: {
+          name: string;
+          token: string;
+          body: Record<string, unknown>;
+          status: number;
+        }[] = [
+          { name: "a plain token", token: plain, body: { name: "p1" }, status: 403 },
+          {
+            name: "a plain token asking for the right",
+            token: plain,
+            body: { name: "p2", can_create_tokens: true },
+            status: 403,
+          },
+          { name: "a token with the right", token: minter, body: { name: "m1" }, status: 201 },
+          { name: "a session", token: u.session, body: { name: "s1" }, status: 201 },
+        ];
+        for (const c of cases) {
+          const r = await createToken(c.token, c.body);
+          assert.equal(r.status, c.status, `${c.name}: ${r.text}`);
+          if (c.status === 403) assert.match(r.text, /may not create API tokens/);
+        }
+        // A token minted by a token has no right of its own unless asked for.
+        const child = tokenOf(await createToken(minter, { name: "m2" }));
+        assert.equal((await createToken(child, { name: "grandchild" })).status, 403);
+
+        // The kubeconfig download embeds the presenting API token instead of minting one.
+        const before = await count();
+        const kc = await dash.api(
+          "GET",
+          `/api/clusters/${cluster.id}/kubeconfig`,
+          undefined,
+          plain,
+        );
+        assert.equal(kc.status, 200, kc.text);
+        assert.ok(kc.text.includes(plain), "the presented token is embedded");
+        assert.equal(await count(), before, "no token minted by a plain token");
+        // A session mints one (90 days).
+        const bySession = await dash.api(
+          "GET",
+          `/api/clusters/${cluster.id}/kubeconfig`,
+          undefined,
+          u.session,
+        );
+        assert.equal(bySession.status, 200);
+        assert.equal(await count(), before + 1, "a session's download creates a token");
+        const newest = (await dash.d.auth.listApiTokens(u.id)).at(-1)!;
+        assert.match(newest.name, /^kubeconfig mint-test /);
+        const days = (newest.expires_at!.getTime() - Date.now()) / DAY;
+        assert.ok(Math.abs(days - 90) < 0.01, `kubeconfig token: ${days} days`);
+        assert.equal(newest.can_create_tokens, false);
+        // An API token smuggled in the cookie mints nothing either.
+        const smuggled = await dash.fetch(`/api/clusters/${cluster.id}/kubeconfig`, {
+          headers: { cookie: `kd_session=${plain}` },
+        });
+        assert.equal(smuggled.status, 401, await smuggled.text());
+        assert.equal(await count(), before + 1);
+      });
+
+      await t.step("a password change or deletion ends all of the user's tokens", async () => {
+        const works = async (token: string) =>
+          (await dash.api("GET", "/api/auth/me", undefined, token)).status === 200;
+        const a = await mkUser("changer", "editor");
+        const b = await mkUser("bystander", "editor");
+        const aTokens = [
+          a.session,
+          tokenOf(await createToken(a.session, { name: "t1" })),
+          tokenOf(await createToken(a.session, { name: "t2", expires_in_days: null })),
+          tokenOf(await createToken(a.session, { name: "t3", can_create_tokens: true })),
+        ];
+        const bToken = tokenOf(await createToken(b.session, { name: "t1" }));
+        for (const tok of aTokens) assert.ok(await works(tok));
+
+        // A role change keeps them, with the new role at once.
+        const demote = await dash.api("PATCH", `/api/users/${a.id}`, { role: "viewer" }, session);
+        assert.equal(demote.status, 200, demote.text);
+        for (const tok of aTokens) assert.ok(await works(tok), "kept across a role change");
+        const me = await dash.api("GET", "/api/auth/me", undefined, aTokens[1]);
+        assert.equal((me.json as { role: string }).role, "viewer");
+
+        const pw = await dash.api(
+          "PATCH",
+          `/api/users/${a.id}`,
+          { password: "a-brand-new-password" },
+          session,
+        );
+        assert.equal(pw.status, 200, pw.text);
+        for (const [i, tok] of aTokens.entries()) {
+          assert.equal(await works(tok), false, `token ${i} ended by the password change`);
+        }
+        assert.equal((await dash.d.auth.listApiTokens(a.id)).length, 0, "none left");
+        assert.ok(await works(bToken), "another user's token is untouched");
+        assert.ok(await works(b.session), "another user's session is untouched");
+        assert.ok(await works(session), "the admin's own session is untouched");
+
+        const bMore = tokenOf(await createToken(b.session, { name: "t2" }));
+        const del = await dash.api("DELETE", `/api/users/${b.id}`, undefined, session);
+        assert.equal(del.status, 204, del.text);
+        for (const tok of [b.session, bToken, bMore]) {
+          assert.equal(await works(tok), false, "ended by the deletion");
+        }
+      });
+    } finally {
+      h1.close();
+      h2.close();
+      await dash.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "REST: login limits per client and per username (growing delay, never a lock)",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    const db = await openPglite(undefined);
+    try {
+      await migrateUp(db);
+      const auth = new AuthService(db, 12, 0);
+      await auth.createUser("admin", "the-real-admin-password", "admin");
+      await auth.createUser("bob", "the-real-bob-password", "viewer");
+      let now = 1_000_000;
+      const app = new Hono<AppEnv>();
+      app.route(
+        "/api",
+        loginRoutes(auth, {
+          secureCookies: false,
+          sessionTtlHours: 12,
+          now: () => now,
+          clientAddress: (c) => c.req.header("x-test-client") ?? "unknown",
+        }),
+      );
+      app.onError((err, c) =>
+        err instanceof HttpError
+          ? c.json(errorBody(err.code, err.message), err.status as 400)
+          : c.json(errorBody("internal", String(err)), 500)
+      );
+      let address = 0;
+      const attempt = async (
+        username: string,
+        password: string,
+        client = `10.0.${address >> 8 & 255}.${address++ & 255}`,
+      ) => {
+        const res = await app.request("/api/auth/login", {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-test-client": client },
+          body: JSON.stringify({ username, password }),
+        });
+        const text = await res.text();
+        return { status: res.status, retryAfter: Number(res.headers.get("retry-after")), text };
+      };
+
+      await t.step("password spraying from many addresses meets a growing delay", async () => {
+        for (let i = 0; i < 10; i++) {
+          assert.equal((await attempt("admin", `guess-${i}`)).status, 401, `guess ${i}`);
+        }
+        // From here every attempt waits 1 s, 2 s, 4 s … 60 s after the last failure.
+        const expected = [1, 2, 4, 8, 16, 32, 60, 60, 60];
+        for (const [i, wait] of expected.entries()) {
+          const r = await attempt("admin", "guess");
+          assert.equal(r.status, 429, `round ${i}: ${r.text}`);
+          assert.equal(r.retryAfter, wait, `round ${i}`);
+          assert.match(r.text, /wait \d+ s and try again/);
+          now += wait * 1000 - 1;
+          assert.equal((await attempt("admin", "guess")).status, 429, `round ${i}: 1 ms early`);
+          now += 1;
+          assert.equal((await attempt("admin", "guess")).status, 401, `round ${i}: waited`);
+        }
+        assert.equal((await attempt("bob", "the-real-bob-password")).status, 200, "others free");
+      });
+
+      await t.step("the real user gets in once the wait has passed; a success resets", async () => {
+        const early = await attempt("admin", "the-real-admin-password");
+        assert.equal(early.status, 429, "the wait applies to the right password too");
+        now += early.retryAfter * 1000;
+        const ok = await attempt("admin", "the-real-admin-password");
+        assert.equal(ok.status, 200, ok.text);
+        for (let i = 0; i < 10; i++) {
+          assert.equal((await attempt("admin", `again-${i}`)).status, 401, `fresh count ${i}`);
+        }
+        assert.equal((await attempt("admin", "x")).retryAfter, 1, "counting started again");
+      });
+
+      await t.step("attempts sent at once when a wait ends: one gets through", async () => {
+        now += 60_000;
+        const results = await Promise.all(
+          Array.from({ length: 5 }, (_, i) => attempt("admin", `burst-${i}`)),
+        );
+        assert.deepEqual(results.map((r) => r.status).sort(), [401, 429, 429, 429, 429]);
+      });
+
+      await t.step("never a lock: after the forget period all is clear", async () => {
+        now += 15 * 60_000;
+        assert.equal((await attempt("admin", "the-real-admin-password")).status, 200);
+      });
+
+      await t.step("one address and username: 10 failures close a 5-minute window", async () => {
+        const client = "192.0.2.1";
+        for (let i = 0; i < 10; i++) {
+          assert.equal((await attempt("bob", `b-${i}`, client)).status, 401);
+        }
+        const r = await attempt("bob", "the-real-bob-password", client);
+        assert.equal(r.status, 429);
+        assert.ok(r.retryAfter > 60 && r.retryAfter <= 300, `Retry-After ${r.retryAfter}`);
+        now += 60_000; // the per-username delay is over, the client's window is not
+        assert.equal((await attempt("bob", "the-real-bob-password", client)).status, 429);
+        assert.equal(
+          (await attempt("bob", "the-real-bob-password", "192.0.2.2")).status,
+          200,
+          "another address is not locked out with it",
+        );
+        now += 240_000;
+        assert.equal((await attempt("bob", "the-real-bob-password", client)).status, 200);
+      });
+    } finally {
+      await db.close();
+    }
+  },
+});
