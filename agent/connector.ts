@@ -17,7 +17,8 @@ import type { ClusterInfo } from "../proto/gen/agent/v1/ClusterInfo.ts";
 import { VERSION } from "../proto/version.ts";
 import { log } from "../proto/log.ts";
 import type { AgentConfig } from "./config.ts";
-import { type KubeAccess, refusePath } from "./kube.ts";
+import type { KubeAccess } from "./kube.ts";
+import { admitTunnelled } from "./credential_guard.ts";
 import type { CredentialStore, StoredCredential } from "./credentials.ts";
 import type { AgentTunnel, TunnelCall, TunnelWork } from "./tunnel.ts";
 import { TunnelPool } from "./tunnel_pool.ts";
@@ -163,7 +164,8 @@ export class Connector {
             token: this.cfg.token!,
             protocol_version: PROTOCOL_VERSION,
             agent_version: VERSION,
-            cluster_info: info,
+            // Without names: the dashboard ignores it here and limits Register to 64 KiB.
+            cluster_info: info && { ...info, namespaces: [], crds: [] },
           },
           { deadline: Date.now() + 30_000 },
           (err, r) =>
@@ -341,7 +343,8 @@ export class Connector {
         why: `the agent is at its limit of ${this.cfg.maxConcurrentRequests} concurrent requests`,
       };
     }
-    const why = refusePath((work.request ?? work.watch).path);
+    // The path allow-list, and the credential Secret's guard (which may narrow the path).
+    const why = admitTunnelled(work, this.store.secret);
     return why ? { status: 403, why } : null;
   }
 

@@ -3,6 +3,7 @@
 // --state-dir outside one.
 import { join } from "node:path";
 import type { KubeAccess } from "./kube.ts";
+import type { ProtectedSecret } from "./credential_guard.ts";
 
 export interface StoredCredential {
   credential: string;
@@ -12,6 +13,9 @@ export interface StoredCredential {
 
 export interface CredentialStore {
   readonly where: string;
+  /** The Secret holding the credential, when kept in one: tunnelled requests may not touch it
+   * (./credential_guard.ts). */
+  readonly secret?: ProtectedSecret;
   load(): Promise<StoredCredential | null>;
   save(c: StoredCredential): Promise<void>;
 }
@@ -53,7 +57,10 @@ export function fileCredentialStore(stateDir: string): CredentialStore {
   };
 }
 
-/** A Secret the Helm chart created; the agent's Role may only get and update this one name. */
+/**
+ * A Secret the Helm chart created; the agent's Role may only get and update this one name. The
+ * agent's own requests go straight to its API server; tunnelled ones for it are refused.
+ */
 export function secretCredentialStore(
   kube: KubeAccess,
   namespace: string,
@@ -64,6 +71,7 @@ export function secretCredentialStore(
   const json = new Headers({ "content-type": "application/json", accept: "application/json" });
   return {
     where,
+    secret: { namespace, name },
     async load() {
       const res = await kube.fetch(path, { headers: json, signal: AbortSignal.timeout(15_000) });
       if (res.status === 404) {

@@ -2,15 +2,20 @@
 # Installs the kube-dashboard agent into a Kubernetes cluster with Helm, from the chart the
 # dashboard serves. The dashboard's "Add cluster -> Deploy agent" dialog generates the command:
 #
-#   curl -fsSL https://dash.example.com/api/agents/install.sh | AGENT_TOKEN='<token>' bash -s -- \
+#   curl -fsSL https://dash.example.com/api/agents/install.sh | bash -s -- \
 #     --dashboard-url https://dash.example.com:9090 --dashboard-http-url https://dash.example.com \
-#     --cluster-name prod --permissions read-only --ca-hash sha256:<hex> --namespace dashboard-agent
+#     --cluster-name prod --permissions read-only --ca-hash sha256:<hex> --namespace dashboard-agent \
+#     --chart-sha256 <hex>
 #
 # It runs against the current kubectl context (or --kube-context): checks that helm and kubectl
 # are installed, that the cluster answers and that you may create what the chart creates, then
-# downloads the chart and runs `helm upgrade --install` (re-running it upgrades in place; the
-# agent keeps its credential). The token goes to Helm in a 0600 temporary values file, never on a
-# command line (`ps` would show it): give it as AGENT_TOKEN rather than --token.
+# downloads the chart, checks its SHA-256 against --chart-sha256 and runs `helm upgrade --install`
+# (re-running it upgrades in place; the agent keeps its credential).
+#
+# The registration token is never part of the command (shell history, `ps`): the script asks for
+# it on the terminal with echo off, or reads it from the file DASHBOARD_TOKEN_FILE (or
+# --token-file) names; AGENT_TOKEN in the environment also works, for automation. It goes to Helm
+# in a 0600 temporary values file, never on a command line.
 #
 # The chart is fetched with curl from the dashboard's web address, so curl must trust its HTTPS
 # certificate, exactly as for the `curl | bash` that fetched this script. When the dashboard uses
@@ -25,11 +30,12 @@
 #   5  the current user may not create what the chart needs (namespace, ClusterRole, ...)
 #   6  the chart could not be downloaded (or --chart-url is not a readable file)
 #   7  helm failed (invalid values, or the install itself)
+#   8  the chart's SHA-256 is not the one --chart-sha256 expects: it was not installed
 set -euo pipefail
 
 readonly CHART_VERSION="0.1.0"
 readonly RELEASE="dashboard-agent"
-readonly E_USAGE=2 E_TOOL=3 E_UNREACHABLE=4 E_FORBIDDEN=5 E_DOWNLOAD=6 E_HELM=7
+readonly E_USAGE=2 E_TOOL=3 E_UNREACHABLE=4 E_FORBIDDEN=5 E_DOWNLOAD=6 E_HELM=7 E_CHART_HASH=8
 
 readonly RE_HOST='(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?'
 readonly RE_AGENT_URL="^https?://${RE_HOST}/?$"
@@ -37,6 +43,7 @@ readonly RE_HTTP_URL="^https?://${RE_HOST}(/[A-Za-z0-9._~%/-]*)?$"
 readonly RE_CHART_URL="^https?://${RE_HOST}(/[A-Za-z0-9._~%/?&=+-]*)?$"
 readonly RE_DNS_LABEL='^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$'
 readonly RE_CA_HASH='^sha256:[0-9a-f]{64}$'
+readonly RE_SHA256='^[0-9a-f]{64}$'
 readonly RE_TOKEN='^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$'
 
 tmp=""
@@ -54,10 +61,16 @@ Required:
   --dashboard-http-url URL   the dashboard's web address; the chart is downloaded from
                              <URL>/api/agents/charts/dashboard-agent-<version>.tgz
                              (not needed with --chart-url)
-  AGENT_TOKEN (environment)  the registration token from the dashboard
+
+The registration token (never give it on the command line):
+  asked for on the terminal (input hidden) unless one of these is set:
+  DASHBOARD_TOKEN_FILE       (environment) a file holding the token; or --token-file FILE
+  AGENT_TOKEN                (environment) the token itself, for automation
 
 Options:
   --ca-hash sha256:HEX       the dashboard CA's sha256, pinned by the agent
+  --chart-sha256 HEX         the chart's SHA-256 (the dashboard's command carries it); a chart
+                             with another hash is refused (exit 8)
   --insecure                 the agent dials an http:// dashboard without TLS (tests only)
   --permissions PRESET       read-only (default), operator, admin or custom
   --rules JSON               the RBAC rules for --permissions custom (a JSON array)
@@ -66,12 +79,13 @@ Options:
   --values FILE              more Helm values (image, proxy settings via extraEnv, ...);
                              may be repeated
   --kube-context NAME        the kubeconfig context to use (default: the current one)
-  --token TOKEN              discouraged: visible in `ps`; use AGENT_TOKEN
+  --token-file FILE          read the token from FILE (as DASHBOARD_TOKEN_FILE)
+  --token TOKEN              discouraged: visible in `ps` and shell history
   --dry-run                  check everything and print what would be done; change nothing
   -h, --help                 this help
 
 Exit codes: 0 ok, 1 unexpected error, 2 bad arguments, 3 missing tool, 4 cluster unreachable,
-5 not allowed to install, 6 chart download failed, 7 helm failed.
+5 not allowed to install, 6 chart download failed, 7 helm failed, 8 chart hash mismatch.
 EOF
 }
 
@@ -97,6 +111,31 @@ shown() {
   printf '%q' "$1"
 }
 
+# The SHA-256 (hex) of a file, with whichever tool this system has.
+sha256_of() {
+  local out
+  if command -v sha256sum >/dev/null 2>&1; then
+    out=$(sha256sum -- "$1")
+  elif command -v shasum >/dev/null 2>&1; then
+    out=$(shasum -a 256 -- "$1")
+  elif command -v openssl >/dev/null 2>&1; then
+    out=$(openssl dgst -sha256 -r "$1")
+  else
+    die "$E_TOOL" "none of sha256sum, shasum or openssl is installed: the chart cannot be verified"
+  fi
+  printf '%s' "${out%% *}"
+}
+
+# Reads the token from the terminal, echo off; fails when there is no terminal.
+prompt_token() {
+  if ! (: </dev/tty) 2>/dev/null; then
+    return 1
+  fi
+  printf 'Registration token for cluster %s (input hidden): ' "$cluster_name" >/dev/tty
+  IFS= read -rs token </dev/tty || true
+  printf '\n' >/dev/tty
+}
+
 # The Helm values; every string in them was validated above, so double-quoting is enough.
 write_values() {
   local token=$1
@@ -120,7 +159,7 @@ write_values() {
 main() {
   dashboard_url=""
   local http_url="" chart_url="" namespace="dashboard-agent" kube_context="" dry_run=false
-  local token_from_flag=false
+  local token_from_flag=false token_file=${DASHBOARD_TOKEN_FILE:-} chart_sha256=""
   local -a extra_values=()
   token=${AGENT_TOKEN:-}
   cluster_name=""
@@ -148,8 +187,9 @@ main() {
         fi
         if [[ $opt == --insecure ]]; then insecure=true; else dry_run=true; fi
         ;;
-      --dashboard-url | --dashboard-http-url | --token | --cluster-name | --ca-hash | \
-        --permissions | --rules | --namespace | --chart-url | --values | --kube-context)
+      --dashboard-url | --dashboard-http-url | --token | --token-file | --cluster-name | \
+        --ca-hash | --chart-sha256 | --permissions | --rules | --namespace | --chart-url | \
+        --values | --kube-context)
         if [[ $inline == false ]]; then
           if (($# == 0)); then
             die "$E_USAGE" "$opt needs a value (see --help)"
@@ -164,8 +204,10 @@ main() {
             token=$value
             token_from_flag=true
             ;;
+          --token-file) token_file=$value ;;
           --cluster-name) cluster_name=$value ;;
           --ca-hash) ca_hash=$value ;;
+          --chart-sha256) chart_sha256=$value ;;
           --permissions) permissions=$value ;;
           --rules) rules=$value ;;
           --namespace) namespace=$value ;;
@@ -224,14 +266,33 @@ main() {
   elif [[ -n $rules ]]; then
     die "$E_USAGE" "--rules is only accepted with --permissions custom"
   fi
+  local token_source="AGENT_TOKEN"
+  if [[ $token_from_flag == true ]]; then
+    token_source="--token"
+  elif [[ -n $token_file ]]; then
+    if [[ ! -f $token_file || ! -r $token_file ]]; then
+      die "$E_USAGE" "the token file $(shown "$token_file") (DASHBOARD_TOKEN_FILE / --token-file) is not a readable file"
+    fi
+    token=$(<"$token_file")
+    token=${token%$'\r'}
+    token_source="the token file $(shown "$token_file")"
+  elif [[ -z $token ]] && prompt_token; then
+    token_source="the token you entered"
+  fi
   if [[ -z $token ]]; then
-    die "$E_USAGE" "no registration token: set AGENT_TOKEN (the dashboard's install command does)"
+    die "$E_USAGE" "no registration token: run this in a terminal to be asked for it, or put it in a file and set DASHBOARD_TOKEN_FILE=/path/to/file (see --help)"
   fi
   if ! [[ $token =~ $RE_TOKEN ]]; then
-    die "$E_USAGE" "the token (AGENT_TOKEN) is not a registration token from the dashboard"
+    die "$E_USAGE" "${token_source} is not a registration token from the dashboard"
   fi
   if [[ $token_from_flag == true ]]; then
-    printf 'install.sh: warning: --token is visible to other users (ps); prefer AGENT_TOKEN\n' >&2
+    printf 'install.sh: warning: --token is visible to other users (ps) and in shell history; prefer DASHBOARD_TOKEN_FILE\n' >&2
+  fi
+  if [[ -n $chart_sha256 ]]; then
+    chart_sha256=${chart_sha256,,}
+    if ! [[ $chart_sha256 =~ $RE_SHA256 ]]; then
+      die "$E_USAGE" "--chart-sha256 $(shown "$chart_sha256") must be 64 hex digits"
+    fi
   fi
   if [[ -n $http_url ]]; then
     if ! [[ $http_url =~ $RE_HTTP_URL ]]; then
@@ -343,6 +404,16 @@ main() {
     fi
   else
     chart=$chart_url
+  fi
+  if [[ -n $chart_sha256 ]]; then
+    local got
+    got=$(sha256_of "$chart")
+    if [[ $got != "$chart_sha256" ]]; then
+      die "$E_CHART_HASH" "the chart from $(shown "$chart_url") has SHA-256 ${got}, but the install command expects ${chart_sha256}: it was changed after the dashboard built it (or the command is from another dashboard version). Nothing was installed; generate a new command in the dashboard and retry."
+    fi
+    info "chart verified: sha256 $got"
+  else
+    printf 'install.sh: warning: no --chart-sha256: the chart is installed without checking it\n' >&2
   fi
 
   # --- values and helm -----------------------------------------------------------------------

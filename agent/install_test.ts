@@ -4,7 +4,12 @@
 // REAL kube-apiserver, downloading the script and the chart from a REAL dashboard; --dry-run; and
 // the failures (bad arguments, no helm, an unreachable or under-privileged context) with their
 // exit codes. Shims in front of helm, kubectl and curl record every command line, to show the
-// token is never on one.
+// token is never on one; the generated command carries no token (the script reads it from
+// DASHBOARD_TOKEN_FILE, or asks on the terminal: tested through a real pty), and no process's
+// command line holds it while the install runs. The command carries the chart's SHA-256: a chart
+// changed on the way (a tampering proxy, or a local file) is refused with exit 8, before helm.
+// The Helm alternative the API generates is run too: it reads the token from DASHBOARD_TOKEN_FILE
+// (newline and all), never puts it on a command line, and stops before helm without the file.
 import assert from "node:assert/strict";
 import {
   type ControlPlane,
@@ -15,7 +20,7 @@ import {
 } from "../tools/testenv.ts";
 import { ROOT, startTestDashboard } from "../backend/testing/harness.ts";
 import { installCommand } from "../backend/cluster/install_command.ts";
-import { INSTALL_SCRIPT, packChart } from "../backend/cluster/agent_assets.ts";
+import { chartSha256, INSTALL_SCRIPT, packChart } from "../backend/cluster/agent_assets.ts";
 import { VERSION } from "../proto/version.ts";
 
 const SCRIPT = `${ROOT}agent/install.sh`;
@@ -53,12 +58,13 @@ async function makeShims(binDir: string): Promise<Pick<Env, "shimDir" | "argvLog
   return { shimDir, argvLog };
 }
 
+/** Runs cmd in a new session: without a controlling terminal, so the script can never prompt. */
 async function run(
   cmd: string[],
   env: Record<string, string>,
 ): Promise<{ code: number; out: string; err: string }> {
-  const o = await new Deno.Command(cmd[0], {
-    args: cmd.slice(1),
+  const o = await new Deno.Command("/usr/bin/setsid", {
+    args: ["--wait", ...cmd],
     env,
     clearEnv: true,
     stdin: "null",
@@ -189,10 +195,27 @@ Deno.test("install.sh rejects bad arguments with exit code 2 and a clear message
       error: /--namespace .* is not a valid namespace name/,
     },
     {
-      name: "no token",
+      name: "no token and no terminal to ask on",
       args: goodArgs(),
       env: { AGENT_TOKEN: "" },
-      error: /no registration token: set AGENT_TOKEN/,
+      error: /no registration token: run this in a terminal .* DASHBOARD_TOKEN_FILE=/,
+    },
+    {
+      name: "token file missing",
+      args: goodArgs(),
+      env: { AGENT_TOKEN: "", DASHBOARD_TOKEN_FILE: "/nonexistent/token" },
+      error: /the token file \/nonexistent\/token .* is not a readable file/,
+    },
+    {
+      name: "--token-file missing",
+      args: [...goodArgs(), "--token-file", "/nonexistent/t2"],
+      env: { AGENT_TOKEN: "" },
+      error: /the token file \/nonexistent\/t2 .* is not a readable file/,
+    },
+    {
+      name: "bad chart hash",
+      args: [...goodArgs(), "--chart-sha256", "sha256:abc"],
+      error: /--chart-sha256 sha256:abc must be 64 hex digits/,
     },
     {
       name: "not a token",
@@ -232,6 +255,80 @@ Deno.test("install.sh rejects bad arguments with exit code 2 and a clear message
   }
 });
 
+Deno.test("install.sh reads the token from a file or the terminal, never from argv", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "install-token-" });
+  // No helm in PATH: once the token is accepted the script stops at the tool check (exit 3).
+  const env = { PATH: "/usr/bin:/bin", HOME: dir };
+  try {
+    await t.step("DASHBOARD_TOKEN_FILE, with a trailing newline", async () => {
+      const file = `${dir}/token`;
+      await Deno.writeTextFile(file, `${TOKEN}\n`, { mode: 0o600 });
+      const r = await run([BASH, SCRIPT, ...goodArgs()], { ...env, DASHBOARD_TOKEN_FILE: file });
+      assert.equal(r.code, 3, r.out + r.err);
+      assert.match(r.err, /helm is not installed/);
+      await Deno.writeTextFile(file, "hunter2\n");
+      const bad = await run([BASH, SCRIPT, ...goodArgs()], { ...env, DASHBOARD_TOKEN_FILE: file });
+      assert.equal(bad.code, 2, bad.out + bad.err);
+      assert.match(bad.err, /the token file .*token is not a registration token/);
+      assert.ok(!bad.err.includes("hunter2"), "the file's content is not printed");
+    });
+
+    // script(1) gives the script a real terminal (a pty) and types our input into it.
+    const typed = async (input: string) => {
+      const cmd = [BASH, SCRIPT, ...goodArgs()].map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+        .join(" ");
+      const child = new Deno.Command("script", {
+        args: ["--quiet", "--return", "--command", cmd, "/dev/null"],
+        env: { ...env, AGENT_TOKEN: "" },
+        clearEnv: true,
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const w = child.stdin.getWriter();
+      // Typed once the prompt is up (what is typed earlier could be echoed by the terminal).
+      await new Promise((r) => setTimeout(r, 500));
+      await w.write(new TextEncoder().encode(input));
+      await w.close();
+      const o = await child.output();
+      const dec = new TextDecoder();
+      return { code: o.code, out: dec.decode(o.stdout) + dec.decode(o.stderr) };
+    };
+    await t.step("asked on the terminal with echo off", async () => {
+      const r = await typed(`${TOKEN}\r`);
+      assert.match(r.out, /Registration token for cluster prod-1 \(input hidden\): /);
+      assert.equal(r.code, 3, r.out);
+      assert.match(r.out, /helm is not installed/);
+      assert.ok(!r.out.includes(TOKEN), `the token is not echoed:\n${r.out}`);
+    });
+    await t.step("what is typed is validated like any token", async () => {
+      const r = await typed("hunter2\r");
+      assert.equal(r.code, 2, r.out);
+      assert.match(r.out, /the token you entered is not a registration token/);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Every process's command line, sampled until `done` settles: what `ps` would have shown. */
+async function watchCommandLines<T>(done: Promise<T>): Promise<{ result: T; seen: Set<string> }> {
+  const seen = new Set<string>();
+  let finished = false;
+  const result = done.finally(() => finished = true);
+  while (!finished) {
+    for await (const e of Deno.readDir("/proc")) {
+      if (!/^\d+$/.test(e.name)) continue;
+      try {
+        const raw = await Deno.readFile(`/proc/${e.name}/cmdline`);
+        seen.add(new TextDecoder().decode(raw).replaceAll("\0", " "));
+      } catch { /* gone already */ }
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { result: await result, seen };
+}
+
 Deno.test("install.sh end to end with the command the API generates", async (t) => {
   const cp = await sharedControlPlane();
   const home = await Deno.makeTempDir({ prefix: "install-home-" });
@@ -241,6 +338,12 @@ Deno.test("install.sh end to end with the command the API generates", async (t) 
     const caFile = `${home}/dashboard-ca.pem`;
     await Deno.writeTextFile(caFile, dash.d.httpCaPem);
     const e: Env = { binDir: cp.binDir, home, caFile, ...await makeShims(cp.binDir) };
+    // The token as an admin saves it for a non-interactive run (the UI and docs/agent.md say how).
+    const tokenFile = `${home}/agent-token`;
+    const withToken = async (token: string) => {
+      await Deno.writeTextFile(tokenFile, token, { mode: 0o600 });
+      return { DASHBOARD_TOKEN_FILE: tokenFile };
+    };
 
     await t.step("GET /api/agents/install.sh, no credentials", async () => {
       const res = await dash.fetch("/api/agents/install.sh");
@@ -320,17 +423,28 @@ Deno.test("install.sh end to end with the command the API generates", async (t) 
     };
 
     await t.step(
-      "the generated command passes both URLs and keeps the token off argv",
+      "the generated command passes both URLs and the chart's hash, and no token",
       async () => {
         const { token, install_command } = await issue("cmd-shape");
         assert.ok(
-          install_command.startsWith(`curl -fsSL '${dash.d.url}/api/agents/install.sh' | `),
+          install_command.startsWith(
+            `curl -fsSL '${dash.d.url}/api/agents/install.sh' | bash -s -- `,
+          ),
         );
-        assert.ok(install_command.includes(`| AGENT_TOKEN='${token}' bash -s -- `));
         assert.ok(install_command.includes(`--dashboard-url '${dash.d.agentUrl}'`));
         assert.ok(install_command.includes(`--dashboard-http-url '${dash.d.url}'`));
         assert.ok(install_command.includes(`--ca-hash '${dash.d.caHash}'`));
-        assert.equal(install_command.split(token).length, 2, "the token appears once, as env");
+        const sha = await chartSha256();
+        assert.match(sha, /^[0-9a-f]{64}$/);
+        assert.ok(install_command.includes(`--chart-sha256 '${sha}'`), install_command);
+        const served = new Uint8Array(
+          await (await dash.fetch(`/api/agents/charts/dashboard-agent-${VERSION}.tgz`))
+            .arrayBuffer(),
+        );
+        const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", served));
+        assert.equal(sha, Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join(""));
+        assert.ok(!install_command.includes(token), "the token is not in the command");
+        assert.doesNotMatch(install_command, /AGENT_TOKEN|--token/);
       },
     );
 
@@ -347,7 +461,10 @@ Deno.test("install.sh end to end with the command the API generates", async (t) 
         const passed = /--rules '([^']+)'/.exec(install_command)?.[1];
         assert.deepEqual(JSON.parse(passed!), rules);
         await Deno.writeTextFile(e.argvLog, "");
-        const r = await run([BASH, "-c", `${install_command} --dry-run`], baseEnv(e, cp));
+        const r = await run(
+          [BASH, "-c", `${install_command} --dry-run`],
+          baseEnv(e, cp, await withToken(token)),
+        );
         assert.equal(r.code, 0, r.out + r.err);
         assert.match(r.out, /dry run: nothing was changed/);
         assert.match(r.out, /helm upgrade --install dashboard-agent /);
@@ -356,6 +473,7 @@ Deno.test("install.sh end to end with the command the API generates", async (t) 
         assert.ok(r.out.includes(`  rules: ${passed}`), r.out);
         assert.ok(!r.out.includes(token) && !r.err.includes(token), "the token is redacted");
         assert.match(await Deno.readTextFile(e.argvLog), /^curl .*dashboard-agent-0\.1\.0\.tgz$/m);
+        assert.match(r.out, /chart verified: sha256 [0-9a-f]{64}/);
         const status = await cp.helm(["status", "dashboard-agent", "-n", "dashboard-agent"]);
         assert.notEqual(status.code, 0, "no release after a dry run");
         const ns = await kubeRequest(cp, "GET", "/api/v1/namespaces/dashboard-agent");
@@ -366,8 +484,13 @@ Deno.test("install.sh end to end with the command the API generates", async (t) 
     await t.step("installs, then upgrades in place when run again", async () => {
       const { token, install_command } = await issue("installed", "operator");
       await Deno.writeTextFile(e.argvLog, "");
-      const r = await run([BASH, "-c", install_command], baseEnv(e, cp));
+      // What `ps` shows while it runs: no process's command line ever holds the token.
+      const { result: r, seen } = await watchCommandLines(
+        run([BASH, "-c", install_command], baseEnv(e, cp, await withToken(token))),
+      );
       assert.equal(r.code, 0, r.out + r.err);
+      assert.ok([...seen].some((c) => c.includes("upgrade --install")), "sampled helm's argv");
+      assert.deepEqual([...seen].filter((c) => c.includes(token)), [], "the token in a cmdline");
       assert.match(r.out, /installing release dashboard-agent in namespace dashboard-agent/);
       const status = await cp.helm(["status", "dashboard-agent", "-n", "dashboard-agent"]);
       assert.equal(status.code, 0, status.stderr);
@@ -410,7 +533,10 @@ Deno.test("install.sh end to end with the command the API generates", async (t) 
       assert.ok(!argv.includes(token), "no tool ever had the token on its command line");
 
       // Again: an upgrade of the same release (the namespace exists now).
-      const again = await run([BASH, "-c", install_command], baseEnv(e, cp));
+      const again = await run(
+        [BASH, "-c", install_command],
+        baseEnv(e, cp, await withToken(token)),
+      );
       assert.equal(again.code, 0, again.out + again.err);
       const st2 = await cp.helm(["status", "dashboard-agent", "-n", "dashboard-agent"]);
       assert.match(st2.stdout, /REVISION: 2/);
@@ -419,6 +545,71 @@ Deno.test("install.sh end to end with the command the API generates", async (t) 
         d.name.startsWith("dashboard-agent-install")
       );
       assert.deepEqual(left, []);
+    });
+
+    await t.step("the Helm command reads the token from DASHBOARD_TOKEN_FILE", async () => {
+      const { token, helm_command } = await issue("helm-cmd");
+      assert.ok(!helm_command.includes(token), "the token is not in the Helm command");
+      assert.doesNotMatch(helm_command, /^token:/m);
+      assert.ok(
+        helm_command.includes(
+          `--set-file token=<(tr -d '[:space:]' < "$DASHBOARD_TOKEN_FILE") --values - <<'EOF'\n`,
+        ),
+        helm_command,
+      );
+      // As a user with the dashboard's own CA would run it (docs/agent.md): helm downloads the
+      // chart itself, so it gets --ca-file; another namespace keeps it apart from the steps above.
+      const cmd = helm_command
+        .replace("--namespace 'dashboard-agent'", "--namespace 'agent-helm'")
+        .replace(" --values - ", ` --ca-file '${e.caFile}' --values - `);
+      assert.ok(cmd.includes("'agent-helm'") && cmd.includes("--ca-file"), cmd);
+
+      // Without the file: it stops before helm runs, and says what to do.
+      await Deno.writeTextFile(e.argvLog, "");
+      const unset = await run([BASH, "-c", cmd], baseEnv(e, cp));
+      assert.notEqual(unset.code, 0, unset.out + unset.err);
+      assert.match(
+        unset.err,
+        /DASHBOARD_TOKEN_FILE: save the registration token to a file and set DASHBOARD_TOKEN_FILE=\/path\/to\/file/,
+      );
+      assert.equal(await Deno.readTextFile(e.argvLog), "", "helm did not run");
+
+      // The file as an editor or `cat >` writes it, with a final newline (CRLF even).
+      const file = `${home}/helm-token`;
+      await Deno.writeTextFile(file, `${token}\r\n`, { mode: 0o600 });
+      const { result: r, seen } = await watchCommandLines(
+        run([BASH, "-c", cmd], baseEnv(e, cp, { DASHBOARD_TOKEN_FILE: file })),
+      );
+      assert.equal(r.code, 0, r.out + r.err);
+      assert.ok([...seen].some((c) => c.includes("--set-file token=/dev/fd/")), "sampled helm");
+      assert.deepEqual([...seen].filter((c) => c.includes(token)), [], "the token in a cmdline");
+      const argv = await Deno.readTextFile(e.argvLog);
+      assert.match(
+        argv,
+        /^helm upgrade --install dashboard-agent \S+ .*--set-file token=\/dev\/fd\/\d+/m,
+      );
+      assert.ok(!argv.includes(token), "helm never had the token on its command line");
+      const status = await cp.helm(["status", "dashboard-agent", "-n", "agent-helm"]);
+      assert.match(status.stdout, /STATUS: deployed/, status.stdout + status.stderr);
+      const sec = await kubeRequest(
+        cp,
+        "GET",
+        "/api/v1/namespaces/agent-helm/secrets/dashboard-agent-token",
+      );
+      assert.equal(
+        atob((sec.body as { data: { token: string } }).data.token),
+        token,
+        "the Secret holds exactly the token, without the file's newline",
+      );
+      const cm = await kubeRequest(
+        cp,
+        "GET",
+        "/api/v1/namespaces/agent-helm/configmaps/dashboard-agent",
+      );
+      const data = (cm.body as { data: Record<string, string> }).data;
+      assert.equal(data.DASHBOARD_URL, dash.d.agentUrl);
+      assert.equal(data.CA_HASH, dash.d.caHash);
+      assert.equal(data.CLUSTER_NAME, "helm-cmd");
     });
 
     await t.step("a cluster name that is shell code is refused and never run", async () => {
@@ -437,10 +628,10 @@ Deno.test("install.sh end to end with the command the API generates", async (t) 
         caHash: dash.d.caHash,
         clusterName: evil,
         permissions: { preset: "read-only" },
-        token: TOKEN,
         chartVersion: VERSION,
+        chartSha256: await chartSha256(),
       });
-      const ran = await run([BASH, "-c", cmd], baseEnv(e, cp));
+      const ran = await run([BASH, "-c", cmd], baseEnv(e, cp, await withToken(TOKEN)));
       assert.equal(ran.code, 2, ran.out + ran.err);
       assert.match(ran.err, /must be a DNS-1123 label/);
       assert.equal(await Deno.stat(marker).then(() => true, () => false), false, "never executed");
@@ -520,12 +711,13 @@ current-context: gone
 
     await t.step("a chart that cannot be downloaded: exit 6", async () => {
       // Without the dashboard's CA curl refuses the certificate, and the script says what to do.
-      const { install_command } = await issue("no-ca");
-      const direct = install_command.replace(/^curl .*? \| /, "").replace(
-        " bash -s -- ",
-        ` ${BASH} ${SCRIPT} `,
+      const { token, install_command } = await issue("no-ca");
+      const direct = install_command.replace(/^curl .*? \| bash -s -- /, `${BASH} ${SCRIPT} `);
+      assert.notEqual(direct, install_command);
+      const r = await run(
+        [BASH, "-c", direct],
+        baseEnv(e, cp, { CURL_CA_BUNDLE: "", ...await withToken(token) }),
       );
-      const r = await run([BASH, "-c", direct], baseEnv(e, cp, { CURL_CA_BUNDLE: "" }));
       assert.equal(r.code, 6, r.out + r.err);
       assert.match(r.err, /export CURL_CA_BUNDLE=/);
       const wrongVersion = await run(
@@ -540,6 +732,74 @@ current-context: gone
       );
       assert.equal(wrongVersion.code, 6, wrongVersion.out + wrongVersion.err);
       assert.match(wrongVersion.err, /404/);
+    });
+
+    await t.step("a chart changed on the way is refused: exit 8, helm never runs", async () => {
+      const sha = await chartSha256();
+      // The chart with one more template, as a tampering proxy or mirror would serve it: still a
+      // valid chart, which helm would install.
+      const dir = await Deno.makeTempDir({ prefix: "tampered-" });
+      const copy = await new Deno.Command("cp", {
+        args: ["-r", `${ROOT}deploy/helm/dashboard-agent`, `${dir}/chart`],
+      }).output();
+      assert.equal(copy.code, 0);
+      await Deno.writeTextFile(
+        `${dir}/chart/templates/extra.yaml`,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: not-from-the-dashboard\n",
+      );
+      const bytes = await packChart(new URL(`file://${dir}/chart/`));
+      const tampered = `${dir}/dashboard-agent-${VERSION}.tgz`;
+      await Deno.writeFile(tampered, bytes);
+      const proxy = Deno.serve(
+        { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+        () => new Response(bytes, { headers: { "content-type": "application/gzip" } }),
+      );
+      try {
+        const { token } = await issue("tampered");
+        const cases = [
+          { name: "downloaded", url: `http://127.0.0.1:${proxy.addr.port}/chart.tgz` },
+          { name: "local file", url: tampered },
+        ];
+        for (const c of cases) {
+          await Deno.writeTextFile(e.argvLog, "");
+          const r = await run(
+            [
+              BASH,
+              SCRIPT,
+              ...goodArgs({ "--dashboard-http-url": null, "--namespace": "agent-tampered" }),
+              ...["--chart-url", c.url, "--chart-sha256", sha],
+            ],
+            baseEnv(e, cp, await withToken(token)),
+          );
+          assert.equal(r.code, 8, `${c.name}: ${r.out}${r.err}`);
+          assert.match(
+            r.err,
+            new RegExp(
+              `the chart from .* has SHA-256 [0-9a-f]{64}, but the install command expects ${sha}: .*Nothing was installed`,
+            ),
+            c.name,
+          );
+          assert.doesNotMatch(await Deno.readTextFile(e.argvLog), /^helm /m, c.name);
+        }
+        const status = await cp.helm(["status", "dashboard-agent", "-n", "agent-tampered"]);
+        assert.notEqual(status.code, 0, "nothing installed");
+        // The genuine chart under the same flags passes the check (stops later: not a tampering).
+        const ok = await run(
+          [
+            BASH,
+            SCRIPT,
+            ...goodArgs({ "--dashboard-http-url": null, "--namespace": "agent-tampered" }),
+            ...["--chart-url", `${dash.d.url}/api/agents/charts/dashboard-agent-${VERSION}.tgz`],
+            ...["--chart-sha256", sha, "--dry-run"],
+          ],
+          baseEnv(e, cp, await withToken(token)),
+        );
+        assert.equal(ok.code, 0, ok.out + ok.err);
+        assert.match(ok.out, new RegExp(`chart verified: sha256 ${sha}`));
+      } finally {
+        await proxy.shutdown();
+        await Deno.remove(dir, { recursive: true });
+      }
     });
   } finally {
     await dash.stop();

@@ -61,6 +61,9 @@ export function refusePath(pathAndQuery: string): string | null {
   if (/[\x00-\x20\x7f]/.test(pathAndQuery) || path.includes("\\")) {
     return "backslashes, spaces and control characters are not allowed in the path";
   }
+  // A URL parser drops a fragment, so the checks that follow would see a different path than the
+  // API server (no client sends one: "#" in a path or query is encoded as %23).
+  if (pathAndQuery.includes("#")) return "a fragment ('#') is not allowed; encode '#' as %23";
   if (!ALLOWED_PATH.test(pathAndQuery)) {
     return "only Kubernetes API paths (/api, /apis, /version, /openapi) are allowed";
   }

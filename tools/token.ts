@@ -3,6 +3,7 @@
 // directly). Environment: DASHBOARD_URL (default https://127.0.0.1:8080), DASHBOARD_TOKEN (an
 // admin's API token; required), DASHBOARD_CA_FILE (default: ./data/tls/ca.crt when it exists).
 import { parseArgs } from "node:util";
+import { TOKEN_HINT, TOKEN_TITLE } from "../backend/cluster/install_command.ts";
 
 const USAGE = `usage:
   deno task token create <cluster-name> [--permissions read-only|operator|admin]
@@ -66,6 +67,8 @@ if (command === "create") {
   console.log(
     `token ${t.id} for cluster ${t.cluster_name} (${values.permissions}), expires ${t.expires_at}\n`,
   );
+  // The commands carry no token: print it beside them, with how to pass it (as the dialog does).
+  console.log(`${TOKEN_TITLE} (single use):\n${t.token}\n${TOKEN_HINT}\n`);
   console.log(`Install with:\n${t.install_command}\n\nor with Helm:\n${t.helm_command}`);
 } else if (command === "list") {
   const { items } = await call("GET", "/api/clusters/agent-token") as {

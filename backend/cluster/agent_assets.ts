@@ -3,6 +3,9 @@
 // (deploy/helm/dashboard-agent) packaged as dashboard-agent-<VERSION>.tgz, built in memory on the
 // first request. Mounted under /api before authentication: `curl | bash` and `helm install <url>`
 // carry no dashboard credentials, and neither file holds a secret (the token travels separately).
+// The chart packs to the same bytes every time, so its SHA-256 (chartSha256) goes into the
+// install command, through the admin's authenticated session, and install.sh refuses a chart
+// that does not match it.
 import { Buffer } from "node:buffer";
 import { Hono } from "hono";
 // @ts-types="npm:@types/tar-stream@^3.1.4"
@@ -30,7 +33,7 @@ async function chartFiles(dir: URL, prefix = ""): Promise<string[]> {
 }
 
 /** A gzipped tar of the chart with paths dashboard-agent/..., as `helm package` lays it out. */
-export async function packChart(dir: URL = CHART_DIR): Promise<Uint8Array> {
+export async function packChart(dir: URL = CHART_DIR): Promise<Uint8Array<ArrayBuffer>> {
   const chart = parseYaml(await Deno.readTextFile(new URL("Chart.yaml", dir))) as {
     name?: string;
     version?: string;
@@ -61,6 +64,23 @@ export async function packChart(dir: URL = CHART_DIR): Promise<Uint8Array> {
   const tar = new Blob(await collected);
   const gz = tar.stream().pipeThrough(new CompressionStream("gzip"));
   return new Uint8Array(await new Response(gz).arrayBuffer());
+}
+
+let defaultChart: Promise<Uint8Array<ArrayBuffer>> | undefined;
+
+/** The packed default chart, built once (a failed build is retried on the next call). */
+export function chartBytes(): Promise<Uint8Array<ArrayBuffer>> {
+  defaultChart ??= packChart().catch((err) => {
+    defaultChart = undefined;
+    throw err;
+  });
+  return defaultChart;
+}
+
+/** Hex SHA-256 of the chart the dashboard serves, as install.sh --chart-sha256 expects it. */
+export async function chartSha256(): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", await chartBytes()));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 export function agentAssetRoutes(opts: { chartDir?: URL; installScript?: URL } = {}): Hono {
@@ -95,7 +115,9 @@ export function agentAssetRoutes(opts: { chartDir?: URL; installScript?: URL } =
         404,
       );
     }
-    chart ??= once(() => packChart(opts.chartDir), () => chart = undefined);
+    chart ??= opts.chartDir
+      ? once(() => packChart(opts.chartDir), () => chart = undefined)
+      : chartBytes();
     const bytes = await chart;
     return c.body(bytes.slice().buffer, 200, {
       "content-type": "application/gzip",

@@ -13,6 +13,7 @@ import type { ClusterManager } from "./manager.ts";
 import { clusterName } from "./handlers.ts";
 import { checkPermissions, policyRule, presets } from "./permissions.ts";
 import { helmCommand, installCommand } from "./install_command.ts";
+import { chartSha256 } from "./agent_assets.ts";
 
 const tokenBody = z.strictObject({
   cluster_name: clusterName,
@@ -32,15 +33,16 @@ export interface AgentHandlerDeps {
 
 export function agentRoutes(deps: AgentHandlerDeps) {
   const app = new Hono<AppEnv>();
-  const commands = (t: AgentTokenInfo, token: string) => {
+  // The commands carry no token (it is returned beside them): docs/agent.md.
+  const commands = async (t: AgentTokenInfo) => {
     const params = {
       publicUrl: deps.publicUrl,
       agentUrl: deps.agentUrl,
       caHash: deps.caHash,
       clusterName: t.cluster_name,
       permissions: t.permissions,
-      token,
       chartVersion: deps.chartVersion,
+      chartSha256: await chartSha256(),
     };
     return { install_command: installCommand(params), helm_command: helmCommand(params) };
   };
@@ -67,7 +69,7 @@ export function agentRoutes(deps: AgentHandlerDeps) {
     );
     prune();
     issued.set(info.id, { token, expiresAt: new Date(info.expires_at).getTime() });
-    return c.json({ ...info, token, ...commands(info, token) }, 201);
+    return c.json({ ...info, token, ...await commands(info) }, 201);
   });
 
   app.get("/clusters/agent-token", async (c) => {
@@ -88,7 +90,7 @@ export function agentRoutes(deps: AgentHandlerDeps) {
           : `the token is ${t.state}; generate a new one`,
       );
     }
-    return c.json({ id: t.id, expires_at: t.expires_at, ...commands(t, token) });
+    return c.json({ id: t.id, expires_at: t.expires_at, token, ...await commands(t) });
   });
 
   app.delete("/clusters/agent-token/:id", async (c) => {
@@ -105,7 +107,7 @@ export function agentRoutes(deps: AgentHandlerDeps) {
     deps.hub.disconnect(id, "the agent credential was rotated; reinstall the agent");
     prune();
     issued.set(info.id, { token, expiresAt: new Date(info.expires_at).getTime() });
-    return c.json({ ...info, token, ...commands(info, token) });
+    return c.json({ ...info, token, ...await commands(info) });
   });
 
   app.get("/clusters/events", (c) =>
@@ -138,7 +140,8 @@ export function agentRoutes(deps: AgentHandlerDeps) {
             }
             continue;
           }
-          const cl = await deps.manager.store.get(id).catch(() => null);
+          // The list's small shape: every status change goes to every open page.
+          const cl = await deps.manager.store.listItem(id).catch(() => null);
           await stream.writeSSE(
             cl
               ? { event: "cluster", data: JSON.stringify(cl) }

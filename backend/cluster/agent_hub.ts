@@ -5,6 +5,9 @@
 // need when there is one, else it is announced on the control stream and the agent opens a
 // tunnel for it; a tunnel whose request completed cleanly is idle again. AgentHub.fetch is what
 // an agent cluster's ClusterClient calls: Request in, streaming Response out.
+// A second stream with a cluster's credential does not silently take the cluster over: the live
+// session is pinged first and the newcomer is refused while it answers (a security event either
+// way). What an agent reports about its cluster is bounded in size and in stored update rate.
 import type * as grpc from "@grpc/grpc-js";
 import { status as grpcStatus } from "@grpc/grpc-js";
 import { once } from "node:events";
@@ -19,7 +22,7 @@ import { CHUNK_BYTES } from "../../proto/wire.ts";
 import { PingTracker } from "../../proto/ping.ts";
 import { randomToken } from "../crypto/encoding.ts";
 import type { Db } from "../store/db.ts";
-import type { AgentClusterInfo, LiveHeartbeat } from "./store.ts";
+import { type AgentClusterInfo, ClusterStore, type LiveHeartbeat } from "./store.ts";
 import { log } from "../../proto/log.ts";
 
 export type ControlCall = grpc.ServerDuplexStream<AgentMessage__Output, DashboardMessage>;
@@ -37,6 +40,13 @@ export interface HubOptions {
   maxIdleTunnels: number;
   /** Idle tunnels beyond `idleTunnels` unused this long are ended. */
   idleTunnelTtlMs: number;
+  /**
+   * How long a live session has to answer a ping when a second stream arrives with its cluster's
+   * credential: it answers, the newcomer is refused; it does not, the newcomer replaces it.
+   */
+  takeoverProbeMs: number;
+  /** ClusterInfo is stored at most once per this interval per cluster; the latest one wins. */
+  infoMinIntervalMs: number;
 }
 
 export const defaultHubOptions: HubOptions = {
@@ -46,6 +56,30 @@ export const defaultHubOptions: HubOptions = {
   idleTunnels: 1,
   maxIdleTunnels: 32,
   idleTunnelTtlMs: 30_000,
+  takeoverProbeMs: 5_000,
+  infoMinIntervalMs: 30_000,
+};
+
+/** A security event is stored on a cluster at most this often (it is always logged). */
+const SECURITY_EVENT_MIN_INTERVAL_MS = 5_000;
+
+/** Why a stream was not attached. */
+export class TakeoverRefusedError extends Error {}
+
+/**
+ * What the dashboard keeps of an agent's ClusterInfo. Longer lists are cut (`truncated: true`);
+ * names longer than a Kubernetes name can be are dropped (also flagged); strings are cut. Worst
+ * case about 1.2 MB per cluster, and only GET /api/clusters/{id} returns the names.
+ */
+export const INFO_LIMITS = {
+  namespaces: 10_000,
+  crds: 2_000,
+  /** kubernetes_version and platform. */
+  stringChars: 256,
+  /** A namespace name is a DNS label. */
+  namespaceChars: 63,
+  /** A CRD name (<plural>.<group>) is a DNS subdomain. */
+  crdChars: 253,
 };
 
 /** Status of an agent cluster from what was last heard of it, as documented in docs/protocol.md. */
@@ -90,17 +124,34 @@ interface Pending {
   timer: ReturnType<typeof setTimeout>;
 }
 
+/** Keeps at most `max` names of at most `chars` characters; `cut` when anything was left out. */
+function boundedNames(list: string[], max: number, chars: number) {
+  const valid = list.filter((n) => n.length > 0 && n.length <= chars);
+  return { names: valid.slice(0, max), cut: valid.length > max || valid.length < list.length };
+}
+
+/** An agent's ClusterInfo as stored, within INFO_LIMITS. */
 export function toClusterInfo(
   info: ClusterInfo__Output | null | undefined,
 ): AgentClusterInfo | null {
   if (!info) return null;
-  return {
-    kubernetes_version: info.kubernetes_version,
-    platform: info.platform,
+  const L = INFO_LIMITS;
+  const ns = boundedNames(info.namespaces, L.namespaces, L.namespaceChars);
+  const crds = boundedNames(info.crds, L.crds, L.crdChars);
+  const out: AgentClusterInfo = {
+    kubernetes_version: info.kubernetes_version.slice(0, L.stringChars),
+    platform: info.platform.slice(0, L.stringChars),
     node_count: info.node_count < 0 ? null : info.node_count,
-    namespaces: info.namespaces.slice(0, 10_000),
-    crds: info.crds.slice(0, 10_000),
+    namespaces: ns.names,
+    crds: crds.names,
   };
+  if (
+    ns.cut || crds.cut || info.kubernetes_version.length > L.stringChars ||
+    info.platform.length > L.stringChars
+  ) {
+    out.truncated = true;
+  }
+  return out;
 }
 
 export class AgentSession {
@@ -114,16 +165,54 @@ export class AgentSession {
   lastHeardMs = Date.now();
   readonly pings = new PingTracker();
   closed = false;
+  /** The agent's address (host:port), for logs and security events. */
+  readonly peer: string;
+  /** ClusterInfo held back by the update-rate bound, and the timer that stores it. */
+  pendingInfo?: AgentClusterInfo;
+  infoTimer?: ReturnType<typeof setTimeout>;
+  /** Probes waiting for anything from the agent (see answers()). */
+  private readonly waiters = new Set<(alive: boolean) => void>();
 
   constructor(
     readonly clusterId: string,
     readonly clusterName: string,
     readonly agentVersion: string,
     readonly call: ControlCall,
-  ) {}
+  ) {
+    let peer = "unknown";
+    try {
+      peer = call.getPeer();
+    } catch { /* the call is already gone */ }
+    this.peer = peer;
+  }
 
   send(msg: DashboardMessage): void {
     if (!this.closed) this.call.write(msg);
+  }
+
+  /** Something arrived from the agent. */
+  heard(): void {
+    this.lastHeardMs = Date.now();
+    for (const w of this.waiters) w(true);
+    this.waiters.clear();
+  }
+
+  /**
+   * Pings the agent and resolves true when anything arrives from it within `ms`, false when
+   * nothing does or the stream ends first.
+   */
+  answers(ms: number): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => done(false), ms);
+      const done = (alive: boolean) => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve(alive);
+      };
+      this.waiters.add(done);
+      this.ping();
+    });
   }
 
   get rttMs(): number | null {
@@ -142,6 +231,9 @@ export class AgentSession {
     if (this.closed) return;
     this.send({ goodbye: { reason, reconnect } });
     this.closed = true;
+    for (const w of [...this.waiters]) w(false);
+    clearTimeout(this.infoTimer);
+    this.pendingInfo = undefined;
     for (const [, p] of this.pending) {
       clearTimeout(p.timer);
       p.open.reject(new AgentUnavailableError(`agent offline: ${reason}`));
@@ -166,6 +258,13 @@ export const OFFLINE_SWEEP_SQL =
 export class AgentHub {
   private readonly sessions = new Map<string, AgentSession>();
   private readonly byToken = new Map<string, AgentSession>();
+  /** Per cluster: the stream being admitted (a takeover probe runs one at a time). */
+  private readonly admitting = new Map<string, Promise<void>>();
+  /** Per cluster: when ClusterInfo was last stored (the update-rate bound). */
+  private readonly infoStoredMs = new Map<string, number>();
+  /** Per cluster: when a security event was last stored. */
+  private readonly securityEventMs = new Map<string, number>();
+  private readonly clusters: ClusterStore;
   private timer?: ReturnType<typeof setInterval>;
   readonly opts: HubOptions;
 
@@ -175,6 +274,7 @@ export class AgentHub {
     opts: Partial<HubOptions> = {},
   ) {
     this.opts = { ...defaultHubOptions, ...opts };
+    this.clusters = new ClusterStore(db);
   }
 
   get size(): number {
@@ -292,15 +392,54 @@ export class AgentHub {
     );
   }
 
-  /** Registers a new control stream for a cluster, replacing (and closing) an older one. */
+  /**
+   * Registers a new control stream for a cluster. When the cluster has a live session, that one
+   * is pinged first (`takeoverProbeMs`): if it answers, the newcomer is refused (throws
+   * TakeoverRefusedError) and the live session stays; if not, the newcomer replaces it. Both
+   * are security events (logged, and stored on the cluster). Admissions of one cluster run one
+   * at a time, so two newcomers cannot both pass one probe.
+   */
   async attach(session: AgentSession, info: AgentClusterInfo | null): Promise<void> {
-    const old = this.sessions.get(session.clusterId);
-    this.sessions.set(session.clusterId, session);
-    this.byToken.set(session.sessionToken, session);
-    if (old) {
-      this.byToken.delete(old.sessionToken);
-      old.close("replaced by a newer connection from the same cluster", false);
+    const id = session.clusterId;
+    const before = this.admitting.get(id) ?? Promise.resolve();
+    const turn = Promise.withResolvers<void>();
+    const mine = before.then(() => turn.promise);
+    this.admitting.set(id, mine);
+    try {
+      await before;
+      const old = this.sessions.get(id);
+      if (old && !old.closed) {
+        const alive = await old.answers(this.opts.takeoverProbeMs);
+        if (alive && !old.closed) {
+          this.securityEvent(
+            session,
+            `refused an agent connection from ${session.peer}: another agent with this cluster's credential is connected from ${old.peer} and answering; if the agent was not just reinstalled, the credential may have leaked: rotate it`,
+          );
+          throw new TakeoverRefusedError(
+            "another agent with this cluster's credential is connected; if you replaced the agent pod, wait for the old one to stop",
+          );
+        }
+        // The newcomer went away while the old session was probed: nothing to replace it with.
+        if (session.closed) return;
+        this.securityEvent(
+          session,
+          `an agent connection from ${session.peer} replaced the one from ${old.peer}, which did not answer a ping within ${
+            this.opts.takeoverProbeMs / 1000
+          } s (expected after an agent restart; otherwise rotate the credential)`,
+        );
+      }
+      if (session.closed) return;
+      this.sessions.set(id, session);
+      this.byToken.set(session.sessionToken, session);
+      if (old) {
+        this.byToken.delete(old.sessionToken);
+        old.close("replaced by a newer connection from the same cluster", false);
+      }
+    } finally {
+      turn.resolve();
+      if (this.admitting.get(id) === mine) this.admitting.delete(id);
     }
+    info = this.infoNow(session, info);
     await this.db.query(
       `UPDATE clusters SET status = 'connected', agent_version = $2, last_heartbeat_at = now(), last_error = NULL,
          cluster_info = coalesce($3::text::jsonb, cluster_info), kubernetes_version = coalesce($4, kubernetes_version),
@@ -318,6 +457,52 @@ export class AgentHub {
     this.notify(session.clusterId);
   }
 
+  /** Logs a security event and stores it on the cluster (at most every few seconds). */
+  private securityEvent(session: AgentSession, text: string): void {
+    log.warn("agent security event", {
+      cluster: session.clusterName,
+      cluster_id: session.clusterId,
+      peer: session.peer,
+      event: text,
+    });
+    const now = Date.now();
+    const last = this.securityEventMs.get(session.clusterId) ?? 0;
+    if (now - last < SECURITY_EVENT_MIN_INTERVAL_MS) return;
+    this.securityEventMs.set(session.clusterId, now);
+    this.clusters.recordSecurityEvent(session.clusterId, text).then(
+      () => this.notify(session.clusterId),
+      (err) => log.warn("could not store an agent security event", { err }),
+    );
+  }
+
+  /**
+   * The update-rate bound of ClusterInfo: returns the info to store now, or null when this
+   * cluster's was stored less than `infoMinIntervalMs` ago; then it is held on the session and
+   * stored when the interval has passed (a later one replaces it: the latest wins).
+   */
+  private infoNow(session: AgentSession, info: AgentClusterInfo | null): AgentClusterInfo | null {
+    if (!info) return null;
+    const now = Date.now();
+    const wait = (this.infoStoredMs.get(session.clusterId) ?? -Infinity) +
+      this.opts.infoMinIntervalMs - now;
+    if (wait <= 0) {
+      this.infoStoredMs.set(session.clusterId, now);
+      return info;
+    }
+    session.pendingInfo = info;
+    session.infoTimer ??= setTimeout(() => {
+      session.infoTimer = undefined;
+      const next = session.pendingInfo;
+      session.pendingInfo = undefined;
+      if (next && !session.closed && this.sessions.get(session.clusterId) === session) {
+        this.updateInfo(session, next).catch((err) =>
+          log.warn("could not store cluster info", { err })
+        );
+      }
+    }, wait);
+    return null;
+  }
+
   /** Forgets a session that ended; only the current session of a cluster changes its status. */
   detach(session: AgentSession, reason: string): void {
     this.byToken.delete(session.sessionToken);
@@ -333,7 +518,9 @@ export class AgentHub {
     );
   }
 
+  /** Stores an agent's ClusterInfo (already bounded by toClusterInfo), within the rate bound. */
   async updateInfo(session: AgentSession, info: AgentClusterInfo): Promise<void> {
+    if (!this.infoNow(session, info)) return;
     await this.db.query(
       `UPDATE clusters SET cluster_info = $2::text::jsonb, kubernetes_version = $3, platform = $4, node_count = $5,
          last_checked_at = now() WHERE id = $1`,
@@ -350,6 +537,8 @@ export class AgentHub {
 
   /** Ends a cluster's stream for good (cluster deleted, credential revoked or rotated). */
   disconnect(clusterId: string, reason: string): void {
+    this.infoStoredMs.delete(clusterId);
+    this.securityEventMs.delete(clusterId);
     const s = this.sessions.get(clusterId);
     if (!s) return;
     this.sessions.delete(clusterId);

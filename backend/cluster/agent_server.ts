@@ -2,7 +2,8 @@
 // Register exchanges a registration token for a cluster credential; Stream authenticates that
 // credential and runs the control stream; Tunnel carries requests, one at a time, each on an
 // HTTP/2 stream of its own while it runs (idle tunnels go to the hub's pool).
-// TLS by default; keepalive enforcement, message-size limits and a graceful stop.
+// TLS by default; keepalive enforcement, message-size limits (a Register has its own, small
+// one), a bound on unauthenticated calls per remote address, and a graceful stop.
 import * as grpc from "@grpc/grpc-js";
 import { agentProto, CHANNEL_OPTIONS, PROTOCOL_VERSION } from "../../proto/wire.ts";
 import type { ClusterAgentHandlers } from "../../proto/gen/agent/v1/ClusterAgent.ts";
@@ -11,7 +12,7 @@ import type { TunnelUp__Output } from "../../proto/gen/agent/v1/TunnelUp.ts";
 import { Buffer } from "node:buffer";
 import type { Http2Server, Http2Session } from "node:http2";
 import { type AgentRegistry, RegistrationError } from "./agent_registry.ts";
-import { type AgentHub, AgentSession, toClusterInfo } from "./agent_hub.ts";
+import { type AgentHub, AgentSession, TakeoverRefusedError, toClusterInfo } from "./agent_hub.ts";
 import type { ServerTls } from "../tls.ts";
 import { log } from "../../proto/log.ts";
 
@@ -27,6 +28,86 @@ export interface StreamTimeouts {
 }
 
 export const STREAM_TIMEOUTS: StreamTimeouts = { helloMs: 10_000, setupMs: 60_000 };
+
+/**
+ * The largest Register request: a token (at most 4096 characters), versions, and a ClusterInfo
+ * the dashboard ignores there (agents send it without names). Larger ones are refused with
+ * RESOURCE_EXHAUSTED from their length prefix, before they are read (registerSizeInterceptor).
+ */
+export const REGISTER_MAX_BYTES = 64 * 1024;
+/**
+ * Calls not yet authenticated (a Register being checked, a Stream before its hello's credential
+ * is accepted) per remote address; more get RESOURCE_EXHAUSTED at once.
+ */
+export const MAX_UNAUTHENTICATED_PER_ADDRESS = 128;
+const REGISTER_PATH = "/agent.v1.ClusterAgent/Register";
+
+/** The remote address of a call without its port ("10.0.0.1:5000" -> "10.0.0.1"). */
+export function peerAddress(peer: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(peer);
+  if (bracketed) return bracketed[1];
+  return peer.replace(/:\d+$/, "");
+}
+
+/** Counts calls in flight per remote address, up to a limit. */
+export class AddressGate {
+  private readonly counts = new Map<string, number>();
+  constructor(readonly limit: number) {}
+
+  /** A release function, or null when the address already has `limit` calls in flight. */
+  acquire(address: string): (() => void) | null {
+    const n = this.counts.get(address) ?? 0;
+    if (n >= this.limit) return null;
+    this.counts.set(address, n + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.counts.get(address) ?? 1) - 1;
+      if (left > 0) this.counts.set(address, left);
+      else this.counts.delete(address);
+    };
+  }
+
+  inFlight(address: string): number {
+    return this.counts.get(address) ?? 0;
+  }
+}
+
+const tooManyCalls = (address: string) =>
+  `too many unauthenticated agent calls from ${address} (at most ${MAX_UNAUTHENTICATED_PER_ADDRESS} at a time); retry with backoff`;
+
+interface DecoderInternals {
+  decoder?: { maxReadMessageLength?: unknown };
+}
+
+/** Whether registerSizeInterceptor could lower the decoder's limit (else the handler checks). */
+let registerLimitedEarly = false;
+let warnedInternals = false;
+
+/**
+ * Lowers the message-size limit of Register calls to REGISTER_MAX_BYTES. grpc-js has only a
+ * per-server limit (the Tunnel needs 17 MiB); its decoder refuses a message from its length
+ * prefix, before reading it, with RESOURCE_EXHAUSTED. The limit is set through grpc-js
+ * internals; if those change, a warning is logged and the Register handler refuses oversized
+ * requests itself, after reading them.
+ */
+export const registerSizeInterceptor: grpc.ServerInterceptor = (method, call) => {
+  if (method.path === REGISTER_PATH) {
+    const decoder = (call as unknown as DecoderInternals).decoder;
+    if (decoder && typeof decoder.maxReadMessageLength === "number") {
+      decoder.maxReadMessageLength = REGISTER_MAX_BYTES;
+      registerLimitedEarly = true;
+    } else {
+      registerLimitedEarly = false;
+      if (!warnedInternals) {
+        warnedInternals = true;
+        log.warn("grpc-js internals changed: oversized Register requests are read before refusal");
+      }
+    }
+  }
+  return new grpc.ServerInterceptingCall(call);
+};
 
 const seconds = (ms: number) => `${ms / 1000} s`;
 
@@ -45,9 +126,26 @@ export function agentHandlers(
   hub: AgentHub,
   timeouts: StreamTimeouts = STREAM_TIMEOUTS,
 ): ClusterAgentHandlers {
+  const unauthenticated = new AddressGate(MAX_UNAUTHENTICATED_PER_ADDRESS);
+  const registerSerialize = agentProto().agent.v1.ClusterAgent.service.Register
+    .requestSerialize as (req: unknown) => Buffer;
   return {
-    Register(call, callback) {
+    Register(call, reply) {
       const req = call.request;
+      if (!registerLimitedEarly && registerSerialize(req).length > REGISTER_MAX_BYTES) {
+        return reply(fail(
+          grpc.status.RESOURCE_EXHAUSTED,
+          `a Register request is limited to ${REGISTER_MAX_BYTES} bytes`,
+        ));
+      }
+      const address = peerAddress(call.getPeer());
+      const release = unauthenticated.acquire(address);
+      if (!release) return reply(fail(grpc.status.RESOURCE_EXHAUSTED, tooManyCalls(address)));
+      // Every answer below ends this call's unauthenticated slot.
+      const callback: typeof reply = (err, res) => {
+        release();
+        reply(err, res);
+      };
       if (req.protocol_version !== PROTOCOL_VERSION) {
         return callback(fail(
           grpc.status.FAILED_PRECONDITION,
@@ -80,6 +178,12 @@ export function agentHandlers(
     },
 
     Stream(call) {
+      const address = peerAddress(call.getPeer());
+      const release = unauthenticated.acquire(address);
+      if (!release) {
+        call.emit("error", fail(grpc.status.RESOURCE_EXHAUSTED, tooManyCalls(address)));
+        return;
+      }
       let session: AgentSession | undefined;
       // The hello's deadline, then (once the hello is in) the dashboard's own set-up bound.
       let deadline = setTimeout(() => {
@@ -91,6 +195,7 @@ export function agentHandlers(
       const authenticated = registry.clusterForCredential(bearer(call.metadata));
       const end = (reason: string) => {
         clearTimeout(deadline);
+        release();
         if (session) {
           hub.detach(session, reason);
           session.close(reason, true);
@@ -104,7 +209,7 @@ export function agentHandlers(
       });
       call.on("data", (msg: AgentMessage__Output) => {
         if (session) {
-          session.lastHeardMs = Date.now();
+          session.heard();
           switch (msg.msg) {
             case "ping":
               session.send({ pong: { seq: msg.ping!.seq, ping_sent_at_ms: msg.ping!.sent_at_ms } });
@@ -183,16 +288,27 @@ export function agentHandlers(
             return;
           }
           if (call.cancelled || call.destroyed) return;
-          session = new AgentSession(
+          const candidate = new AgentSession(
             cluster.id,
             cluster.name,
             hello.agent_version.slice(0, 64),
             call,
           );
-          await hub.attach(session, toClusterInfo(hello.cluster_info));
+          session = candidate;
+          try {
+            await hub.attach(candidate, toClusterInfo(hello.cluster_info));
+          } catch (err) {
+            if (!(err instanceof TakeoverRefusedError)) throw err;
+            // The live session stays; this stream never had one.
+            session = undefined;
+            clearTimeout(deadline);
+            call.emit("error", fail(grpc.status.ALREADY_EXISTS, err.message));
+            return;
+          }
           // Ended while attaching (the set-up bound, the agent gone): end() has detached it.
           if (call.cancelled || call.destroyed) return;
           clearTimeout(deadline);
+          release();
           session.send({
             accepted: {
               cluster_id: cluster.id,
@@ -301,6 +417,7 @@ export async function startAgentServer(
 ): Promise<AgentServer> {
   const server = new grpc.Server({
     ...CHANNEL_OPTIONS,
+    interceptors: [registerSizeInterceptor],
     // Pings only reap connections of agents that vanished silently (the heartbeat deadline has
     // already marked them offline), so every 2 minutes suffices; at 10,000 agents pinging every
     // 30 s cost ~1.5 points of a core (docs/benchmarks.md).

@@ -22,8 +22,26 @@ export interface Cluster {
   last_heartbeat_at: Date | null;
   rtt_ms: number | null;
   cluster_info: AgentClusterInfo | null;
+  /** The last security event of an agent cluster (a second agent with its credential). */
+  last_security_event: string | null;
+  last_security_event_at: Date | null;
   created_at: Date;
   updated_at: Date;
+}
+
+/** A cluster as listed (GET /api/clusters): ClusterInfo without its lists, only their lengths. */
+export type ClusterListItem = Omit<Cluster, "cluster_info"> & {
+  cluster_info: AgentClusterInfoSummary | null;
+};
+
+/** ClusterInfo in a list: the names stay on GET /api/clusters/{id}. */
+export interface AgentClusterInfoSummary {
+  kubernetes_version: string;
+  platform: string;
+  node_count: number | null;
+  namespace_count: number;
+  crd_count: number;
+  truncated: boolean;
 }
 
 /** What a connected agent reports about its cluster (the ClusterInfo message). */
@@ -33,6 +51,8 @@ export interface AgentClusterInfo {
   node_count: number | null;
   namespaces: string[];
   crds: string[];
+  /** Set when the agent sent more names than the dashboard keeps (agent_hub.ts, INFO_LIMITS). */
+  truncated?: boolean;
 }
 
 /** A connected agent's latest heartbeat, which the agent hub holds in memory. */
@@ -49,7 +69,27 @@ export interface LiveHeartbeats {
 export const CLUSTER_COLUMNS =
   `id, name, connection_type, agent_id, context, server, status, kubernetes_version,
   platform, node_count, last_error, last_checked_at, agent_version, last_heartbeat_at, rtt_ms, cluster_info,
-  created_at, updated_at`;
+  last_security_event, last_security_event_at, created_at, updated_at`;
+
+const arrayLength = (key: string) =>
+  `CASE jsonb_typeof(cluster_info->'${key}') WHEN 'array' THEN jsonb_array_length(cluster_info->'${key}') ELSE 0 END`;
+
+/**
+ * The list's columns: ClusterInfo with counts instead of the namespace and CRD names, built in
+ * SQL so the names never leave the database for a list (every viewer's page loads it), and
+ * strings an agent reported cut to 256 characters (rows stored before the bounds existed).
+ */
+export const CLUSTER_LIST_COLUMNS =
+  `id, name, connection_type, agent_id, context, server, status, left(kubernetes_version, 256) AS kubernetes_version,
+  left(platform, 256) AS platform, node_count, last_error, last_checked_at, agent_version, last_heartbeat_at, rtt_ms,
+  CASE WHEN cluster_info IS NULL THEN NULL ELSE jsonb_build_object(
+    'kubernetes_version', left(coalesce(cluster_info->>'kubernetes_version', ''), 256),
+    'platform', left(coalesce(cluster_info->>'platform', ''), 256),
+    'node_count', cluster_info->'node_count',
+    'namespace_count', ${arrayLength("namespaces")},
+    'crd_count', ${arrayLength("crds")},
+    'truncated', coalesce(cluster_info->'truncated', 'false'::jsonb)) END AS cluster_info,
+  last_security_event, last_security_event_at, created_at, updated_at`;
 
 export interface ClusterStatusUpdate {
   status: string;
@@ -70,11 +110,22 @@ export const KUBECONFIG_IDS_SQL =
 export class ClusterStore {
   constructor(private readonly db: Db, private readonly live?: LiveHeartbeats) {}
 
-  async list(): Promise<Cluster[]> {
-    const rows = await this.db.query<Cluster>(
-      `SELECT ${CLUSTER_COLUMNS} FROM clusters ORDER BY name`,
+  /** Every cluster, small: namespace and CRD names only as counts (see CLUSTER_LIST_COLUMNS). */
+  async list(): Promise<ClusterListItem[]> {
+    const rows = await this.db.query<ClusterListItem>(
+      `SELECT ${CLUSTER_LIST_COLUMNS} FROM clusters ORDER BY name`,
     );
     return rows.map((c) => this.withLiveHeartbeat(c));
+  }
+
+  /** One cluster in the list's small shape (what the live status stream sends). */
+  async listItem(id: string): Promise<ClusterListItem> {
+    const [c] = await this.db.query<ClusterListItem>(
+      `SELECT ${CLUSTER_LIST_COLUMNS} FROM clusters WHERE id = $1`,
+      [id],
+    );
+    if (!c) throw notFound("cluster");
+    return this.withLiveHeartbeat(c);
   }
 
   /** The ids of the kubeconfig clusters (for the periodic checks; agent clusters are not read). */
@@ -93,7 +144,7 @@ export class ClusterStore {
   }
 
   /** A connected agent's heartbeat and RTT as the hub has them now, not as last stored. */
-  private withLiveHeartbeat(c: Cluster): Cluster {
+  private withLiveHeartbeat<C extends ClusterListItem | Cluster>(c: C): C {
     const beat = c.connection_type === "agent" ? this.live?.liveHeartbeat(c.id) : undefined;
     if (beat) {
       c.last_heartbeat_at = beat.at;
@@ -183,6 +234,17 @@ export class ClusterStore {
         s.node_count ?? null,
         s.last_error ?? null,
       ],
+    );
+  }
+
+  /**
+   * Records a security event on a cluster (shown on GET /api/clusters/{id} and the cluster's
+   * page). The text must never contain a credential.
+   */
+  async recordSecurityEvent(id: string, text: string): Promise<void> {
+    await this.db.query(
+      `UPDATE clusters SET last_security_event = $2, last_security_event_at = now() WHERE id = $1`,
+      [id, text.slice(0, 1024)],
     );
   }
 

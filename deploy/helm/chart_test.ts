@@ -67,17 +67,62 @@ const one = (ms: Manifest[], kind: string) => {
   return found[0];
 };
 
-/** Whether any rule could grant access to Secrets (other than by resourceNames). */
-function grantsSecrets(rules: Rule[]): boolean {
-  return rules.some((r) =>
-    (r.apiGroups.includes("") || r.apiGroups.includes("*")) &&
-    (r.resources.includes("secrets") || r.resources.includes("*")) && !r.resourceNames
+/** The rules of the built-in cluster-admin ClusterRole, for a binding to it. */
+const CLUSTER_ADMIN_RULES: Rule[] = [{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }];
+
+/**
+ * What the rules allow on core Secrets, rules limited by resourceNames included: each verb
+ * (sorted) with the names it is limited to, or ["*"] for every Secret.
+ */
+function secretAccess(rules: Rule[]): Record<string, string[]> {
+  const out = new Map<string, Set<string>>();
+  for (const r of rules) {
+    if (!r.apiGroups.includes("") && !r.apiGroups.includes("*")) continue;
+    if (!r.resources.includes("secrets") && !r.resources.includes("*")) continue;
+    for (const verb of r.verbs) {
+      const names = out.get(verb) ?? new Set<string>();
+      for (const n of r.resourceNames?.length ? r.resourceNames : ["*"]) names.add(n);
+      out.set(verb, names);
+    }
+  }
+  return Object.fromEntries(
+    [...out].sort(([a], [b]) => a < b ? -1 : 1).map(([v, names]) => [
+      v,
+      names.has("*") ? ["*"] : [...names].sort(),
+    ]),
   );
 }
+
+/** What every non-admin preset may do to Secrets: read and rewrite its own credential, only. */
+const CREDENTIAL_ONLY = { get: [CREDENTIAL_SECRET], update: [CREDENTIAL_SECRET] };
 
 const CUSTOM_RULES: Rule[] = [
   { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list"] },
 ];
+
+Deno.test("secretAccess counts every rule that reaches Secrets, resourceNames included", () => {
+  const cases: Array<[rules: Rule[], want: Record<string, string[]>]> = [
+    [[], {}],
+    [[{ apiGroups: [""], resources: ["configmaps"], verbs: ["get"] }], {}],
+    [[{ apiGroups: ["apps"], resources: ["*"], verbs: ["get"] }], {}],
+    [[{ apiGroups: [""], resources: ["secrets"], verbs: ["list"] }], { list: ["*"] }],
+    [[{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }], { "*": ["*"] }],
+    [[{ apiGroups: [""], resources: ["secrets"], resourceNames: [], verbs: ["get"] }], {
+      get: ["*"],
+    }],
+    [[
+      { apiGroups: [""], resources: ["secrets"], resourceNames: ["b", "a"], verbs: ["get"] },
+      { apiGroups: [""], resources: ["secrets"], resourceNames: ["c"], verbs: ["get", "patch"] },
+    ], { get: ["a", "b", "c"], patch: ["c"] }],
+    [[
+      { apiGroups: [""], resources: ["secrets"], resourceNames: ["a"], verbs: ["get"] },
+      { apiGroups: [""], resources: ["*"], verbs: ["get"] },
+    ], { get: ["*"] }],
+  ];
+  for (const [rules, want] of cases) {
+    assert.deepEqual(secretAccess(rules), want, JSON.stringify(rules));
+  }
+});
 
 Deno.test("chart: metadata, lint and rendering of every preset", async (t) => {
   const cp = await sharedControlPlane();
@@ -106,13 +151,15 @@ Deno.test("chart: metadata, lint and rendering of every preset", async (t) => {
   const presets: Array<{
     preset: string;
     check: (role: Manifest | undefined, binding: Manifest) => void;
+    /** Everything the agent's ServiceAccount may do to Secrets (ClusterRole and Role). */
+    secrets: Record<string, string[]>;
   }> = [
     {
       preset: "read-only",
+      secrets: CREDENTIAL_ONLY,
       check: (role, binding) => {
         const rules = role!.rules as Rule[];
         assert.equal(binding.roleRef.name, role!.metadata.name);
-        assert.equal(grantsSecrets(rules), false, "read-only must not reach Secrets");
         assert.ok(rules.every((r) => r.verbs.every((v) => ["get", "list", "watch"].includes(v))));
         assert.ok(rules.every((r) => !r.apiGroups.includes("*")), "no apiGroups '*'");
         const core = rules.find((r) => r.apiGroups.includes(""))!;
@@ -133,9 +180,9 @@ Deno.test("chart: metadata, lint and rendering of every preset", async (t) => {
     },
     {
       preset: "operator",
+      secrets: CREDENTIAL_ONLY,
       check: (role) => {
         const rules = role!.rules as Rule[];
-        assert.equal(grantsSecrets(rules), false, "operator must not reach Secrets");
         const can = (group: string, resource: string, verb: string) =>
           rules.some((r) =>
             r.apiGroups.includes(group) &&
@@ -154,6 +201,7 @@ Deno.test("chart: metadata, lint and rendering of every preset", async (t) => {
     },
     {
       preset: "admin",
+      secrets: { "*": ["*"], ...CREDENTIAL_ONLY },
       check: (role, binding) => {
         assert.equal(role, undefined, "admin renders no ClusterRole of its own");
         assert.equal(binding.roleRef.name, "cluster-admin");
@@ -161,10 +209,11 @@ Deno.test("chart: metadata, lint and rendering of every preset", async (t) => {
     },
     {
       preset: "custom",
+      secrets: CREDENTIAL_ONLY,
       check: (role) => assert.deepEqual(role!.rules, CUSTOM_RULES),
     },
   ];
-  for (const { preset, check } of presets) {
+  for (const { preset, check, secrets: secretsAllowed } of presets) {
     await t.step(`helm template renders preset ${preset}`, async () => {
       const r = await template(
         cp,
@@ -239,6 +288,16 @@ Deno.test("chart: metadata, lint and rendering of every preset", async (t) => {
       ]);
       const rb = one(ms, "RoleBinding");
       assert.equal(rb.roleRef.name, role.metadata.name);
+      // Exactly what the ServiceAccount may do to Secrets, resourceNames-limited rules included.
+      const binding = one(ms, "ClusterRoleBinding");
+      const clusterRules = binding.roleRef.name === "cluster-admin"
+        ? CLUSTER_ADMIN_RULES
+        : roles[0].rules as Rule[];
+      assert.deepEqual(
+        secretAccess([...clusterRules, ...role.rules as Rule[]]),
+        secretsAllowed,
+        `${preset}: access to Secrets`,
+      );
       assert.equal(one(ms, "ServiceAccount").metadata.name, RELEASE);
     });
   }
@@ -560,6 +619,34 @@ Deno.test("chart: every preset installs and its agent gets exactly its permissio
           });
           const cred = await storedCredential(cp, ns);
           assert.equal(cred?.cluster_id, cluster.id, "the credential landed in the chart's Secret");
+
+          // What the agent's own ServiceAccount may do to Secrets, asked of the API server.
+          const saKubeconfig = await tokenKubeconfig(
+            cp,
+            await cp.serviceAccountToken(ns, RELEASE),
+          );
+          const admin = c.preset === "admin";
+          for (
+            const [verb, resource, allowed] of [
+              ["get", `secrets/${CREDENTIAL_SECRET}`, true],
+              ["update", `secrets/${CREDENTIAL_SECRET}`, true],
+              ["patch", `secrets/${CREDENTIAL_SECRET}`, admin],
+              ["delete", `secrets/${CREDENTIAL_SECRET}`, admin],
+              ["get", `secrets/${RELEASE}-token`, admin],
+              ["list", "secrets", admin],
+              ["watch", "secrets", admin],
+              ["create", "secrets", admin],
+            ] as const
+          ) {
+            const r = await cp.kubectl(["auth", "can-i", verb, resource, "--namespace", ns], {
+              kubeconfig: saKubeconfig,
+            });
+            assert.equal(
+              r.stdout.trim(),
+              allowed ? "yes" : "no",
+              `${c.preset}: can-i ${verb} ${resource}: ${r.stderr}`,
+            );
+          }
 
           for (const [method, path, body, status] of c.checks) {
             const r = await k8s(dash, cluster.id, method, path, body);

@@ -2,7 +2,9 @@
 // routes) in this process, a real Kubernetes control plane from tools/testenv.ts, and headless
 // Chromium driven by playwright-core. Screenshots of the main pages go to web/e2e/screenshots/.
 // The second test deploys the REAL agent (agent/main.ts as its own process) with the token the
-// Deploy Agent tab shows, and follows the cluster's status in the page as the agent comes and goes.
+// Deploy Agent tab shows (beside the install command, which it first runs as a dry run with the
+// token in DASHBOARD_TOKEN_FILE), and follows the cluster's status in the page as the agent comes
+// and goes.
 //
 // Needs: the web assets built (deno task web:build; built here when missing), /usr/bin/chromium
 // (Debian package), and the kube tools (built by tools/kube/build.sh on first use).
@@ -27,6 +29,7 @@ import { startWebDashboard, type TestDashboard } from "./harness.ts";
 import { buildWeb } from "../build.ts";
 import { type RunningAgent, startAgent } from "../../backend/testing/harness.ts";
 import { serviceAccountKubeconfig } from "../../backend/testing/clusters.ts";
+import { TOKEN_HINT } from "../../backend/cluster/install_command.ts";
 
 const ADMIN_PASSWORD = "e2e-admin-password";
 const VIEWER_PASSWORD = "e2e-viewer-password";
@@ -637,20 +640,53 @@ Deno.test({
         ).waitFor();
         await panel.getByRole("button", { name: "Generate command" }).click();
         await panel.locator("[data-testid=agent-wait][data-state=waiting]").waitFor();
-        // The token exactly as the page shows it, in both commands.
+        // The token exactly as the page shows it, in its own block: the commands do not carry it.
         const install = await panel.getByTestId("install-command").textContent() ?? "";
         const helm = await panel.getByTestId("helm-command").textContent() ?? "";
-        const m = /AGENT_TOKEN='([^']+)'/.exec(install);
-        assert.ok(m, `no AGENT_TOKEN='…' in the install command:\n${install}`);
-        token = m[1];
+        token = (await panel.getByTestId("agent-token").textContent() ?? "").trim();
+        assert.match(token, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+        await panel.getByTestId("agent-token-hint").getByText(TOKEN_HINT).waitFor();
+        for (const cmd of [install, helm]) {
+          assert.ok(!cmd.includes(token), `the token is not in a command:\n${cmd}`);
+          assert.doesNotMatch(cmd, /AGENT_TOKEN=|--token /);
+        }
         assert.match(install, /--permissions 'read-only'/);
-        assert.ok(
-          helm.includes(`token: ${JSON.stringify(token)}`),
-          `the Helm values carry the same token:\n${helm}`,
-        );
+        assert.match(install, /--chart-sha256 '[0-9a-f]{64}'/);
+        assert.match(helm, /--set-file token=<\(tr -d '\[:space:\]' < "\$DASHBOARD_TOKEN_FILE"\)/);
         assert.ok(install.includes(dash.dashboard.agentUrl), "the command dials the agent URL");
         await markDocument(page);
         await shot(page, "agent-waiting");
+
+        // The command as shown, run as a user would with the token saved to a file: the real
+        // script, helm and kubectl check everything against the cluster (dry run: no image).
+        const home = await Deno.makeTempDir({ prefix: "web-e2e-install-" });
+        try {
+          const tokenFile = join(home, "agent-token");
+          await Deno.writeTextFile(tokenFile, `${token}\n`, { mode: 0o600 });
+          const out = await new Deno.Command("/bin/bash", {
+            args: ["-c", `${install} --dry-run`],
+            env: {
+              PATH: `${cp.binDir}:/usr/local/bin:/usr/bin:/bin`,
+              HOME: home,
+              TMPDIR: home,
+              KUBECONFIG: cp.kubeconfigPath,
+              DASHBOARD_TOKEN_FILE: tokenFile,
+            },
+            clearEnv: true,
+            stdin: "null",
+            stdout: "piped",
+            stderr: "piped",
+          }).output();
+          const text = new TextDecoder().decode(out.stdout) +
+            new TextDecoder().decode(out.stderr);
+          assert.equal(out.code, 0, text);
+          assert.match(text, /chart verified: sha256 [0-9a-f]{64}/);
+          assert.match(text, /preset: "read-only"/);
+          assert.match(text, /dry run: nothing was changed/);
+          assert.ok(!text.includes(token), `the script does not print the token:\n${text}`);
+        } finally {
+          await Deno.remove(home, { recursive: true });
+        }
       });
 
       await t.step("the real agent connects; the dialog flips without a reload", async () => {
@@ -752,6 +788,53 @@ Deno.test({
           await list.close();
         }
       });
+
+      await t.step(
+        "rotating the credential shows a new token, and the agent returns with it",
+        async () => {
+          needCluster();
+          assert.ok(agent);
+          const { page } = admin;
+          await page.getByRole("button", { name: "Rotate / reinstall" }).click();
+          const dialog = page.getByRole("dialog", { name: "Rotate the agent's credential" });
+          await dialog.getByRole("button", { name: "Rotate and show command" }).click();
+          const rotated = dialog.getByTestId("rotated");
+          const fresh = (await rotated.getByTestId("rotate-agent-token").textContent() ?? "")
+            .trim();
+          assert.match(fresh, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+          assert.notEqual(fresh, token, "a new token");
+          await rotated.getByTestId("rotate-agent-token-hint").getByText(TOKEN_HINT).waitFor();
+          const install = await rotated.getByTestId("rotate-install-command").textContent() ?? "";
+          const helm = await rotated.getByTestId("rotate-helm-command").textContent() ?? "";
+          assert.match(install, new RegExp(`--cluster-name '${name}'`));
+          assert.match(install, /--chart-sha256 '[0-9a-f]{64}'/);
+          for (const cmd of [install, helm]) {
+            assert.ok(!cmd.includes(fresh), `the token is not in a command:\n${cmd}`);
+          }
+          await shot(page, "agent-rotated");
+          // The agent restarted with its old state (a now-refused credential) and the token the
+          // dialog shows registers again, as the same cluster.
+          const old = agent;
+          agent = await startAgent({
+            dashboardUrl: dash.dashboard.agentUrl,
+            caHash: dash.dashboard.caHash,
+            kubeconfig: agentKubeconfig,
+            token: fresh,
+            stateDir: old.stateDir,
+          });
+          await Deno.remove(old.logFile).catch(() => {});
+          try {
+            await page.locator("h1 [data-status=connected]").waitFor({ timeout: 45_000 });
+          } catch (err) {
+            throw new Error(
+              `${(err as Error).message}\nagent log:\n${(await agent.logs()).slice(-4000)}`,
+            );
+          }
+          assert.equal(page.url(), `${base}/clusters/${clusterId}`, "the same cluster");
+          await page.keyboard.press("Escape");
+          await agent.stop();
+        },
+      );
 
       await t.step("no console errors", () => {
         assert.deepEqual(admin.errors, []);

@@ -4,6 +4,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { Icon } from "../components/icons.tsx";
 import { CommandBlock, Modal } from "../components/dialog.tsx";
+import { AgentTokenBlock } from "../components/agent_token.tsx";
 import { Alert, btn, inputClass, labelClass } from "../components/ui.tsx";
 import {
   addClusterDialog,
@@ -592,6 +593,7 @@ function AgentTab({ serverNow }: { serverNow: number }) {
           command={created.install_command}
           testId="install-command"
         />
+        <AgentTokenBlock token={created.token} testId="agent-token" />
         <CommandBlock
           title="Or install with Helm"
           command={created.helm_command}

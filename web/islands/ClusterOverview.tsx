@@ -5,6 +5,7 @@ import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import { Icon } from "../components/icons.tsx";
 import { CommandBlock, ConfirmDialog, Modal } from "../components/dialog.tsx";
+import { AgentTokenBlock } from "../components/agent_token.tsx";
 import {
   Alert,
   btn,
@@ -42,7 +43,10 @@ export default function ClusterOverview(
   const [deleted, setDeleted] = useState(false);
   const [confirm, setConfirm] = useState(false);
   const [rotate, setRotate] = useState<
-    null | "ask" | "busy" | { install_command?: string; helm_command?: string; rotated?: boolean }
+    | null
+    | "ask"
+    | "busy"
+    | { install_command?: string; helm_command?: string; token?: string; rotated?: boolean }
   >(null);
   const [rotateError, setRotateError] = useState<string | null>(null);
   const c = live ?? initial;
@@ -123,6 +127,11 @@ export default function ClusterOverview(
 
       {deleted && <Alert tone="amber">This cluster was deleted.</Alert>}
       {c.last_error && !status.usable && <Alert title="Last error">{c.last_error}</Alert>}
+      {c.last_security_event && (
+        <Alert tone="amber" title="Security event">
+          {c.last_security_event} (<TimeAgo at={c.last_security_event_at ?? null} now={now} />)
+        </Alert>
+      )}
 
       <div class="grid gap-4 sm:grid-cols-2 xl:grid-cols-4">
         <Stat
@@ -272,6 +281,9 @@ export default function ClusterOverview(
                         command={rotate.install_command}
                         testId="rotate-install-command"
                       />
+                      {rotate.token && (
+                        <AgentTokenBlock token={rotate.token} testId="rotate-agent-token" />
+                      )}
                       {rotate.helm_command && (
                         <CommandBlock
                           title="Or with Helm"

@@ -14,6 +14,11 @@ export interface ClusterInfo {
   node_count?: number | null;
   namespaces?: string[];
   crds?: string[];
+  /** In a list (GET /api/clusters) the names are left out; only their counts are given. */
+  namespace_count?: number;
+  crd_count?: number;
+  /** The agent reported more than the dashboard keeps. */
+  truncated?: boolean;
 }
 
 export interface Cluster {
@@ -34,6 +39,9 @@ export interface Cluster {
   last_heartbeat_at?: string | null;
   rtt_ms?: number | null;
   cluster_info?: ClusterInfo | null;
+  /** A second agent connection with the cluster's credential (refused, or replacing one). */
+  last_security_event?: string | null;
+  last_security_event_at?: string | null;
 }
 
 export type AgentPermissions = "read-only" | "operator" | "admin" | "custom";
