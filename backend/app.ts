@@ -2,7 +2,7 @@
 // Kubernetes-compatible proxy and the web UI, with logging, size limits and secure headers.
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { secureHeaders } from "hono/secure-headers";
+import { NONCE, secureHeaders } from "hono/secure-headers";
 import { routePath } from "hono/route";
 import type { AppEnv } from "./http/types.ts";
 import { errorBody, HttpError } from "./http/errors.ts";
@@ -59,11 +59,18 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       contentSecurityPolicy: {
         defaultSrc: ["'self'"],
         imgSrc: ["'self'", "data:"],
-        styleSrc: ["'self'"],
-        scriptSrc: ["'self'"],
+        // Per-response nonces, no 'self': a same-origin URL can serve a cluster's content (the
+        // Kubernetes proxy), so no <script src> or stylesheet on the origin is trusted as such.
+        // Only the tags web/render.tsx writes carry the nonce; 'strict-dynamic' admits the
+        // chunks the nonce'd module imports.
+        styleSrc: [NONCE],
+        scriptSrc: [NONCE, "'strict-dynamic'"],
         connectSrc: ["'self'"],
         frameAncestors: ["'none'"],
       },
+      // A header a route set itself wins: the proxy answers content a browser could render with
+      // `Content-Security-Policy: sandbox` (and drops every such header a cluster sends).
+      overwrite: false,
     }),
   );
 

@@ -32,6 +32,13 @@ import {
 import { TokensPage } from "./pages/tokens.tsx";
 import { safeNext } from "./lib/validate.ts";
 import {
+  InvalidParamError,
+  isGroupVersion,
+  type ResourceParams,
+  validateResourceParams,
+} from "./lib/params.ts";
+import { AGENT_CREDENTIAL_SECRET, isAgentCredentialPath } from "../backend/cluster/proxy_guards.ts";
+import {
   AGGREGATED_DISCOVERY_ACCEPT,
   apiBase,
   canList,
@@ -79,12 +86,49 @@ function uiUser(u: User): UiUser {
   return { id: u.id, username: u.username, role: u.role };
 }
 
+/** Pages never read the agent's credential Secret, as the proxy never forwards a request for it. */
+function refuseCredentialPath(path: string): void {
+  if (isAgentCredentialPath(path.split("?", 1)[0])) {
+    throw new PageError(
+      403,
+      "Not available",
+      `The Secret ${AGENT_CREDENTIAL_SECRET} holds an agent's credential; the dashboard does not show it.`,
+    );
+  }
+}
+
+/**
+ * The route's resource params, validated before any API path is built from them (a decoded
+ * `v1/../../logs` must never become a path): a bad segment answers 400 naming it.
+ */
+function routeParams(c: Context<AppEnv>, object: boolean):
+  & Required<
+    Pick<ResourceParams, "group" | "version" | "resource">
+  >
+  & ResourceParams {
+  const p: ResourceParams = {
+    group: c.req.param("group") ?? "",
+    version: c.req.param("version") ?? "",
+    resource: c.req.param("resource") ?? "",
+    ...(object
+      ? { ns: c.req.param("ns") ?? "", name: c.req.param("name") ?? "" }
+      : { nsQuery: c.req.query("ns") ?? "" }),
+  };
+  try {
+    return validateResourceParams(p);
+  } catch (err) {
+    if (err instanceof InvalidParamError) throw new PageError(400, "Invalid address", err.message);
+    throw err;
+  }
+}
+
 /** GET against the cluster through the ClusterManager; throws PageError with the cluster's message. */
 async function kubeGet<T>(
   client: ClusterClient,
   path: string,
   accept = "application/json",
 ): Promise<T> {
+  refuseCredentialPath(path);
   let res: Response;
   try {
     res = await client.fetch(
@@ -111,6 +155,7 @@ async function kubeGet<T>(
 }
 
 async function kubeText(client: ClusterClient, path: string): Promise<string> {
+  refuseCredentialPath(path);
   const res = await client.fetch(
     kubeRequest(path, { headers: { accept: "*/*" }, signal: AbortSignal.timeout(KUBE_TIMEOUT_MS) }),
   );
@@ -168,9 +213,11 @@ async function discoverAll(client: ClusterClient): Promise<ResourceRef[]> {
   const refs = parseResourceList(await kubeGet(client, "/api/v1"));
   const list = groups as { groups?: { preferredVersion?: { groupVersion: string } }[] };
   const more = await Promise.all(
-    (list.groups ?? []).map((g) =>
-      kubeGet(client, `/apis/${g.preferredVersion?.groupVersion}`).then(parseResourceList, () => [])
-    ),
+    (list.groups ?? []).map((g) => {
+      const gv = g.preferredVersion?.groupVersion ?? "";
+      if (!isGroupVersion(gv)) return Promise.resolve([]);
+      return kubeGet(client, `/apis/${gv}`).then(parseResourceList, () => []);
+    }),
   );
   return sortRefs([...refs, ...more.flat()].filter(canList));
 }
@@ -202,8 +249,9 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
     return token ? await deps.auth.authenticate(token) : null;
   };
 
+  // The nonce is this response's, from the secure-headers middleware's CSP (backend/app.ts).
   const page = (title: string, body: VNode, status = 200) => (c: Context<AppEnv>) =>
-    html(c, renderDocument({ title, body }), status);
+    html(c, renderDocument({ title, body, nonce: c.get("secureHeadersNonce") ?? "" }), status);
 
   const errorPage = (c: Context<AppEnv>, user: User, err: unknown, cluster?: Cluster) => {
     const e = err instanceof PageError
@@ -302,14 +350,17 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
     }
   };
 
-  /** The cluster's client and the resource named by the :group/:version/:resource params. */
-  const resourceOf = async (c: Context<AppEnv>, cluster: Cluster) => {
+  /** The cluster's client and the resource named by the (validated) route params. */
+  const resourceOf = async (
+    cluster: Cluster,
+    p: Pick<ResourceParams, "group" | "version" | "resource">,
+  ) => {
     const client = await deps.manager.client(cluster.id);
     const resource = await resolveResource(
       client,
-      groupFromSegment(c.req.param("group") ?? ""),
-      c.req.param("version") ?? "",
-      c.req.param("resource") ?? "",
+      groupFromSegment(p.group),
+      p.version,
+      p.resource,
     );
     return { client, resource };
   };
@@ -369,8 +420,9 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
   pages.get(
     "/clusters/:id/r/:group/:version/:resource",
     clusterPage(async (c, cluster, user) => {
-      const { client, resource } = await resourceOf(c, cluster);
-      const namespace = resource.namespaced ? (c.req.query("ns") ?? "") : "";
+      const params = routeParams(c, false);
+      const { client, resource } = await resourceOf(cluster, params);
+      const namespace = resource.namespaced ? (params.nsQuery ?? "") : "";
       let table: KubeTable = { kind: "Table", columnDefinitions: [], rows: [] };
       let error: string | null = null;
       const [namespaces] = await Promise.all([
@@ -417,10 +469,11 @@ export function webRoutes(deps: WebDeps): Hono<AppEnv> {
   pages.get(
     "/clusters/:id/r/:group/:version/:resource/:ns/:name",
     clusterPage(async (c, cluster, user) => {
-      const { client, resource } = await resourceOf(c, cluster);
-      const nsParam = c.req.param("ns") ?? "_";
+      const params = routeParams(c, true);
+      const { client, resource } = await resourceOf(cluster, params);
+      const nsParam = params.ns ?? "_";
       const ns = resource.namespaced && nsParam !== "_" ? nsParam : null;
-      const name = c.req.param("name") ?? "";
+      const name = params.name ?? "";
       const obj = await kubeGet<Parameters<typeof ObjectPage>[0]["obj"]>(
         client,
         objectPath(resource, ns, name),

@@ -1,12 +1,25 @@
 // The Kubernetes-compatible proxy: /api/clusters/{id}/k8s/<Kubernetes API path> forwards through
 // ClusterManager.client(id), streaming request and response bodies (watches, logs -f and large
 // lists flow through without buffering). The dashboard's own credentials never reach the cluster;
-// errors are Kubernetes Status objects so kubectl and helm print them as usual.
+// errors are Kubernetes Status objects so kubectl and helm print them as usual. Guards: the path
+// allow-list, the agent credential's Secret, viewers read only (upgrades are writes), a bound on
+// each caller's concurrent requests per cluster, and proxied content that a browser could run
+// is served as a sandboxed download (proxy_guards.ts holds the pure parts).
 import { Hono } from "hono";
 import type { AppEnv } from "../http/types.ts";
 import type { ClusterManager } from "./manager.ts";
 import { CLUSTER_BASE } from "./client.ts";
 import { HttpError, uuidParam } from "../http/errors.ts";
+import { sha256Hex } from "../crypto/encoding.ts";
+import {
+  AGENT_CREDENTIAL_SECRET,
+  ConcurrencyLimiter,
+  isAgentCredentialPath,
+  isInertContentType,
+  PER_CALLER_LIMIT,
+  releaseWhenDone,
+  RETRY_AFTER_SECONDS,
+} from "./proxy_guards.ts";
 
 const READ_METHODS = new Set(["GET", "HEAD"]);
 const ALLOWED_PATH = /^\/(api|apis|version|openapi)(\/|$)/;
@@ -28,9 +41,47 @@ const DROP_RESPONSE_HEADERS = new Set([
   "upgrade",
   "set-cookie",
   "content-length",
+  // Headers that tell a browser how to treat the response or the whole origin are the
+  // dashboard's to set, never a cluster's (a hostile API server or a proxied pod could send them).
+  "content-security-policy",
+  "content-security-policy-report-only",
+  "content-disposition",
+  "x-content-type-options",
+  "x-frame-options",
+  "strict-transport-security",
+  "cross-origin-embedder-policy",
+  "cross-origin-opener-policy",
+  "cross-origin-resource-policy",
+  "origin-agent-cluster",
+  "permissions-policy",
+  "referrer-policy",
+  "report-to",
+  "reporting-endpoints",
+  "nel",
+  "clear-site-data",
+  "refresh",
+  "link",
+  "alt-svc",
+  "service-worker-allowed",
+  "access-control-allow-origin",
+  "access-control-allow-credentials",
+  "access-control-allow-headers",
+  "access-control-allow-methods",
+  "access-control-expose-headers",
+  "access-control-max-age",
+  "timing-allow-origin",
+  "x-xss-protection",
+  "x-dns-prefetch-control",
+  "x-download-options",
+  "x-permitted-cross-domain-policies",
 ]);
 
-export function kubeStatus(code: number, reason: string, message: string): Response {
+export function kubeStatus(
+  code: number,
+  reason: string,
+  message: string,
+  headers?: HeadersInit,
+): Response {
   return Response.json({
     kind: "Status",
     apiVersion: "v1",
@@ -41,12 +92,15 @@ export function kubeStatus(code: number, reason: string, message: string): Respo
     code,
   }, {
     status: code,
+    headers: { ...Object.fromEntries(new Headers(headers)), "x-content-type-options": "nosniff" },
   });
 }
 
 /** Validates the Kubernetes path: API paths only, no dot segments or encoded separators. */
 export function kubePath(raw: string): string {
-  if (/%2f|%5c|%2e/i.test(raw) || raw.split("/").some((s) => s === ".." || s === ".")) {
+  if (
+    /%2f|%5c|%2e|%(?![0-9a-f]{2})/i.test(raw) || raw.split("/").some((s) => s === ".." || s === ".")
+  ) {
     throw new HttpError(
       400,
       "BadRequest",
@@ -64,22 +118,59 @@ export function kubePath(raw: string): string {
   return path;
 }
 
-/** shutdown aborts every proxied stream when the dashboard stops, so watches end cleanly. */
-export function proxyRoutes(manager: ClusterManager, shutdown?: AbortSignal) {
+/**
+ * Sets the headers that keep proxied content from running as the dashboard: nosniff always; a
+ * type a browser could render (HTML, SVG, XML, JavaScript, none at all) also gets a sandbox CSP
+ * and is served as a download.
+ */
+export function protectProxiedResponse(headers: Headers): void {
+  headers.set("x-content-type-options", "nosniff");
+  if (!isInertContentType(headers.get("content-type"))) {
+    headers.set("content-security-policy", "sandbox");
+    headers.set("content-disposition", "attachment");
+  }
+}
+
+/**
+ * shutdown aborts every proxied stream when the dashboard stops, so watches end cleanly.
+ * perCallerLimit bounds each caller's concurrent requests per cluster (PER_CALLER_LIMIT).
+ */
+export function proxyRoutes(
+  manager: ClusterManager,
+  shutdown?: AbortSignal,
+  perCallerLimit = PER_CALLER_LIMIT,
+) {
   const app = new Hono<AppEnv>();
+  const slots = new ConcurrencyLimiter(perCallerLimit);
   app.all("/clusters/:id/k8s/*", async (c) => {
     const id = uuidParam(c, "id");
     const url = new URL(c.req.url);
     const path = kubePath(url.pathname.slice(`/api/clusters/${id}/k8s`.length));
     const method = c.req.method;
+    if (isAgentCredentialPath(path)) {
+      throw new HttpError(
+        403,
+        "Forbidden",
+        `the Secret ${AGENT_CREDENTIAL_SECRET} holds an agent's credential for this dashboard; ` +
+          "the dashboard does not proxy requests for it",
+      );
+    }
+    const viewer = c.get("user").role === "viewer";
     if (c.req.header("upgrade") || /upgrade/i.test(c.req.header("connection") ?? "")) {
+      if (viewer) {
+        throw new HttpError(
+          403,
+          "Forbidden",
+          "viewers may only read (get, list, watch); exec, attach and port-forward need the editor role",
+        );
+      }
       throw new HttpError(
         501,
         "NotImplemented",
         "exec, attach and port-forward are not supported by the dashboard yet",
       );
     }
-    if (c.get("user").role === "viewer" && !READ_METHODS.has(method)) {
+    if (viewer && !READ_METHODS.has(method)) {
       throw new HttpError(
         403,
         "Forbidden",
@@ -92,6 +183,19 @@ export function proxyRoutes(manager: ClusterManager, shutdown?: AbortSignal) {
       if (v) headers.set(h, v);
     }
     const client = await manager.client(id);
+    const release = slots.tryAcquire(`${id} ${sha256Hex(c.get("token"))}`);
+    if (!release) {
+      return kubeStatus(
+        429,
+        "TooManyRequests",
+        `you have ${perCallerLimit} requests open to this cluster through the dashboard, the ` +
+          `most one user (session or API token) may; open watches (kubectl get -w, logs -f) ` +
+          `count until they end. Close some and retry.`,
+        { "retry-after": String(RETRY_AFTER_SECONDS) },
+      );
+    }
+    c.req.raw.signal.addEventListener("abort", release, { once: true });
+    const signal = shutdown ? AbortSignal.any([c.req.raw.signal, shutdown]) : c.req.raw.signal;
     let upstream: Response;
     try {
       upstream = await client.fetch(
@@ -99,10 +203,11 @@ export function proxyRoutes(manager: ClusterManager, shutdown?: AbortSignal) {
           method,
           headers,
           body: READ_METHODS.has(method) ? undefined : c.req.raw.body,
-          signal: shutdown ? AbortSignal.any([c.req.raw.signal, shutdown]) : c.req.raw.signal,
+          signal,
         }),
       );
     } catch (err) {
+      release();
       if (c.req.raw.signal.aborted) return kubeStatus(499, "ClientClosed", "the client went away");
       if (err instanceof HttpError) throw err;
       return kubeStatus(
@@ -116,7 +221,11 @@ export function proxyRoutes(manager: ClusterManager, shutdown?: AbortSignal) {
       if (!DROP_RESPONSE_HEADERS.has(k)) out.set(k, v);
     });
     out.set("cache-control", "no-store");
-    return new Response(upstream.body, { status: upstream.status, headers: out });
+    protectProxiedResponse(out);
+    return new Response(releaseWhenDone(upstream.body, release, signal), {
+      status: upstream.status,
+      headers: out,
+    });
   });
   return app;
 }
