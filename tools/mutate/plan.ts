@@ -75,3 +75,11 @@ export function failingTests(output: string): string[] {
 export function referencedIds(doc: string): string[] {
   return [...new Set([...doc.matchAll(/mutate:([a-z0-9]+(?:-[a-z0-9]+)*)/g)].map((m) => m[1]))];
 }
+
+/** How many tests ran, from deno test's closing line ("ok | 3 passed (2 steps) | 0 failed"). */
+export function testsRun(output: string): number {
+  // deno-lint-ignore no-control-regex
+  const plain = output.replace(/\x1b\[[0-9;]*m/g, "");
+  const m = [...plain.matchAll(/\| (\d+) passed.*?\| (\d+) failed/g)].at(-1);
+  return m ? Number(m[1]) + Number(m[2]) : 0;
+}

@@ -9,6 +9,7 @@ import {
   type Mutation,
   parseMutationList,
   referencedIds,
+  testsRun,
 } from "./plan.ts";
 
 const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(/\/$/, "");
@@ -54,6 +55,16 @@ Deno.test("failingTests reads deno test's FAILURES section", () => {
     "backend/b_test.ts: with steps ... inner step",
   ]);
   assert.deepEqual(failingTests("ok | 3 passed | 0 failed"), []);
+});
+
+Deno.test("testsRun counts passed and failed tests from the closing line", () => {
+  const cases: [string, number][] = [
+    ["ok | 3 passed (12 steps) | 0 failed (2s)", 3],
+    ["FAILED | 1 passed | 2 failed (1 step) (19ms)", 3],
+    ["\x1b[0m\x1b[32mok\x1b[0m | 0 passed | 0 failed | 4 filtered out (0ms)", 0],
+    ["error: Module not found", 0],
+  ];
+  for (const [output, want] of cases) assert.equal(testsRun(output), want, output);
 });
 
 Deno.test("parseMutationList names the entry and field at fault", () => {

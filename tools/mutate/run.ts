@@ -29,7 +29,7 @@ const TEST_FLAGS = [
 
 interface Outcome {
   id: string;
-  result: "KILLED" | "SURVIVED" | "TIMEOUT";
+  result: "KILLED" | "SURVIVED" | "TIMEOUT" | "NO TESTS";
   seconds: number;
   caughtBy: string[];
   log: string;
@@ -95,7 +95,14 @@ async function mutateOnce(dir: string, m: Mutation, logDir: string): Promise<Out
   try {
     const log = join(logDir, `${m.id}.log`);
     const r = await denoTest(dir, m.tests, m.filter, log);
-    const result = r.code === null ? "TIMEOUT" : r.code === 0 ? "SURVIVED" : "KILLED";
+    // A filter that matches no test, or an empty file, proves nothing: never call that a kill.
+    const result = r.code === null
+      ? "TIMEOUT"
+      : testsRun(r.output) === 0
+      ? "NO TESTS"
+      : r.code === 0
+      ? "SURVIVED"
+      : "KILLED";
     return { id: m.id, result, seconds: r.seconds, caughtBy: failingTests(r.output), log };
   } finally {
     await Deno.writeTextFile(path, original);
@@ -153,10 +160,10 @@ async function main(): Promise<number> {
         console.log(`         guard: ${m.guard}\n         log: ${o.log}`);
       }
     }
-    const survived = outcomes.filter((o) => o.result === "SURVIVED");
+    const survived = outcomes.filter((o) => o.result === "SURVIVED" || o.result === "NO TESTS");
     const total = (performance.now() - started) / 1000;
     console.log(
-      `mutate: ${outcomes.length - survived.length} killed, ${survived.length} survived ` +
+      `mutate: ${outcomes.length - survived.length} killed, ${survived.length} not killed ` +
         `in ${total.toFixed(0)} s`,
     );
     if (survived.length) values.keep = true;
