@@ -3,7 +3,7 @@
 // The registration token is best given through TOKEN (env or the chart's Secret): a --token
 // flag would be visible in `ps`.
 import { parseArgs } from "node:util";
-import type { LogLevel } from "../proto/log.ts";
+import type { LogLevel } from "../common/log.ts";
 
 export interface AgentConfig {
   dashboardUrl: URL;

@@ -6,7 +6,7 @@
 // without the agent buffering anything. The agent's own reads and writes (./credentials.ts) do not
 // pass through here.
 import { refusePath } from "./kube.ts";
-import type { TunnelWork } from "./tunnel.ts";
+import type { ExchangeWork } from "./tunnel.ts";
 
 /** The Secret the agent keeps its credential in. */
 export interface ProtectedSecret {
@@ -90,7 +90,7 @@ export function guardCredentialSecret(
  * narrows the work's path in place. Returns why it is refused (answered with 403), or null.
  */
 export function admitTunnelled(
-  work: TunnelWork,
+  work: ExchangeWork,
   secret: ProtectedSecret | undefined,
 ): string | null {
   const target = work.request ?? work.watch;

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { admitTunnelled, guardCredentialSecret, type ProtectedSecret } from "./credential_guard.ts";
 import { fileCredentialStore, secretCredentialStore } from "./credentials.ts";
 import type { KubeAccess } from "./kube.ts";
-import type { TunnelWork } from "./tunnel.ts";
+import type { ExchangeWork } from "./tunnel.ts";
 
 const SECRET: ProtectedSecret = {
   namespace: "dashboard-agent",
@@ -183,15 +183,15 @@ Deno.test("guardCredentialSecret refuses what it cannot narrow safely", () => {
 });
 
 Deno.test("admitTunnelled: the path allow-list first, then the guard, narrowing in place", () => {
-  const request = (method: string, path: string): TunnelWork => ({
+  const request = (method: string, path: string): ExchangeWork => ({
     request: { request_id: "r", method, path, headers: [], has_body: false },
   });
-  const watch = (path: string): TunnelWork => ({
+  const watch = (path: string): ExchangeWork => ({
     watch: { request_id: "w", path, resource_version: "", headers: [] },
   });
   const cases: Array<{
     name: string;
-    work: TunnelWork;
+    work: ExchangeWork;
     secret?: ProtectedSecret;
     refused?: RegExp;
     path?: string | RegExp;

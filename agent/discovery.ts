@@ -3,7 +3,7 @@
 // (PartialObjectMetadataList) to stay small; what the agent may not list is reported as unknown.
 import type { ClusterInfo } from "../proto/gen/agent/v1/ClusterInfo.ts";
 import type { KubeAccess } from "./kube.ts";
-import { VERSION } from "../proto/version.ts";
+import { VERSION } from "../common/version.ts";
 
 const METADATA_ONLY =
   "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";

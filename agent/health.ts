@@ -1,17 +1,17 @@
 // The agent's probe endpoints for Kubernetes: /healthz answers while the process runs its event
 // loop; /readyz answers 200 only while the control stream to the dashboard is connected.
-import type { Connector } from "./connector.ts";
+import type { Dialer } from "./dialer.ts";
 
 export function serveHealth(
   addr: { hostname: string; port: number },
-  connector: Connector,
+  dialer: Dialer,
 ): Deno.HttpServer {
   return Deno.serve({ hostname: addr.hostname, port: addr.port, onListen: () => {} }, (req) => {
     const path = new URL(req.url).pathname;
     if (path === "/healthz") return new Response("ok\n");
     if (path === "/readyz") {
-      return connector.state === "connected" ? new Response("connected\n") : new Response(
-        `${connector.state}${connector.lastError ? `: ${connector.lastError}` : ""}\n`,
+      return dialer.state === "connected" ? new Response("connected\n") : new Response(
+        `${dialer.state}${dialer.lastError ? `: ${dialer.lastError}` : ""}\n`,
         { status: 503 },
       );
     }

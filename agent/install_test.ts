@@ -17,11 +17,11 @@ import {
   kubeRequest,
   sharedControlPlane,
   tokenKubeconfig,
-} from "../tools/testenv.ts";
-import { ROOT, startTestDashboard } from "../backend/testing/harness.ts";
-import { installCommand } from "../backend/cluster/install_command.ts";
-import { chartSha256, INSTALL_SCRIPT, packChart } from "../backend/cluster/agent_assets.ts";
-import { VERSION } from "../proto/version.ts";
+} from "../tools/testenv/mod.ts";
+import { ROOT, startTestDashboard } from "../testing/harness.ts";
+import { installCommand } from "../backend/agents/install/command.ts";
+import { chartSha256, INSTALL_SCRIPT, packChart } from "../backend/agents/install/assets.ts";
+import { VERSION } from "../common/version.ts";
 
 const SCRIPT = `${ROOT}agent/install.sh`;
 const HASH = `sha256:${"0f".repeat(32)}`;

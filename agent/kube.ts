@@ -7,7 +7,8 @@
 // (projected tokens rotate). Only API paths are reachable, and the dashboard's own credential
 // headers never pass (no SSRF, no privilege borrowing) unless impersonation is explicitly allowed.
 import { KubeAccessError, loadInCluster, loadKubeconfig, readTokenFile } from "./kubeconfig.ts";
-import { log } from "../proto/log.ts";
+import { log } from "../common/log.ts";
+import { isProxyPath } from "../common/api_path.ts";
 import http from "node:http";
 import https from "node:https";
 import { Readable } from "node:stream";
@@ -36,7 +37,6 @@ export interface KubeAccess {
   close(): void;
 }
 
-const ALLOWED_PATH = /^\/(api|apis|version|openapi)(\/|\?|$)/;
 const DROPPED_HEADERS = new Set([
   "authorization",
   "cookie",
@@ -64,7 +64,7 @@ export function refusePath(pathAndQuery: string): string | null {
   // A URL parser drops a fragment, so the checks that follow would see a different path than the
   // API server (no client sends one: "#" in a path or query is encoded as %23).
   if (pathAndQuery.includes("#")) return "a fragment ('#') is not allowed; encode '#' as %23";
-  if (!ALLOWED_PATH.test(pathAndQuery)) {
+  if (!isProxyPath(pathAndQuery)) {
     return "only Kubernetes API paths (/api, /apis, /version, /openapi) are allowed";
   }
   if (/%2f|%5c|%2e/i.test(path) || path.split("/").some((s) => s === ".." || s === ".")) {

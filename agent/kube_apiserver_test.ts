@@ -2,7 +2,7 @@
 // a CA and a client certificate (the e2e agents use ServiceAccount tokens). Both clients are
 // exercised: fetch (decoded bodies) and forward (the API server's bytes as sent, gzip included).
 import assert from "node:assert/strict";
-import { createConfigMaps, sharedControlPlane } from "../tools/testenv.ts";
+import { createConfigMaps, sharedControlPlane } from "../tools/testenv/mod.ts";
 import { loadKube } from "./kube.ts";
 
 const shared = { sanitizeOps: false, sanitizeResources: false };

@@ -4,10 +4,10 @@
 import { AgentConfigError, agentUsage, loadAgentConfig } from "./config.ts";
 import { KubeAccessError, loadKube } from "./kube.ts";
 import { type CredentialStore, fileCredentialStore, secretCredentialStore } from "./credentials.ts";
-import { Connector } from "./connector.ts";
+import { Dialer } from "./dialer.ts";
 import { serveHealth } from "./health.ts";
-import { log, setLogLevel } from "../proto/log.ts";
-import { VERSION } from "../proto/version.ts";
+import { log, setLogLevel } from "../common/log.ts";
+import { VERSION } from "../common/version.ts";
 
 let cfg;
 try {
@@ -50,14 +50,14 @@ log.info("agent starting", {
   api_server: kube.server,
   credential: store.where,
 });
-const connector = new Connector(cfg, kube, store);
-const health = serveHealth(cfg.healthAddr, connector);
-const running = connector.run();
+const dialer = new Dialer(cfg, kube, store);
+const health = serveHealth(cfg.healthAddr, dialer);
+const running = dialer.run();
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   Deno.addSignalListener(signal, async () => {
     log.info("agent stopping", { signal });
-    connector.stop();
+    dialer.stop();
     await Promise.race([running, new Promise((r) => setTimeout(r, 5_000))]);
     await health.shutdown();
     kube.close();

@@ -3,11 +3,12 @@
 // dashboard aborts the API server request.
 import type { K8sRequest__Output } from "../proto/gen/agent/v1/K8sRequest.ts";
 import { acceptedEncoding, answerMayBeLarge, forwardHeaders, type KubeAccess } from "./kube.ts";
-import type { AgentTunnel } from "./tunnel.ts";
+import type { Exchange } from "./tunnel.ts";
 import type { Header } from "../proto/gen/agent/v1/Header.ts";
-import { log } from "../proto/log.ts";
+import { log } from "../common/log.ts";
 import { CHUNK_BYTES } from "../proto/wire.ts";
 import { coalesce } from "../proto/chunks.ts";
+import { failureStatus } from "../common/kube_status.ts";
 
 const RESPONSE_HEADERS_DROPPED = new Set([
   "connection",
@@ -16,27 +17,14 @@ const RESPONSE_HEADERS_DROPPED = new Set([
   "content-length",
 ]);
 
-const STATUS_REASONS: Record<number, string> = {
-  403: "Forbidden",
-  429: "TooManyRequests",
-  504: "Timeout",
-};
-
-export function statusBody(code: number, message: string): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify({
-    kind: "Status",
-    apiVersion: "v1",
-    metadata: {},
-    status: "Failure",
-    message,
-    reason: STATUS_REASONS[code] ?? "ServiceUnavailable",
-    code,
-  }));
+/** A Kubernetes Status the agent answers with itself (a refusal, an unreachable API server). */
+function statusBody(code: number, message: string): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(failureStatus(code, message)));
 }
 
 /** Sends an error as a Kubernetes Status, if the head has not gone out yet. */
 export async function failTunnel(
-  tunnel: AgentTunnel,
+  tunnel: Exchange,
   headSent: boolean,
   code: number,
   message: string,
@@ -68,7 +56,7 @@ export function responseHeaders(res: Response, asSent = false): Header[] {
 export async function proxyRequest(
   kube: KubeAccess,
   req: K8sRequest__Output,
-  tunnel: AgentTunnel,
+  tunnel: Exchange,
   opts: { allowImpersonation: boolean },
 ): Promise<void> {
   let headSent = false;

@@ -1,6 +1,6 @@
 // The agent's CA pin (agent/tls_pin.ts) against real TLS servers with certificates minted by the
 // dashboard's own code (backend/tls.ts): the right --ca-hash yields the dashboard's CA, which then
-// verifies the real connection as the connector makes it; a wrong hash, another self-signed CA, a
+// verifies the real connection as the dialer makes it; a wrong hash, another self-signed CA, a
 // leaf without its CA, and a copy of the genuine CA in front of a stranger's key are all refused.
 import assert from "node:assert/strict";
 import tls from "node:tls";
@@ -21,7 +21,7 @@ function serve(chain: string, keyPem: string): { port: number; close(): void } {
   return { port: listener.addr.port, close: () => listener.close() };
 }
 
-/** The connector's second step: a verified connection trusting only the pinned CA. */
+/** The dialer's second step: a verified connection trusting only the pinned CA. */
 function verifiedConnect(port: number, caPem: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const s = tls.connect({
@@ -66,7 +66,7 @@ Deno.test("the CA pin against real TLS servers", async (t) => {
       pin: string;
       /** The CA the pin must yield, or the refusal. */
       want: "dashboard" | "stranger" | RegExp;
-      /** Whether the connector's verified connection with the returned CA succeeds. */
+      /** Whether the dialer's verified connection with the returned CA succeeds. */
       verified?: boolean;
     }> = [
       {

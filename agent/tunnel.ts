@@ -1,6 +1,6 @@
 // The agent's ends of Tunnel calls. A TunnelLine is one call to the dashboard; it carries one
-// request at a time (an AgentTunnel) and, once that request finished cleanly in both directions,
-// is idle again and waits for the dashboard to hand it the next one. An AgentTunnel writes frames
+// request at a time (an Exchange) and, once that exchange finished cleanly in both directions,
+// is idle again and waits for the dashboard to hand it the next one. An Exchange writes frames
 // that wait for 'drain' when gRPC flow control pushes back, exposes the request body as a stream
 // (the call is paused while nobody reads it), and has a signal that aborts when the dashboard
 // cancels or the call breaks.
@@ -16,13 +16,13 @@ import { CHUNK_BYTES } from "../proto/wire.ts";
 export type TunnelCall = grpc.ClientDuplexStream<TunnelUp, TunnelDown__Output>;
 
 /** What the dashboard asked for on a tunnel. */
-export type TunnelWork =
+export type ExchangeWork =
   | { request: K8sRequest__Output; watch?: undefined }
   | { watch: WatchStart__Output; request?: undefined };
 
 export interface LineEvents {
   /** The dashboard handed an idle line a request. */
-  work(tunnel: AgentTunnel, work: TunnelWork): void;
+  work(tunnel: Exchange, work: ExchangeWork): void;
   /** The line is gone: closed by either side, or broken. */
   closed(line: TunnelLine): void;
 }
@@ -31,7 +31,7 @@ export interface LineEvents {
 const BODY_QUEUE_CHUNKS = 4;
 
 export class TunnelLine {
-  private current?: AgentTunnel;
+  private current?: Exchange;
   closed = false;
 
   /**
@@ -49,7 +49,7 @@ export class TunnelLine {
     call.on("end", () => this.close("the dashboard closed the tunnel"));
     call.on("close", () => this.close("the tunnel closed"));
     call.write({ open: { request_id: requestId } });
-    if (requestId) this.current = new AgentTunnel(this, hasBody);
+    if (requestId) this.current = new Exchange(this, hasBody);
   }
 
   get idle(): boolean {
@@ -57,7 +57,7 @@ export class TunnelLine {
   }
 
   /** The request this line was opened for (announced on the control stream). */
-  get announced(): AgentTunnel {
+  get announced(): Exchange {
     if (!this.current) throw new Error("the tunnel line was not opened for a request");
     return this.current;
   }
@@ -67,7 +67,7 @@ export class TunnelLine {
       this.current.frame(f);
       return;
     }
-    const work: TunnelWork | null = f.request
+    const work: ExchangeWork | null = f.request
       ? { request: f.request }
       : f.watch
       ? { watch: f.watch }
@@ -76,12 +76,12 @@ export class TunnelLine {
       this.close("unexpected frame on an idle tunnel");
       return;
     }
-    this.current = new AgentTunnel(this, work.request?.has_body ?? false);
+    this.current = new Exchange(this, work.request?.has_body ?? false);
     this.events.work(this.current, work);
   }
 
   /** Called when a request is done in both directions: the line waits for the next one. */
-  release(tunnel: AgentTunnel): void {
+  release(tunnel: Exchange): void {
     if (this.current !== tunnel || this.closed) return;
     this.current = undefined;
     this.call.resume();
@@ -98,8 +98,8 @@ export class TunnelLine {
   }
 }
 
-/** One request on a tunnel line. */
-export class AgentTunnel {
+/** One request on a tunnel line: the exchange of its frames with the dashboard. */
+export class Exchange {
   /** Aborted when the dashboard cancels the request or the call fails. */
   private readonly aborted = new AbortController();
   /** The request body, for a request that has one. */

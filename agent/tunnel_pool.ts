@@ -3,7 +3,7 @@
 // waiting for a new call; lines whose request finished cleanly become idle again. The dashboard
 // decides how many idle lines it keeps (it ends the extra ones), so the agent never closes an
 // idle line the dashboard might be using. Lines for announced requests are opened on demand.
-import { type AgentTunnel, type TunnelCall, TunnelLine, type TunnelWork } from "./tunnel.ts";
+import { type Exchange, type ExchangeWork, type TunnelCall, TunnelLine } from "./tunnel.ts";
 
 export class TunnelPool {
   private readonly lines = new Set<TunnelLine>();
@@ -12,7 +12,7 @@ export class TunnelPool {
   constructor(
     private readonly openCall: () => TunnelCall,
     private readonly idleTarget: number,
-    private readonly onWork: (tunnel: AgentTunnel, work: TunnelWork) => void,
+    private readonly onWork: (tunnel: Exchange, work: ExchangeWork) => void,
   ) {}
 
   get idleCount(): number {
@@ -27,7 +27,7 @@ export class TunnelPool {
   }
 
   /** A new line for a request announced on the control stream. */
-  announced(requestId: string, hasBody: boolean): AgentTunnel {
+  announced(requestId: string, hasBody: boolean): Exchange {
     return this.open(requestId, hasBody).announced;
   }
 

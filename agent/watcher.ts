@@ -5,9 +5,10 @@
 // client gets the API server's ERROR event and relists, as with a direct watch.
 import type { WatchStart__Output } from "../proto/gen/agent/v1/WatchStart.ts";
 import { forwardHeaders, type KubeAccess } from "./kube.ts";
-import type { AgentTunnel } from "./tunnel.ts";
+import type { Exchange } from "./tunnel.ts";
 import { failTunnel, responseHeaders } from "./proxy.ts";
-import { log } from "../proto/log.ts";
+import { log } from "../common/log.ts";
+import { lines } from "../common/lines.ts";
 
 const RESUME_DELAY_MS = 1_000;
 const MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -44,22 +45,9 @@ export function parseEventLine(line: string): ParsedEvent {
   };
 }
 
-/** Yields complete lines from a byte stream, bounded in length. */
-export async function* lines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buf = "";
-  for await (const chunk of body) {
-    buf += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, nl).trim();
-      buf = buf.slice(nl + 1);
-      if (line) yield line;
-    }
-    // What is left is one unfinished line: bound that, not the chunk.
-    if (buf.length > MAX_LINE_BYTES) throw new Error("a watch event is larger than 16 MiB");
-  }
-  if (buf.trim()) yield buf.trim();
+/** The lines of a watch's body; an event (one line) over 16 MiB fails it. */
+export function watchLines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  return lines(body, MAX_LINE_BYTES, () => new Error("a watch event is larger than 16 MiB"));
 }
 
 function watchUrl(path: string, resourceVersion: string): string {
@@ -75,7 +63,7 @@ function watchUrl(path: string, resourceVersion: string): string {
 export async function runWatch(
   kube: KubeAccess,
   start: WatchStart__Output,
-  tunnel: AgentTunnel,
+  tunnel: Exchange,
   opts: { allowImpersonation: boolean },
 ): Promise<void> {
   const headers = forwardHeaders(start.headers, opts.allowImpersonation);
@@ -103,7 +91,7 @@ export async function runWatch(
         tunnel.finish();
         return;
       }
-      for await (const line of lines(res.body!)) {
+      for await (const line of watchLines(res.body!)) {
         const e = parseEventLine(line);
         await tunnel.write({
           watch_event: { type: e.type, object: e.object, resource_version: e.resourceVersion },

@@ -5,7 +5,7 @@
 // resumed.
 import assert from "node:assert/strict";
 import type { KubeAccess } from "./kube.ts";
-import type { AgentTunnel } from "./tunnel.ts";
+import type { Exchange } from "./tunnel.ts";
 import type { TunnelUp } from "../proto/gen/agent/v1/TunnelUp.ts";
 import { runWatch } from "./watcher.ts";
 
@@ -75,7 +75,7 @@ function fakeTunnel() {
     },
   };
   return {
-    tunnel: tunnel as unknown as AgentTunnel,
+    tunnel: tunnel as unknown as Exchange,
     frames,
     abort: () => abort.abort(new Error("cancelled by the test")),
     ended: () => ended,

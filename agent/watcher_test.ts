@@ -1,7 +1,7 @@
 // Unit tests for the agent's watch stream parsing: one event per line, the event's object passed
 // on as its raw JSON (not re-serialized), resourceVersion tracked for resuming, 410 Gone noticed.
 import assert from "node:assert/strict";
-import { lines, parseEventLine } from "./watcher.ts";
+import { parseEventLine, watchLines } from "./watcher.ts";
 
 const dec = new TextDecoder();
 
@@ -117,11 +117,11 @@ function streamOf(chunks: Array<string | Uint8Array>): ReadableStream<Uint8Array
 
 async function collect(chunks: Array<string | Uint8Array>): Promise<string[]> {
   const out: string[] = [];
-  for await (const l of lines(streamOf(chunks))) out.push(l);
+  for await (const l of watchLines(streamOf(chunks))) out.push(l);
   return out;
 }
 
-Deno.test("lines splits a byte stream into lines", async () => {
+Deno.test("watchLines splits a byte stream into lines", async () => {
   const euro = new TextEncoder().encode("\u20ac"); // 3 bytes
   const cases: Array<{ name: string; chunks: Array<string | Uint8Array>; want: string[] }> = [
     { name: "empty", chunks: [], want: [] },
@@ -139,7 +139,7 @@ Deno.test("lines splits a byte stream into lines", async () => {
   for (const c of cases) assert.deepEqual(await collect(c.chunks), c.want, c.name);
 });
 
-Deno.test("lines bounds a single line, not a chunk of many lines", async () => {
+Deno.test("watchLines bounds a single line, not a chunk of many lines", async () => {
   const small = `{"type":"ADDED","object":{"x":"${"y".repeat(1000)}"}}\n`;
   // 17 MiB of small lines in one chunk is fine.
   const many = small.repeat(Math.ceil(17 * 1024 * 1024 / small.length));

@@ -16,7 +16,7 @@ import type { ClusterManager } from "./cluster/manager.ts";
 import type { SecretBox } from "./crypto/secretbox.ts";
 import type { Db } from "./store/db.ts";
 import type { Config } from "./config.ts";
-import { log } from "../proto/log.ts";
+import { log } from "../common/log.ts";
 
 export interface AppDeps {
   config: Pick<Config, "publicUrl" | "sessionTtlHours">;

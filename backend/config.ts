@@ -3,7 +3,7 @@
 // Secrets (ENCRYPTION_KEY, ADMIN_PASSWORD, DATABASE_URL) are read from the environment only, so
 // they never appear on a command line visible in `ps`. docs/configuration.md lists everything.
 import { parseArgs } from "node:util";
-import type { LogLevel } from "../proto/log.ts";
+import type { LogLevel } from "../common/log.ts";
 
 export interface ListenAddr {
   hostname: string;

@@ -2,7 +2,7 @@
 // prints where to log in, and shuts down gracefully on SIGINT/SIGTERM.
 import { ConfigError, loadConfig } from "./config.ts";
 import { startDashboard } from "./server.ts";
-import { log, setLogLevel } from "../proto/log.ts";
+import { log, setLogLevel } from "../common/log.ts";
 
 let config;
 try {

@@ -11,26 +11,20 @@ import { ClusterStore } from "./cluster/store.ts";
 import { ClusterManager } from "./cluster/manager.ts";
 import { Metrics } from "./http/metrics.ts";
 import { createApp } from "./app.ts";
-import { log } from "../proto/log.ts";
+import { log } from "../common/log.ts";
 import { loadMintedTls, loadOperatorTls, type ServerTls } from "./tls.ts";
-import { AgentRegistry, deriveTokenKey } from "./cluster/agent_registry.ts";
-import { AgentHub, AgentUnavailableError, TunnelRefusedError } from "./cluster/agent_hub.ts";
-import { agentHandlers, startAgentServer } from "./cluster/agent_server.ts";
-import { agentRoutes } from "./cluster/agent_handlers.ts";
-import { agentAssetRoutes } from "./cluster/agent_assets.ts";
-import { HttpError } from "./http/errors.ts";
+import { AgentRegistry, deriveTokenKey } from "./agents/registry.ts";
+import { AgentHub } from "./agents/hub.ts";
+import { agentHandlers } from "./agents/grpc_server.ts";
+import { startAgentServer } from "./agents/grpc_transport.ts";
+import { agentRoutes } from "./agents/routes.ts";
+import { agentAssetRoutes } from "./agents/install/assets.ts";
+import { kubeconfigConnector } from "./cluster/connectors/kubeconfig.ts";
+import { agentConnector } from "./cluster/connectors/agent.ts";
 import { startTlsFront, type TlsFront } from "./http/tls_front.ts";
-import { VERSION } from "../proto/version.ts";
-import { webRoutes } from "../web/routes.tsx";
-
-/** The Kubernetes Status reason of an agent's refusal, by the status code the agent gave. */
-const REFUSAL_REASONS: Record<number, string> = {
-  400: "BadRequest",
-  403: "Forbidden",
-  404: "NotFound",
-  413: "RequestEntityTooLarge",
-  429: "TooManyRequests",
-};
+import { VERSION } from "../common/version.ts";
+import { webRoutes } from "../web/routes/mod.ts";
+import { AGENT_CREDENTIAL_SECRET, isAgentCredentialPath } from "./cluster/proxy_guards.ts";
 
 type App = ReturnType<typeof createApp>;
 
@@ -101,32 +95,16 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
   const hub = new AgentHub(db, (id) => manager.notifyStatus(id), {
     heartbeatMs: config.agentHeartbeatSeconds * 1000,
   });
-  const manager = new ClusterManager(new ClusterStore(db, hub), box);
+  const clusters = new ClusterStore(db, hub);
+  const manager = new ClusterManager(clusters, {
+    kubeconfig: kubeconfigConnector(clusters, box),
+    agent: agentConnector(hub),
+  });
   const metrics = new Metrics();
   metrics.gauge("dashboard_clusters", "Clusters by connection type and status.", async () => {
-    const rows = await db.query<{ connection_type: string; status: string; n: number }>(
-      "SELECT connection_type, status, count(*)::int AS n FROM clusters GROUP BY 1, 2",
-    );
+    const rows = await clusters.countByTypeAndStatus();
     return rows.map((r) => [{ connection_type: r.connection_type, status: r.status }, r.n]);
   });
-  manager.registerConnector("agent", (cluster) =>
-    Promise.resolve({
-      fetch: (req: Request) =>
-        hub.fetch(cluster.id, req).catch((err) => {
-          if (err instanceof AgentUnavailableError) {
-            throw new HttpError(503, "ServiceUnavailable", err.message);
-          }
-          if (err instanceof TunnelRefusedError) {
-            throw new HttpError(
-              err.status,
-              REFUSAL_REASONS[err.status] ?? "ServiceUnavailable",
-              err.message,
-            );
-          }
-          throw err;
-        }),
-      close: () => {},
-    }));
   manager.removalListeners.add((id) =>
     hub.disconnect(id, "the cluster was deleted from the dashboard")
   );
@@ -214,7 +192,13 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
     box,
     metrics,
     shutdown: shutdown.signal,
-    web: webRoutes({ auth, manager, publicUrl }),
+    web: webRoutes({
+      sessionUser: (token) => auth.authenticate(token),
+      apiTokens: (userId) => auth.listApiTokens(userId),
+      clusters: manager.store,
+      client: (id) => manager.client(id),
+      agentCredential: { secret: AGENT_CREDENTIAL_SECRET, isPath: isAgentCredentialPath },
+    }),
     extraApi: [
       agentRoutes({ registry, hub, manager, publicUrl, agentUrl, caHash, chartVersion: VERSION }),
     ],

@@ -16,7 +16,7 @@ import * as asn1 from "@peculiar/asn1-x509";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { join } from "node:path";
 import { certificateHash, PINNED_SERVER_NAME } from "../proto/wire.ts";
-import { log } from "../proto/log.ts";
+import { log } from "../common/log.ts";
 import { encodeBase64 } from "./crypto/encoding.ts";
 
 export interface ServerTls {

@@ -4,6 +4,7 @@
 // every agent to reconnect after the dashboard is killed -9 and restarted.
 import { type DashboardProcess, startDashboardProcess } from "./dashboard_process.ts";
 import { percentile, processStats } from "./stats.ts";
+import { lines } from "../common/lines.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -49,23 +50,9 @@ function spawnGenerator(d: DashboardProcess, tokens: string[]): Generator {
   )
     .then(() => w.close());
   (async () => {
-    let buf = "";
-    for await (
-      const chunk of child.stdout.pipeThrough(
-        new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>,
-      )
-    ) {
-      buf += chunk;
-      let nl;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const c = JSON.parse(buf.slice(0, nl)) as {
-          connected: number;
-          registered: number;
-          errors: number;
-        };
-        buf = buf.slice(nl + 1);
-        Object.assign(g, { connected: c.connected, registered: c.registered, errors: c.errors });
-      }
+    for await (const line of lines(child.stdout)) {
+      const c = JSON.parse(line) as { connected: number; registered: number; errors: number };
+      Object.assign(g, { connected: c.connected, registered: c.registered, errors: c.errors });
     }
   })().catch(() => {});
   return g;

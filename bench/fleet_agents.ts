@@ -10,7 +10,7 @@ import { agentProto, PINNED_SERVER_NAME, PROTOCOL_VERSION } from "../proto/wire.
 import type { ClusterAgentClient } from "../proto/gen/agent/v1/ClusterAgent.ts";
 import type { DashboardMessage__Output } from "../proto/gen/agent/v1/DashboardMessage.ts";
 import type { TunnelDown__Output } from "../proto/gen/agent/v1/TunnelDown.ts";
-import { AGENT_CHANNEL_OPTIONS, backoffDelay } from "../agent/connector.ts";
+import { AGENT_CHANNEL_OPTIONS, backoffDelay } from "../agent/dialer.ts";
 import { Heartbeat } from "../agent/heartbeat.ts";
 
 interface Input {

@@ -2,9 +2,9 @@
 // Prints a table and writes bench/results/latest.json. `--smoke` runs every scenario with tiny
 // sizes (part of the test suite); `--fleet=1000,5000,10000` sets the fleet sizes.
 import { parseArgs } from "node:util";
-import { startControlPlane } from "../tools/testenv.ts";
-import { serviceAccountKubeconfig } from "../backend/testing/clusters.ts";
-import { startAgent } from "../backend/testing/harness.ts";
+import { startControlPlane } from "../tools/testenv/mod.ts";
+import { serviceAccountKubeconfig } from "../testing/clusters.ts";
+import { startAgent } from "../testing/harness.ts";
 import { startDashboardProcess } from "./dashboard_process.ts";
 import { directTarget, fullSizes, proxyTarget, runTunnelBench, smokeSizes } from "./tunnel.ts";
 import { runFleetBench } from "./fleet.ts";

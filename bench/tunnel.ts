@@ -2,10 +2,11 @@
 //   (a) the admin kubeconfig straight to the kube-apiserver,
 //   (b) through the dashboard's proxy to a kubeconfig cluster,
 //   (c) through the dashboard's proxy to an agent cluster.
-import type { ControlPlane } from "../tools/testenv.ts";
-import { createConfigMaps, kubeRequest } from "../tools/testenv.ts";
+import type { ControlPlane } from "../tools/testenv/mod.ts";
+import { createConfigMaps, kubeRequest } from "../tools/testenv/mod.ts";
 import { parseKubeconfig } from "../backend/cluster/kubeconfig.ts";
 import { percentile } from "./stats.ts";
+import { lines } from "../common/lines.ts";
 
 export interface Target {
   name: "a" | "b" | "c";
@@ -263,25 +264,12 @@ export async function runTunnelBench(
     const res = await t.fetch("/api/v1/namespaces/bench-watch/configmaps?watch=true", {
       signal: aborts.signal,
     });
-    let buf = "";
     try {
-      for await (
-        const chunk of res.body!.pipeThrough(
-          new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>,
-        )
-      ) {
-        buf += chunk;
-        let nl;
-        while ((nl = buf.indexOf("\n")) >= 0) {
-          const e = JSON.parse(buf.slice(0, nl)) as {
-            type: string;
-            object: { metadata: { name: string } };
-          };
-          buf = buf.slice(nl + 1);
-          const at = sent.get(e.object.metadata.name);
-          if (e.type === "ADDED" && at !== undefined) {
-            (delays[t.name] ??= []).push(performance.now() - at);
-          }
+      for await (const line of lines(res.body!)) {
+        const e = JSON.parse(line) as { type: string; object: { metadata: { name: string } } };
+        const at = sent.get(e.object.metadata.name);
+        if (e.type === "ADDED" && at !== undefined) {
+          (delays[t.name] ??= []).push(performance.now() - at);
         }
       }
     } catch { /* aborted */ }

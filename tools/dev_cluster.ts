@@ -1,7 +1,7 @@
 /**
  * `deno task dev-cluster`: a local Kubernetes control plane to develop the dashboard against.
  *
- * Starts etcd, kube-apiserver and kube-controller-manager through tools/testenv.ts and seeds:
+ * Starts etcd, kube-apiserver and kube-controller-manager through tools/testenv/ and seeds:
  * namespaces `demo` and `staging`, two fake-kubelet nodes, Deployments whose pods are bound and
  * marked Running (with logs), a ConfigMap, a Secret, the CRD `widgets.example.com` and one
  * Widget. Writes the admin kubeconfig to .cache/dev-cluster/kubeconfig and, once ready, prints
@@ -20,7 +20,7 @@ import {
   kubeRequest,
   reconcilePods,
   startControlPlane,
-} from "./testenv.ts";
+} from "./testenv/mod.ts";
 
 const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname).replace(/\/$/, "");
 const OUT_DIR = `${ROOT}/.cache/dev-cluster`;

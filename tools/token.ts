@@ -3,7 +3,7 @@
 // directly). Environment: DASHBOARD_URL (default https://127.0.0.1:8080), DASHBOARD_TOKEN (an
 // admin's API token; required), DASHBOARD_CA_FILE (default: ./data/tls/ca.crt when it exists).
 import { parseArgs } from "node:util";
-import { TOKEN_HINT, TOKEN_TITLE } from "../backend/cluster/install_command.ts";
+import { TOKEN_HINT, TOKEN_TITLE } from "../backend/agents/install/command.ts";
 
 const USAGE = `usage:
   deno task token create <cluster-name> [--permissions read-only|operator|admin]

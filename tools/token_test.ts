@@ -3,9 +3,9 @@
 // the token, revoke revokes it; without an admin token it fails clearly.
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
-import { startTestDashboard } from "../backend/testing/harness.ts";
-import { rawClient, register } from "../backend/testing/raw_agent.ts";
-import { TOKEN_HINT, TOKEN_TITLE } from "../backend/cluster/install_command.ts";
+import { startTestDashboard } from "../testing/harness.ts";
+import { rawClient, register } from "../testing/raw_agent.ts";
+import { TOKEN_HINT, TOKEN_TITLE } from "../backend/agents/install/command.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 

@@ -1,6 +1,7 @@
 // Built assets (island bundles and CSS in web/static/build/, named by content hash) and the
 // other static files in web/static/: where they are, the manifest that names the current
-// build, and serving them with the right cache headers.
+// build, serving them with the right cache headers, and building them on first start (web/build.ts
+// in a subprocess: the server never imports the build tool).
 import { join } from "node:path";
 
 export const WEB_DIR = decodeURIComponent(new URL(".", import.meta.url).pathname).replace(
@@ -89,4 +90,43 @@ export async function serveStatic(name: string, req: Request): Promise<Response>
     return new Response(null, { headers });
   }
   return new Response(file.readable, { headers });
+}
+
+/** Runs `deno <args>` in the project folder; fails with its stderr. */
+export async function runDeno(args: string[], what: string): Promise<void> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: join(WEB_DIR, ".."),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    // deno-lint-ignore no-control-regex
+    const err = new TextDecoder().decode(out.stderr).replace(/\x1b\[[0-9;]*m/g, "");
+    throw new Error(`${what} failed:\n${err.slice(-4000)}`);
+  }
+}
+
+let ensuring: Promise<void> | null = null;
+
+/**
+ * Builds the assets (web/build.ts) in a subprocess when web/static/build/manifest.json is
+ * missing (first start of a fresh checkout). Concurrent callers share one build. Needs
+ * --allow-run for `deno`; WEB_BUILD_CONFIG names another deno.json.
+ */
+export function ensureWebBuild(): Promise<void> {
+  if (readManifest()) return Promise.resolve();
+  ensuring ??= (async () => {
+    console.error("web: assets are not built yet; building them now (deno task web:build)…");
+    const config = Deno.env.get("WEB_BUILD_CONFIG");
+    await runDeno([
+      "run",
+      "-A",
+      ...(config ? [`--config=${config}`] : []),
+      join(WEB_DIR, "build.ts"),
+      ...(config ? [`--config=${config}`] : []),
+    ], "web build");
+    if (!readManifest()) throw new Error("the web build wrote no manifest");
+  })().finally(() => (ensuring = null));
+  return ensuring;
 }

@@ -10,31 +10,17 @@
  *    a rebuild needs no restart). Files of older builds are removed after a day.
  *
  * Usage: deno run -A web/build.ts [--config=deno.json]   (deno task web:build)
- * The dashboard calls ensureWebBuild() at start: it runs this script once when the manifest is
- * missing (needs permission to run `deno`; WEB_BUILD_CONFIG names another deno.json).
+ * The dashboard calls ensureWebBuild() (assets.ts) at start: it runs this script in a subprocess
+ * once when the manifest is missing, so the server never loads this module.
  */
 import { join } from "node:path";
-import { BUILD_DIR, MANIFEST, type Manifest, readManifest, WEB_DIR } from "./assets.ts";
+import { BUILD_DIR, MANIFEST, type Manifest, runDeno, WEB_DIR } from "./assets.ts";
 
 const KEEP_OLD_MS = 24 * 3600_000;
 
 async function hash(data: Uint8Array): Promise<string> {
   const d = new Uint8Array(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>));
   return Array.from(d.slice(0, 6), (b) => b.toString(16).padStart(2, "0")).join("").toUpperCase();
-}
-
-async function run(args: string[], what: string): Promise<void> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: join(WEB_DIR, ".."),
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    // deno-lint-ignore no-control-regex
-    const err = new TextDecoder().decode(out.stderr).replace(/\x1b\[[0-9;]*m/g, "");
-    throw new Error(`${what} failed:\n${err.slice(-4000)}`);
-  }
 }
 
 /** The installed tailwindcss package's index.css (a file path the Tailwind CLI can import). */
@@ -61,7 +47,7 @@ export async function buildWeb(opts: { config?: string } = {}): Promise<BuildRes
   try {
     // 1. Islands bundle.
     const jsDir = join(tmp, "js");
-    await run(
+    await runDeno(
       [
         "bundle",
         ...cfg,
@@ -100,7 +86,7 @@ export async function buildWeb(opts: { config?: string } = {}): Promise<BuildRes
     const inFile = join(tmp, "input.css");
     const outFile = join(tmp, "app.css");
     await Deno.writeTextFile(inFile, input);
-    await run([
+    await runDeno([
       "run",
       ...cfg,
       "-A",
@@ -132,29 +118,6 @@ export async function buildWeb(opts: { config?: string } = {}): Promise<BuildRes
   } finally {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }
-}
-
-let ensuring: Promise<void> | null = null;
-
-/**
- * Builds the assets in a subprocess when web/static/build/manifest.json is missing (first start
- * of a fresh checkout). Concurrent callers share one build. Needs --allow-run for `deno`.
- */
-export function ensureWebBuild(): Promise<void> {
-  if (readManifest()) return Promise.resolve();
-  ensuring ??= (async () => {
-    console.error("web: assets are not built yet; building them now (deno task web:build)…");
-    const config = Deno.env.get("WEB_BUILD_CONFIG");
-    await run([
-      "run",
-      "-A",
-      ...(config ? [`--config=${config}`] : []),
-      join(WEB_DIR, "build.ts"),
-      ...(config ? [`--config=${config}`] : []),
-    ], "web build");
-    if (!readManifest()) throw new Error("the web build wrote no manifest");
-  })().finally(() => (ensuring = null));
-  return ensuring;
 }
 
 if (import.meta.main) {

@@ -9,7 +9,8 @@
  *
  * and records its props. `renderIslands()` collects those records while a page renders and
  * `islandData()` turns them into one `<script type="application/json" id="__islands__">` block
- * (data, not code, so the CSP's script-src 'self' allows it and nothing inline ever executes).
+ * (data, not code: nothing inline ever executes; it carries the response's CSP nonce like every
+ * <script> the dashboard renders, so the policy never has to admit a script without one).
  * In the browser, `hydrateIslands(registry)` reads that block, loads each island's module by name
  * (a bundle chunk per island) and hydrates the marker element with the same props, so the
  * first client render matches the server's HTML and Preact only attaches listeners.
@@ -108,10 +109,18 @@ export function escapeJsonForHtml(json: string): string {
   );
 }
 
-/** The JSON data block for a page's islands (empty string when there are none). */
-export function islandData(islands: IslandRecord[]): string {
+/** ` nonce="…"` for a tag (the response's CSP nonce), or nothing when there is none. */
+export function nonceAttr(nonce: string | undefined): string {
+  return nonce ? ` nonce="${nonce.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}"` : "";
+}
+
+/**
+ * The JSON data block for a page's islands (empty string when there are none), with the
+ * response's CSP nonce when given.
+ */
+export function islandData(islands: IslandRecord[], nonce?: string): string {
   if (islands.length === 0) return "";
-  return `<script type="application/json" id="${ISLAND_DATA_ID}">${
+  return `<script type="application/json"${nonceAttr(nonce)} id="${ISLAND_DATA_ID}">${
     escapeJsonForHtml(JSON.stringify(islands))
   }</script>`;
 }

@@ -1,8 +1,9 @@
 // Server rendering of whole pages: the HTML document around a page (CSS, the island script,
-// the theme script, the islands' props block). No inline script or style anywhere (CSP).
+// the theme script, the islands' props block). No inline script or style anywhere (CSP); every
+// <script> and the stylesheet carry the response's CSP nonce (the policy admits nothing else).
 import type { VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
-import { islandData, renderIslands } from "./islands.tsx";
+import { islandData, nonceAttr, renderIslands } from "./islands.tsx";
 import { readManifest } from "./assets.ts";
 
 export interface DocumentOptions {
@@ -10,16 +11,24 @@ export interface DocumentOptions {
   body: VNode;
   /** Extra classes for <body>. */
   bodyClass?: string;
+  /**
+   * This response's CSP nonce (`c.get("secureHeadersNonce")`, set by the secure-headers
+   * middleware): put on every <script> and the stylesheet. Empty when no CSP applies.
+   */
+  nonce: string;
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function renderDocument({ title, body, bodyClass = "" }: DocumentOptions): string {
+export function renderDocument(
+  { title, body, bodyClass = "", nonce }: DocumentOptions,
+): string {
   const { result: html, islands } = renderIslands(() => renderToString(body));
   const manifest = readManifest();
-  const css = manifest ? `<link rel="stylesheet" href="/static/build/${manifest.css}">` : "";
+  const n = nonceAttr(nonce);
+  const css = manifest ? `<link rel="stylesheet"${n} href="/static/build/${manifest.css}">` : "";
   const js = manifest && islands.length
-    ? `<script type="module" src="/static/build/${manifest.js}"></script>`
+    ? `<script type="module"${n} src="/static/build/${manifest.js}"></script>`
     : "";
   return `<!DOCTYPE html>
 <html lang="en">
@@ -30,14 +39,14 @@ export function renderDocument({ title, body, bodyClass = "" }: DocumentOptions)
 <title>${escapeHtml(title)} · Kube Dashboard</title>
 <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 ${css}
-<script src="/static/theme.js"></script>
+<script${n} src="/static/theme.js"></script>
 ${js}
 </head>
 <body class="h-full bg-slate-50 text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100 ${
     escapeHtml(bodyClass)
   }">
 ${html}
-${islandData(islands)}
+${islandData(islands, nonce)}
 </body>
 </html>`;
 }

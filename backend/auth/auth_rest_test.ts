@@ -5,7 +5,7 @@
 // growing delay) with an injected clock and simulated client addresses.
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { startTestDashboard } from "../testing/harness.ts";
+import { startTestDashboard } from "../../testing/harness.ts";
 import { loginRoutes } from "./handlers.ts";
 import { AuthService } from "./service.ts";
 import { errorBody, HttpError } from "../http/errors.ts";
@@ -29,94 +29,47 @@ Deno.test({
       const session = dash.adminToken;
 
       await t.step("CSRF: which cookie-authenticated writes are refused", async () => {
-        type Case = {
-          name: string;
-          method?: string;
-          headers: Record<string, string>;
-          cookie?: string;
-          bearer?: boolean;
-          want: "refused" | "allowed" | "unauthenticated";
-        };
-        const cases: Case[] = [
-          { name: "neither Sec-Fetch-Site nor Origin", headers: {}, want: "refused" },
-          {
-            name: "a foreign Origin",
-            headers: { origin: "https://evil.example" },
-            want: "refused",
-          },
-          {
-            name: "the same host on another port",
-            headers: { origin: self.replace(/:\d+$/, ":1") },
-            want: "refused",
-          },
-          { name: "Origin: null", headers: { origin: "null" }, want: "refused" },
-          { name: "Origin not a URL", headers: { origin: "evil" }, want: "refused" },
-          { name: "the dashboard's own Origin", headers: { origin: self }, want: "allowed" },
-          {
-            name: "Sec-Fetch-Site: same-site",
-            headers: { "sec-fetch-site": "same-site" },
-            want: "refused",
-          },
-          {
-            name: "same-site wins over a matching Origin",
-            headers: { "sec-fetch-site": "same-site", origin: self },
-            want: "refused",
-          },
-          {
-            name: "Sec-Fetch-Site: cross-site",
-            headers: { "sec-fetch-site": "cross-site" },
-            want: "refused",
-          },
-          {
-            name: "cross-site wins over a matching Origin",
-            headers: { "sec-fetch-site": "cross-site", origin: self },
-            want: "refused",
-          },
-          {
-            name: "Sec-Fetch-Site: same-origin",
-            headers: { "sec-fetch-site": "same-origin" },
-            want: "allowed",
-          },
-          {
-            name: "Sec-Fetch-Site: none (typed by the user)",
-            headers: { "sec-fetch-site": "none" },
-            want: "allowed",
-          },
-          {
-            name: "an unknown Sec-Fetch-Site value",
-            headers: { "sec-fetch-site": "whatever", origin: self },
-            want: "refused",
-          },
-          {
-            name: "DELETE with neither header",
-            method: "DELETE",
-            headers: {},
-            want: "refused",
-          },
-          {
-            name: "a bearer token needs neither header",
-            headers: {},
-            bearer: true,
-            want: "allowed",
-          },
-          {
-            name: "an API token in the session cookie is no session",
-            headers: { "sec-fetch-site": "same-origin" },
-            cookie: (await dash.d.auth.createApiToken(
-              (await dash.d.auth.authenticate(session))!.id,
-              "cookie-smuggled",
-            )).token,
-            want: "unauthenticated",
-          },
+        // [name, the request's headers, the answer, and what else differs from a POST with the
+        // admin's session cookie].
+        type Extra = { method?: string; cookie?: string; bearer?: boolean };
+        type Want = "refused" | "allowed" | "unauthenticated";
+        const sfs = "sec-fetch-site";
+        const cases: Array<[string, Record<string, string>, Want, Extra?]> = [
+          ["neither Sec-Fetch-Site nor Origin", {}, "refused"],
+          ["a foreign Origin", { origin: "https://evil.example" }, "refused"],
+          ["the same host on another port", { origin: self.replace(/:\d+$/, ":1") }, "refused"],
+          ["Origin: null", { origin: "null" }, "refused"],
+          ["Origin not a URL", { origin: "evil" }, "refused"],
+          ["the dashboard's own Origin", { origin: self }, "allowed"],
+          ["Sec-Fetch-Site: same-site", { [sfs]: "same-site" }, "refused"],
+          ["same-site beats a matching Origin", { [sfs]: "same-site", origin: self }, "refused"],
+          ["Sec-Fetch-Site: cross-site", { [sfs]: "cross-site" }, "refused"],
+          ["cross-site beats a matching Origin", { [sfs]: "cross-site", origin: self }, "refused"],
+          ["Sec-Fetch-Site: same-origin", { [sfs]: "same-origin" }, "allowed"],
+          ["Sec-Fetch-Site: none (typed by the user)", { [sfs]: "none" }, "allowed"],
+          ["an unknown Sec-Fetch-Site value", { [sfs]: "whatever", origin: self }, "refused"],
+          ["DELETE with neither header", {}, "refused", { method: "DELETE" }],
+          ["a bearer token needs neither header", {}, "allowed", { bearer: true }],
+          [
+            "an API token in the session cookie is no session",
+            { [sfs]: "same-origin" },
+            "unauthenticated",
+            {
+              cookie: (await dash.d.auth.createApiToken(
+                (await dash.d.auth.authenticate(session))!.id,
+                "cookie-smuggled",
+              )).token,
+            },
+          ],
         ];
-        for (const c of cases) {
+        for (const [name, headers, want, c = {}] of cases) {
           for (const [proto, client] of [["HTTP/2", h2], ["HTTP/1.1", h1]] as const) {
             const method = c.method ?? "POST";
             const path = method === "DELETE" ? "/api/tokens/not-a-uuid" : "/api/tokens";
             const res = await fetch(self + path, {
               method,
               headers: {
-                ...c.headers,
+                ...headers,
                 "content-type": "application/json",
                 ...(c.bearer
                   ? { authorization: `Bearer ${session}` }
@@ -126,11 +79,11 @@ Deno.test({
               client,
             } as RequestInit);
             const text = await res.text();
-            const label = `${c.name} (${proto}): ${res.status} ${text}`;
-            if (c.want === "refused") {
+            const label = `${name} (${proto}): ${res.status} ${text}`;
+            if (want === "refused") {
               assert.equal(res.status, 403, label);
               assert.match(text, /"csrf"/, label);
-            } else if (c.want === "unauthenticated") {
+            } else if (want === "unauthenticated") {
               assert.equal(res.status, 401, label);
             } else {
               // Past authentication and the CSRF rule: the empty body or bad id is what fails.

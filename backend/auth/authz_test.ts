@@ -6,10 +6,10 @@
 // any-user routes need a credential but no role; public routes need nothing; pages redirect to
 // the login page; the Kubernetes proxy lets viewers read only.
 import assert from "node:assert/strict";
-import { startTestDashboard } from "../testing/harness.ts";
+import { startTestDashboard } from "../../testing/harness.ts";
 import { inspectRoutes } from "hono/dev";
 import type { Dashboard } from "../server.ts";
-import { ROOT } from "../testing/harness.ts";
+import { ROOT } from "../../testing/harness.ts";
 
 /** Every registered endpoint (middleware left out) as "METHOD /path", sorted, unique. */
 function registeredRoutes(app: Dashboard["app"]): string[] {
@@ -106,7 +106,7 @@ async function adminRoutesInSource(): Promise<string[]> {
     const file of [
       "backend/auth/handlers.ts",
       "backend/cluster/handlers.ts",
-      "backend/cluster/agent_handlers.ts",
+      "backend/agents/routes.ts",
     ]
   ) {
     const src = await Deno.readTextFile(`${ROOT}${file}`);

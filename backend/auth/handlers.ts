@@ -5,7 +5,7 @@ import { deleteCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
 import type { AppEnv } from "../http/types.ts";
 import { assertRole, type AuthService, DEFAULT_API_TOKEN_DAYS, roles } from "./service.ts";
-import { SESSION_COOKIE } from "./middleware.ts";
+import { SESSION_COOKIE } from "../../common/session.ts";
 import { HttpError, parseJson, uuidParam } from "../http/errors.ts";
 import { FailureLimiter, GrowingDelay } from "../http/ratelimit.ts";
 import { getConnInfo } from "hono/deno";

@@ -5,8 +5,8 @@ import { getCookie } from "hono/cookie";
 import type { AppEnv } from "../http/types.ts";
 import type { AuthService } from "./service.ts";
 import { HttpError } from "../http/errors.ts";
+import { SESSION_COOKIE } from "../../common/session.ts";
 
-export const SESSION_COOKIE = "kd_session";
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 export function authenticate(auth: AuthService): MiddlewareHandler<AppEnv> {

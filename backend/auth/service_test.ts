@@ -8,7 +8,7 @@ import { HttpError } from "../http/errors.ts";
 import { randomToken, sha256Hex } from "../crypto/encoding.ts";
 import { migrateUp } from "../store/migrate.ts";
 import type { Db } from "../store/db.ts";
-import { storeCases } from "../testing/stores.ts";
+import { storeCases } from "../../testing/stores.ts";
 
 const PASSWORD = "correct horse battery staple";
 const passwordHash = await hashPassword(PASSWORD);

@@ -11,52 +11,22 @@ import {
   ensureNamespace,
   kubeRequest,
   sharedControlPlane,
-  tokenKubeconfig,
-} from "../../tools/testenv.ts";
+} from "../../tools/testenv/mod.ts";
 import {
-  eventually,
-  ROOT,
   type RunningAgent,
-  startAgent,
   startTestDashboard,
   type TestDashboard,
-} from "../testing/harness.ts";
-import { getCluster, waitForAgentCluster } from "../testing/clusters.ts";
+} from "../../testing/harness.ts";
+import { installChart, startChartAgent } from "../../testing/chart.ts";
+import { eventually } from "../../testing/eventually.ts";
+import { getCluster, waitForAgentCluster } from "../../testing/clusters.ts";
 
-const CHART = `${ROOT}deploy/helm/dashboard-agent`;
-const RELEASE = "dashboard-agent";
 const OTHER = "other-secret";
 
 type SecretJson = {
   metadata: { name: string; resourceVersion: string };
   data?: Record<string, string>;
 };
-
-/** Runs the agent as the chart's pod would: its ServiceAccount, ConfigMap and token Secret. */
-async function startChartAgent(
-  t: TestDashboard,
-  cp: ControlPlane,
-  ns: string,
-  withToken: boolean,
-): Promise<RunningAgent> {
-  const cm = await kubeRequest(cp, "GET", `/api/v1/namespaces/${ns}/configmaps/${RELEASE}`);
-  assert.equal(cm.status, 200);
-  const env = { ...(cm.body as { data: Record<string, string> }).data };
-  delete env.HEALTH_ADDR; // several agents on one host: the harness's 127.0.0.1:0
-  let token: string | undefined;
-  if (withToken) {
-    const s = await kubeRequest(cp, "GET", `/api/v1/namespaces/${ns}/secrets/${RELEASE}-token`);
-    token = atob((s.body as { data: { token: string } }).data.token);
-  }
-  return await startAgent({
-    dashboardUrl: t.d.agentUrl,
-    caHash: env.CA_HASH ?? null,
-    kubeconfig: await tokenKubeconfig(cp, await cp.serviceAccountToken(ns, RELEASE)),
-    token,
-    secretStore: true,
-    extraEnv: { ...env, POD_NAMESPACE: ns },
-  });
-}
 
 async function readSecret(cp: ControlPlane, ns: string, name: string): Promise<SecretJson | null> {
   const r = await kubeRequest(cp, "GET", `/api/v1/namespaces/${ns}/secrets/${name}`);
@@ -119,19 +89,13 @@ Deno.test("agent credential Secret: viewers and editors can neither read nor cha
         }, dash.adminToken);
         assert.equal(tok.status, 201, tok.text);
         await ensureNamespace(cp, p.ns);
-        const inst = await cp.helm(
-          ["install", RELEASE, CHART, "--namespace", p.ns, "--values", "-"],
-          {
-            stdin: JSON.stringify({
-              dashboard: { url: dash.d.agentUrl, caHash: dash.d.caHash },
-              token: (tok.json as { token: string }).token,
-              clusterName: name,
-              credentialSecret: { name: p.secret },
-              rbac: { preset: p.preset },
-            }),
-          },
-        );
-        assert.equal(inst.code, 0, inst.stderr);
+        await installChart(cp, p.ns, {
+          dashboard: { url: dash.d.agentUrl, caHash: dash.d.caHash },
+          token: (tok.json as { token: string }).token,
+          clusterName: name,
+          credentialSecret: { name: p.secret },
+          rbac: { preset: p.preset },
+        });
         await putOther(cp, p.ns);
         // The same name in another namespace is not the agent's; only whole-cluster lists hide it.
         await ensureNamespace(cp, `${p.ns}-elsewhere`);
@@ -142,7 +106,7 @@ Deno.test("agent credential Secret: viewers and editors can neither read nor cha
           stringData: { note: "not an agent's" },
         });
 
-        let agent = await startChartAgent(dash, cp, p.ns, true);
+        let agent = await startChartAgent(dash, cp, p.ns, { withToken: true });
         agents.push(agent);
         const cluster = await waitForAgentCluster(dash, name, 30_000).catch(async (err) => {
           throw new Error(`${err.message}\n${(await agent.logs()).slice(-3000)}`);
@@ -296,7 +260,7 @@ Deno.test("agent credential Secret: viewers and editors can neither read nor cha
               "the cluster disconnected",
               async () => (await getCluster(dash, cluster.id)).status !== "connected",
             );
-            agent = await startChartAgent(dash, cp, p.ns, false);
+            agent = await startChartAgent(dash, cp, p.ns, { withToken: false });
             agents.push(agent);
             const again = await waitForAgentCluster(dash, name, 30_000);
             assert.equal(again.id, cluster.id);

@@ -1,13 +1,36 @@
 // The one way the dashboard talks to any cluster: a fetch-style function (Request in, streaming
-// Response out) whose Request carries a Kubernetes API path. Kubeconfig clusters and agent
-// clusters both provide one; everything else (the proxy, discovery, watches, pages) is built on
-// it by the helpers here and never asks which kind of cluster it has.
+// Response out) whose Request carries a Kubernetes API path, and that fails only with
+// ClusterUnavailableError. Kubeconfig clusters and agent clusters both provide one (connectors/);
+// everything else (the proxy, discovery, pages) is built on it and never asks which kind of
+// cluster it has.
 
 /**
  * Request in, streaming Response out. The Response's body is as its content-encoding says: only a
  * Request that carries an accept-encoding (the proxy passes its client's) may get an encoded one.
+ * A cluster's own error answers are Responses; failing to get one is a ClusterUnavailableError.
  */
 export type KubeFetch = (req: Request) => Promise<Response>;
+
+/**
+ * Why a cluster gave no answer, as the proxy reports it: the HTTP status and Kubernetes Status
+ * reason (503 agent unavailable, the agent's own status and reason when it refused, 502 for a
+ * kubeconfig cluster that could not be reached). `cause`, when set, is the underlying error.
+ */
+export class ClusterUnavailableError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+
+  /** The underlying error's message without the dashboard's framing (for stored statuses). */
+  get detail(): string {
+    return this.cause instanceof Error ? this.cause.message : this.message;
+  }
+}
 
 export interface ClusterClient {
   readonly fetch: KubeFetch;
@@ -18,7 +41,7 @@ export interface ClusterClient {
 /** Base for the Request URLs handed to a KubeFetch: only the path and query are meaningful. */
 export const CLUSTER_BASE = "http://cluster.invalid";
 
-export function kubeRequest(path: string, init?: RequestInit): Request {
+function kubeRequest(path: string, init?: RequestInit): Request {
   return new Request(new URL(path, CLUSTER_BASE), init);
 }
 
@@ -49,41 +72,6 @@ export async function getJSON<T>(
   );
   if (!res.ok) throw await statusError(res, path);
   return await res.json() as T;
-}
-
-export interface WatchEvent<T = Record<string, unknown>> {
-  type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
-  object: T;
-}
-
-/** Opens a watch (path without ?watch) and yields its events as they arrive. */
-export async function* watch<T = Record<string, unknown>>(
-  client: ClusterClient,
-  path: string,
-  opts: { resourceVersion?: string; signal?: AbortSignal } = {},
-): AsyncGenerator<WatchEvent<T>> {
-  const url = new URL(path, CLUSTER_BASE);
-  url.searchParams.set("watch", "true");
-  url.searchParams.set("allowWatchBookmarks", "true");
-  if (opts.resourceVersion) url.searchParams.set("resourceVersion", opts.resourceVersion);
-  const res = await client.fetch(
-    kubeRequest(url.pathname + url.search, {
-      headers: { accept: "application/json" },
-      signal: opts.signal,
-    }),
-  );
-  if (!res.ok || !res.body) throw await statusError(res, path);
-  let buffered = "";
-  const decoder = new TextDecoder();
-  for await (const chunk of res.body) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = buffered.indexOf("\n")) >= 0) {
-      const line = buffered.slice(0, nl).trim();
-      buffered = buffered.slice(nl + 1);
-      if (line) yield JSON.parse(line) as WatchEvent<T>;
-    }
-  }
 }
 
 export interface ClusterSummary {

@@ -9,8 +9,8 @@ import { badRequest, HttpError, parseJson, uuidParam } from "../http/errors.ts";
 import type { ClusterManager } from "./manager.ts";
 import type { SecretBox } from "../crypto/secretbox.ts";
 import { KubeconfigError, listContexts, parseKubeconfig } from "./kubeconfig.ts";
-import { directClient } from "./direct.ts";
-import { type ClusterSummary, clusterSummary } from "./client.ts";
+import { kubeconfigClient } from "./connectors/kubeconfig.ts";
+import { type ClusterSummary, clusterSummary, ClusterUnavailableError } from "./client.ts";
 
 export const clusterName = z.string().regex(
   /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
@@ -43,7 +43,7 @@ function parseOr400(text: string, context?: string) {
 
 /** Reaches the cluster once with the given kubeconfig before anything is stored. */
 async function probe(target: ReturnType<typeof parseKubeconfig>): Promise<ClusterSummary> {
-  const client = directClient(target);
+  const client = kubeconfigClient(target);
   try {
     return await clusterSummary(client, AbortSignal.timeout(10_000));
   } catch (err) {
@@ -51,7 +51,7 @@ async function probe(target: ReturnType<typeof parseKubeconfig>): Promise<Cluste
       422,
       "cluster_unreachable",
       `cannot reach the cluster at ${target.server}: ${
-        (err as Error).message
+        err instanceof ClusterUnavailableError ? err.detail : (err as Error).message
       }. Check the server address, CA and credentials`,
     );
   } finally {

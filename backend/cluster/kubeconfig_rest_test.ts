@@ -6,7 +6,7 @@
 // finishing proves it was never opened.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startTestDashboard } from "../testing/harness.ts";
+import { startTestDashboard } from "../../testing/harness.ts";
 import { SecretBox } from "../crypto/secretbox.ts";
 
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
@@ -55,83 +55,27 @@ Deno.test({
       const clusters = async () =>
         (await t.d.db.query<{ n: number }>("SELECT count(*)::int AS n FROM clusters"))[0].n;
 
-      const cases: Array<{
-        name: string;
-        role: string;
-        method: string;
-        path: string;
-        body: Record<string, string>;
-        status: number;
-        want: RegExp;
-      }> = [
-        {
-          name: "viewer lists contexts",
-          role: "viewer",
-          method: "POST",
-          path: "/api/clusters/kubeconfig-contexts",
-          body: { kubeconfig: good },
-          status: 403,
-          want: /needs the admin role/,
-        },
-        {
-          name: "editor lists contexts",
-          role: "editor",
-          method: "POST",
-          path: "/api/clusters/kubeconfig-contexts",
-          body: { kubeconfig: good },
-          status: 403,
-          want: /needs the admin role/,
-        },
-        {
-          name: "editor sends a smuggled token-file",
-          role: "editor",
-          method: "POST",
-          path: "/api/clusters/kubeconfig-contexts",
-          body: { kubeconfig: smuggled },
-          status: 403,
-          want: /needs the admin role/,
-        },
-        {
-          name: "admin lists contexts",
-          role: "admin",
-          method: "POST",
-          path: "/api/clusters/kubeconfig-contexts",
-          body: { kubeconfig: good },
-          status: 200,
-          want: /"contexts":\["ctx"\],"current":"ctx"/,
-        },
-        {
-          name: "admin lists contexts of a smuggled token-file",
-          role: "admin",
-          method: "POST",
-          path: "/api/clusters/kubeconfig-contexts",
-          body: { kubeconfig: smuggled },
-          status: 400,
-          want: /merge keys \('<<'\) are not accepted/,
-        },
-        {
-          name: "admin adds a cluster with a smuggled token-file",
-          role: "admin",
-          method: "POST",
-          path: "/api/clusters",
-          body: { name: "smuggled", kubeconfig: smuggled },
-          status: 400,
-          want: /merge keys \('<<'\) are not accepted/,
-        },
-        {
-          name: "admin adds a cluster with an anchor and alias",
-          role: "admin",
-          method: "POST",
-          path: "/api/clusters",
-          body: { name: "aliased", kubeconfig: `x: &t {token: t}\n${kubeconfig("*t")}` },
-          status: 400,
-          want: /anchors \(&\) and aliases \(\*\) are not accepted/,
-        },
+      // [role, what it does, the kubeconfig, status, what the answer says, and for an upload
+      // the cluster's name]: the contexts endpoint without a name, POST /api/clusters with one.
+      const aliased = `x: &t {token: t}\n${kubeconfig("*t")}`;
+      const adminOnly = /needs the admin role/;
+      const mergeKeys = /merge keys \('<<'\) are not accepted/;
+      const aliases = /anchors \(&\) and aliases \(\*\) are not accepted/;
+      const cases: Array<[string, string, string, number, RegExp, string?]> = [
+        ["viewer", "lists contexts", good, 403, adminOnly],
+        ["editor", "lists contexts", good, 403, adminOnly],
+        ["editor", "sends a smuggled token-file", smuggled, 403, adminOnly],
+        ["admin", "lists contexts", good, 200, /"contexts":\["ctx"\],"current":"ctx"/],
+        ["admin", "lists contexts of a smuggled token-file", smuggled, 400, mergeKeys],
+        ["admin", "adds a cluster, smuggled token-file", smuggled, 400, mergeKeys, "smuggled"],
+        ["admin", "adds a cluster, anchor and alias", aliased, 400, aliases, "aliased"],
       ];
-      for (const c of cases) {
-        const r = await t.api(c.method, c.path, c.body, tokens[c.role]);
-        assert.equal(r.status, c.status, `${c.name}: ${r.text}`);
-        assert.match(r.text, c.want, c.name);
+      for (const [role, what, kubeconfig, status, want, name] of cases) {
+        const r = name
+          ? await t.api("POST", "/api/clusters", { name, kubeconfig }, tokens[role])
+          : await t.api("POST", "/api/clusters/kubeconfig-contexts", { kubeconfig }, tokens[role]);
+        assert.equal(r.status, status, `${role} ${what}: ${r.text}`);
+        assert.match(r.text, want, `${role} ${what}`);
       }
       assert.equal(await clusters(), 0, "nothing was stored");
 
@@ -154,7 +98,7 @@ Deno.test({
       assert.equal(stored.status, 200, stored.text);
       const { status, last_error } = stored.json as { status: string; last_error: string };
       assert.equal(status, "unreachable");
-      assert.match(last_error, /merge keys \('<<'\) are not accepted/);
+      assert.match(last_error, mergeKeys);
     } finally {
       await t.stop();
       await Deno.remove(t.dataDir, { recursive: true });

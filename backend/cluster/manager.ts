@@ -1,42 +1,32 @@
 // ClusterManager: the only way any handler reaches a cluster. client(id) returns the cluster's
-// ClusterClient whatever its connection type; each type registers a connector that builds it
-// (kubeconfig: direct HTTPS; agent: the gRPC tunnel). It also keeps kubeconfig clusters' status
-// fresh with periodic, bounded-concurrency checks.
-import type { ClusterClient } from "./client.ts";
-import { clusterSummary } from "./client.ts";
+// ClusterClient whatever its connection type, built by that type's connector (connectors/:
+// kubeconfig, direct HTTPS; agent, the gRPC tunnel), each given to the constructor. It also keeps
+// kubeconfig clusters' status fresh with periodic, bounded-concurrency checks.
+import { type ClusterClient, clusterSummary, ClusterUnavailableError } from "./client.ts";
 import type { Cluster, ClusterStore, ConnectionType } from "./store.ts";
-import type { SecretBox } from "../crypto/secretbox.ts";
-import { parseKubeconfig } from "./kubeconfig.ts";
-import { directClient } from "./direct.ts";
-import { log } from "../../proto/log.ts";
+import { log } from "../../common/log.ts";
 
+/** Builds the client of one cluster of its connection type. */
 export type Connector = (cluster: Cluster) => Promise<ClusterClient>;
 
 export class ClusterManager {
   private readonly clients = new Map<string, Promise<ClusterClient>>();
-  private readonly connectors = new Map<ConnectionType, Connector>();
   private checkTimer?: ReturnType<typeof setInterval>;
   /** Listeners told whenever a cluster's stored status changes (the UI's live stream). */
   readonly statusListeners = new Set<(clusterId: string) => void>();
   /** Listeners told when a cluster is deleted (the agent hub ends its stream). */
   readonly removalListeners = new Set<(clusterId: string) => void>();
 
-  constructor(readonly store: ClusterStore, private readonly box: SecretBox) {
-    this.connectors.set("kubeconfig", async (c) => {
-      const { sealed, context } = await store.kubeconfigOf(c.id);
-      return directClient(parseKubeconfig(await box.open(sealed, c.id), context ?? undefined));
-    });
-  }
-
-  registerConnector(type: ConnectionType, connector: Connector): void {
-    this.connectors.set(type, connector);
-  }
+  constructor(
+    readonly store: ClusterStore,
+    private readonly connectors: Readonly<Record<ConnectionType, Connector>>,
+  ) {}
 
   async client(id: string): Promise<ClusterClient> {
     let p = this.clients.get(id);
     if (!p) {
       p = this.store.get(id).then((c) => {
-        const connect = this.connectors.get(c.connection_type);
+        const connect = this.connectors[c.connection_type];
         if (!connect) throw new Error(`no connector for connection type ${c.connection_type}`);
         return connect(c);
       });
@@ -76,7 +66,8 @@ export class ClusterManager {
         node_count: s.nodeCount,
       });
     } catch (err) {
-      await this.store.setStatus(id, { status: "unreachable", last_error: (err as Error).message });
+      const why = err instanceof ClusterUnavailableError ? err.detail : (err as Error).message;
+      await this.store.setStatus(id, { status: "unreachable", last_error: why });
     }
     this.notifyStatus(id);
   }

@@ -8,7 +8,9 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../http/types.ts";
 import type { ClusterManager } from "./manager.ts";
-import { CLUSTER_BASE } from "./client.ts";
+import { CLUSTER_BASE, ClusterUnavailableError } from "./client.ts";
+import { failureStatus } from "../../common/kube_status.ts";
+import { isProxyPath } from "../../common/api_path.ts";
 import { HttpError, uuidParam } from "../http/errors.ts";
 import { sha256Hex } from "../crypto/encoding.ts";
 import {
@@ -22,7 +24,6 @@ import {
 } from "./proxy_guards.ts";
 
 const READ_METHODS = new Set(["GET", "HEAD"]);
-const ALLOWED_PATH = /^\/(api|apis|version|openapi)(\/|$)/;
 const FORWARD_REQUEST_HEADERS = [
   "accept",
   "accept-encoding",
@@ -76,21 +77,14 @@ const DROP_RESPONSE_HEADERS = new Set([
   "x-permitted-cross-domain-policies",
 ]);
 
+/** A Kubernetes Status answer (the proxy's errors, and every error under its path). */
 export function kubeStatus(
   code: number,
   reason: string,
   message: string,
   headers?: HeadersInit,
 ): Response {
-  return Response.json({
-    kind: "Status",
-    apiVersion: "v1",
-    metadata: {},
-    status: "Failure",
-    message,
-    reason,
-    code,
-  }, {
+  return Response.json(failureStatus(code, message, reason), {
     status: code,
     headers: { ...Object.fromEntries(new Headers(headers)), "x-content-type-options": "nosniff" },
   });
@@ -108,7 +102,7 @@ export function kubePath(raw: string): string {
     );
   }
   const path = raw || "/";
-  if (!ALLOWED_PATH.test(path)) {
+  if (!isProxyPath(path)) {
     throw new HttpError(
       404,
       "NotFound",
@@ -209,12 +203,11 @@ export function proxyRoutes(
     } catch (err) {
       release();
       if (c.req.raw.signal.aborted) return kubeStatus(499, "ClientClosed", "the client went away");
-      if (err instanceof HttpError) throw err;
-      return kubeStatus(
-        502,
-        "ServiceUnavailable",
-        `the cluster is unreachable: ${(err as Error).message}`,
-      );
+      // The one mapping of "no answer from the cluster", whatever its connection type.
+      if (err instanceof ClusterUnavailableError) {
+        return kubeStatus(err.status, err.reason, err.message, { "cache-control": "no-store" });
+      }
+      throw err;
     }
     const out = new Headers();
     upstream.headers.forEach((v, k) => {

@@ -8,9 +8,9 @@ import {
   ensureNamespace,
   kubeRequest,
   sharedControlPlane,
-} from "../../tools/testenv.ts";
-import { startTestDashboard, type StoreKind, type TestDashboard } from "../testing/harness.ts";
-import { connectCluster, type ConnectionKind, getCluster } from "../testing/clusters.ts";
+} from "../../tools/testenv/mod.ts";
+import { startTestDashboard, type StoreKind, type TestDashboard } from "../../testing/harness.ts";
+import { connectCluster, type ConnectionKind, getCluster } from "../../testing/clusters.ts";
 
 const combos: Array<{ store: StoreKind; kind: ConnectionKind }> = [
   { store: "pglite", kind: "kubeconfig" },

@@ -13,10 +13,11 @@
 // Raw requests (dot segments, Connection: Upgrade) go over a TLS socket as HTTP/1.1, since
 // fetch would normalise the path and refuses connection-level headers.
 import assert from "node:assert/strict";
-import { ensureNamespace, kubeRequest, sharedControlPlane } from "../../tools/testenv.ts";
-import { eventually, startTestDashboard, type TestDashboard } from "../testing/harness.ts";
-import { connectCluster } from "../testing/clusters.ts";
-import { startFakeApiServer } from "../testing/fake_apiserver.ts";
+import { ensureNamespace, kubeRequest, sharedControlPlane } from "../../tools/testenv/mod.ts";
+import { startTestDashboard, type TestDashboard } from "../../testing/harness.ts";
+import { eventually } from "../../testing/eventually.ts";
+import { connectCluster } from "../../testing/clusters.ts";
+import { startFakeApiServer } from "../../testing/fake_apiserver.ts";
 import { PER_CALLER_LIMIT } from "./proxy_guards.ts";
 
 interface RawResponse {

@@ -1,6 +1,9 @@
-// Queries for the clusters table. The encrypted kubeconfig never leaves this module except to
-// the ClusterManager; API responses use the public columns only.
-import type { Db } from "../store/db.ts";
+// Every query on the clusters table (and the agent hub's heartbeat row, which dates agent
+// clusters after a crash): the REST handlers', the kubeconfig checks', the agent hub's status
+// changes and the agent registry's. The encrypted kubeconfig never leaves this module except to
+// the kubeconfig connector; API responses use the public columns only. Over 400 lines because
+// it is the one home of that SQL; each method is one statement (or one transaction).
+import type { Db, Queryable } from "../store/db.ts";
 import { conflict, notFound } from "../http/errors.ts";
 
 export type ConnectionType = "kubeconfig" | "agent";
@@ -51,7 +54,7 @@ export interface AgentClusterInfo {
   node_count: number | null;
   namespaces: string[];
   crds: string[];
-  /** Set when the agent sent more names than the dashboard keeps (agent_hub.ts, INFO_LIMITS). */
+  /** Set when the agent sent more names than the dashboard keeps (agents/cluster_info.ts, INFO_LIMITS). */
   truncated?: boolean;
 }
 
@@ -106,6 +109,31 @@ function isUniqueViolation(err: unknown): boolean {
 /** Reads through clusters_kubeconfig_idx (migration 006), however many agent clusters there are. */
 export const KUBECONFIG_IDS_SQL =
   "SELECT id FROM clusters WHERE connection_type = 'kubeconfig' ORDER BY name";
+
+/**
+ * The status sweep of every hub tick: agent clusters "reconnecting" for longer than $1 ms become
+ * "offline". It reads through clusters_reconnecting_idx (migration 006), not the whole table.
+ */
+export const OFFLINE_SWEEP_SQL =
+  `UPDATE clusters SET status = 'offline' WHERE connection_type = 'agent' AND status = 'reconnecting'
+     AND (last_heartbeat_at IS NULL OR last_heartbeat_at < now() - $1::int * interval '1 millisecond')
+   RETURNING id`;
+
+/** What an agent's control stream ending records: when it was last heard, and why it ended. */
+export interface AgentStreamEnd {
+  lastHeardMs: number;
+  reason: string;
+  rttMs: number | null;
+}
+
+/** A new agent cluster, created by a registration. */
+export interface NewAgentCluster {
+  id: string;
+  name: string;
+  agentId: string;
+  credentialHash: string;
+  permissions: unknown;
+}
 
 export class ClusterStore {
   constructor(private readonly db: Db, private readonly live?: LiveHeartbeats) {}
@@ -263,5 +291,163 @@ export class ClusterStore {
     });
     if (!c) throw notFound("cluster");
     return c;
+  }
+
+  /** Counts by connection type and status (the dashboard_clusters metric). */
+  countByTypeAndStatus(): Promise<{ connection_type: string; status: string; n: number }[]> {
+    return this.db.query<{ connection_type: string; status: string; n: number }>(
+      "SELECT connection_type, status, count(*)::int AS n FROM clusters GROUP BY 1, 2",
+    );
+  }
+
+  // --- Agent clusters: the hub's status changes ---
+
+  /**
+   * At the hub's start: streams of a previous process are gone. Their last heartbeat becomes the
+   * previous hub's last beat when that is later than the stored one (after a crash; a clean stop
+   * stored every agent's own).
+   */
+  async markAgentStreamsGone(): Promise<void> {
+    await this.db.query(
+      `UPDATE clusters SET status = 'reconnecting',
+         last_heartbeat_at = GREATEST(last_heartbeat_at, (SELECT beat_at FROM agent_hub_heartbeat))
+       WHERE connection_type = 'agent' AND status = 'connected'`,
+    );
+  }
+
+  /** The hub's own heartbeat: one row, not one per agent. */
+  async recordHubBeat(): Promise<void> {
+    await this.db.query(
+      `INSERT INTO agent_hub_heartbeat (id, beat_at) VALUES (1, now())
+       ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at`,
+    );
+  }
+
+  /** Agent clusters "reconnecting" for longer than `silentMs` become "offline"; their ids. */
+  async sweepOffline(silentMs: number): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }>(OFFLINE_SWEEP_SQL, [silentMs]);
+    return rows.map((r) => r.id);
+  }
+
+  /** One UPDATE for the last heartbeat and RTT of every live agent (on a clean stop). */
+  async storeLiveHeartbeats(
+    live: { clusterId: string; lastHeardMs: number; rttMs: number | null }[],
+  ): Promise<void> {
+    if (!live.length) return;
+    await this.db.query(
+      `UPDATE clusters c SET last_heartbeat_at = v.heard, rtt_ms = coalesce(v.rtt, c.rtt_ms)
+       FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::timestamptz[]) AS heard, unnest($3::real[]) AS rtt) v
+       WHERE c.id = v.id`,
+      [
+        live.map((s) => s.clusterId),
+        live.map((s) => new Date(s.lastHeardMs).toISOString()),
+        live.map((s) => s.rttMs),
+      ],
+    );
+  }
+
+  /** An agent's control stream was accepted; with `info`, its ClusterInfo is stored too. */
+  async agentConnected(
+    id: string,
+    agentVersion: string,
+    info: AgentClusterInfo | null,
+  ): Promise<void> {
+    await this.db.query(
+      `UPDATE clusters SET status = 'connected', agent_version = $2, last_heartbeat_at = now(), last_error = NULL,
+         cluster_info = coalesce($3::text::jsonb, cluster_info), kubernetes_version = coalesce($4, kubernetes_version),
+         platform = coalesce($5, platform), node_count = coalesce($6, node_count), last_checked_at = now()
+       WHERE id = $1`,
+      [
+        id,
+        agentVersion,
+        info ? JSON.stringify(info) : null,
+        info?.kubernetes_version ?? null,
+        info?.platform ?? null,
+        info?.node_count ?? null,
+      ],
+    );
+  }
+
+  /** Stores an agent's ClusterInfo. */
+  async storeClusterInfo(id: string, info: AgentClusterInfo): Promise<void> {
+    await this.db.query(
+      `UPDATE clusters SET cluster_info = $2::text::jsonb, kubernetes_version = $3, platform = $4, node_count = $5,
+         last_checked_at = now() WHERE id = $1`,
+      [id, JSON.stringify(info), info.kubernetes_version, info.platform, info.node_count],
+    );
+  }
+
+  /** The control stream of a connected agent ended: it may come back ("reconnecting"). */
+  async agentStreamEnded(id: string, end: AgentStreamEnd): Promise<void> {
+    await this.db.query(
+      `UPDATE clusters SET status = 'reconnecting', last_heartbeat_at = to_timestamp($2::double precision / 1000),
+         rtt_ms = coalesce($4, rtt_ms), last_error = $3 WHERE id = $1 AND status = 'connected'`,
+      [id, end.lastHeardMs, end.reason, end.rttMs],
+    );
+  }
+
+  /** The agent was disconnected for good (credential revoked or rotated): "offline". */
+  async agentDisconnected(id: string, end: AgentStreamEnd): Promise<void> {
+    await this.db.query(
+      `UPDATE clusters SET status = 'offline', last_heartbeat_at = to_timestamp($2::double precision / 1000),
+         rtt_ms = coalesce($4, rtt_ms), last_error = $3 WHERE id = $1`,
+      [id, end.lastHeardMs, end.reason, end.rttMs],
+    );
+  }
+
+  // --- Agent clusters: registration and credentials ---
+
+  /** Whether a cluster has this name. */
+  async nameTaken(name: string): Promise<boolean> {
+    const [taken] = await this.db.query("SELECT 1 FROM clusters WHERE name = $1", [name]);
+    return taken !== undefined;
+  }
+
+  /** The agent cluster whose credential has this SHA-256, or null. */
+  async agentClusterByCredentialHash(hash: string): Promise<Cluster | null> {
+    const [c] = await this.db.query<Cluster>(
+      `SELECT ${CLUSTER_COLUMNS} FROM clusters WHERE agent_credential_hash = $1 AND connection_type = 'agent'`,
+      [hash],
+    );
+    return c ?? null;
+  }
+
+  /**
+   * Gives an agent cluster a new credential (a reinstall), in the caller's transaction; null when
+   * there is no such agent cluster.
+   */
+  async setAgentCredential(tx: Queryable, id: string, hash: string): Promise<Cluster | null> {
+    const [c] = await tx.query<Cluster>(
+      `UPDATE clusters SET agent_credential_hash = $2, updated_at = now()
+       WHERE id = $1 AND connection_type = 'agent' RETURNING ${CLUSTER_COLUMNS}`,
+      [id, hash],
+    );
+    return c ?? null;
+  }
+
+  /** Creates a pending agent cluster in the caller's transaction (a unique name violation throws). */
+  async createAgentCluster(tx: Queryable, c: NewAgentCluster): Promise<Cluster> {
+    const [row] = await tx.query<Cluster>(
+      `INSERT INTO clusters (id, name, connection_type, agent_id, agent_credential_hash, agent_permissions, status)
+       VALUES ($1, $2, 'agent', $3, $4, $5::text::jsonb, 'pending') RETURNING ${CLUSTER_COLUMNS}`,
+      [c.id, c.name, c.agentId, c.credentialHash, JSON.stringify(c.permissions)],
+    );
+    return row;
+  }
+
+  /**
+   * Replaces an agent cluster's credential hash (the old credential stops working at once);
+   * the cluster's name and permissions, or null when there is no such agent cluster.
+   */
+  async replaceAgentCredential<P>(
+    id: string,
+    hash: string,
+  ): Promise<{ name: string; agent_permissions: P } | null> {
+    const [c] = await this.db.query<{ name: string; agent_permissions: P }>(
+      `UPDATE clusters SET agent_credential_hash = $2 WHERE id = $1 AND connection_type = 'agent'
+       RETURNING name, agent_permissions`,
+      [id, hash],
+    );
+    return c ?? null;
   }
 }

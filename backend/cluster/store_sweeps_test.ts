@@ -4,9 +4,8 @@
 import assert from "node:assert/strict";
 import type { Queryable } from "../store/db.ts";
 import { migrateUp } from "../store/migrate.ts";
-import { storeCases } from "../testing/stores.ts";
-import { OFFLINE_SWEEP_SQL } from "./agent_hub.ts";
-import { ClusterStore, KUBECONFIG_IDS_SQL } from "./store.ts";
+import { storeCases } from "../../testing/stores.ts";
+import { ClusterStore, KUBECONFIG_IDS_SQL, OFFLINE_SWEEP_SQL } from "./store.ts";
 
 const AGENT_CLUSTERS = 3_000;
 

@@ -1,7 +1,7 @@
 // Bad input at the REST API: every case gets a clear 4xx and changes nothing (table-driven,
 // against a real dashboard on PGlite).
 import assert from "node:assert/strict";
-import { startTestDashboard } from "../testing/harness.ts";
+import { startTestDashboard } from "../../testing/harness.ts";
 
 const EXEC_KUBECONFIG = JSON.stringify({
   apiVersion: "v1",

@@ -7,7 +7,7 @@
 // connection the front did not make.
 import * as tls from "node:tls";
 import * as net from "node:net";
-import { log } from "../../proto/log.ts";
+import { log } from "../../common/log.ts";
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 

@@ -4,7 +4,7 @@
 // This does their work on a timer: a CHECKPOINT lets PostgreSQL recycle old WAL segments, and a
 // VACUUM reclaims dead rows and keeps transaction-id freezing going.
 import type { PGlite } from "@electric-sql/pglite";
-import { log } from "../../proto/log.ts";
+import { log } from "../../common/log.ts";
 
 export interface MaintenanceIntervals {
   checkpointMs: number;

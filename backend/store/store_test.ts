@@ -1,10 +1,10 @@
 // Migrations and durability of both stores: every test below runs against embedded PGlite and a
-// real PostgreSQL (backend/testing/stores.ts), except the kill -9 test, which is about PGlite's
+// real PostgreSQL (testing/stores.ts), except the kill -9 test, which is about PGlite's
 // data directory.
 import assert from "node:assert/strict";
 import { type Db, openPglite, openPostgres, PGLITE_SHARED_BUFFERS, type Queryable } from "./db.ts";
 import { loadMigrations, migrateDown, migrateUp, type Migration } from "./migrate.ts";
-import { storeCases } from "../testing/stores.ts";
+import { storeCases } from "../../testing/stores.ts";
 import { freshPostgresDb } from "../../tools/testpg.ts";
 
 const all = await loadMigrations();

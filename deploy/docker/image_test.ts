@@ -3,8 +3,8 @@
 // type-check and bundle (the bundle's size is printed: docs/agent.md, "Image"), the agent runs
 // under `deno run` with exactly those flags, and the Dockerfiles use the shared tasks/flags.
 import assert from "node:assert/strict";
-import { agentRunFlags, ROOT } from "../../backend/testing/harness.ts";
-import { VERSION } from "../../proto/version.ts";
+import { agentRunFlags, ROOT } from "../../testing/harness.ts";
+import { VERSION } from "../../common/version.ts";
 
 const tasks = async () =>
   (JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as { tasks: Record<string, string> })

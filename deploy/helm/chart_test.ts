@@ -12,22 +12,15 @@ import {
   kubeRequest,
   sharedControlPlane,
   tokenKubeconfig,
-} from "../../tools/testenv.ts";
-import {
-  eventually,
-  ROOT,
-  type RunningAgent,
-  startAgent,
-  startTestDashboard,
-  type TestDashboard,
-} from "../../backend/testing/harness.ts";
-import { getCluster, waitForAgentCluster } from "../../backend/testing/clusters.ts";
-import { VERSION } from "../../proto/version.ts";
+} from "../../tools/testenv/mod.ts";
+import { startTestDashboard, type TestDashboard } from "../../testing/harness.ts";
+import { CHART, installChart, RELEASE, startChartAgent } from "../../testing/chart.ts";
+import { eventually } from "../../testing/eventually.ts";
+import { getCluster, waitForAgentCluster } from "../../testing/clusters.ts";
+import { VERSION } from "../../common/version.ts";
 
-const CHART = `${ROOT}deploy/helm/dashboard-agent`;
 const HASH = `sha256:${"ab".repeat(32)}`;
 const TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
-const RELEASE = "dashboard-agent";
 const CREDENTIAL_SECRET = "dashboard-agent-credential";
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
@@ -491,35 +484,6 @@ async function seedCluster(cp: ControlPlane): Promise<void> {
   );
 }
 
-/** Runs the agent as the chart's pod would: its ServiceAccount, ConfigMap, token Secret. */
-async function startChartAgent(
-  t: TestDashboard,
-  cp: ControlPlane,
-  ns: string,
-  opts: { withToken: boolean },
-): Promise<RunningAgent> {
-  const cm = await kubeRequest(cp, "GET", `/api/v1/namespaces/${ns}/configmaps/${RELEASE}`);
-  assert.equal(cm.status, 200);
-  const env = { ...(cm.body as { data: Record<string, string> }).data };
-  delete env.HEALTH_ADDR; // many agents on one host: the harness's 127.0.0.1:0
-  assert.equal(env.DASHBOARD_URL, t.d.agentUrl);
-  const tokenSecret = await kubeRequest(
-    cp,
-    "GET",
-    `/api/v1/namespaces/${ns}/secrets/${RELEASE}-token`,
-  );
-  const token = atob((tokenSecret.body as { data: { token: string } }).data.token);
-  const kubeconfig = await tokenKubeconfig(cp, await cp.serviceAccountToken(ns, RELEASE));
-  return await startAgent({
-    dashboardUrl: env.DASHBOARD_URL,
-    caHash: env.CA_HASH ?? null,
-    kubeconfig,
-    token: opts.withToken ? token : undefined,
-    secretStore: true,
-    extraEnv: { ...env, POD_NAMESPACE: ns },
-  });
-}
-
 async function storedCredential(cp: ControlPlane, ns: string) {
   const r = await kubeRequest(cp, "GET", `/api/v1/namespaces/${ns}/secrets/${CREDENTIAL_SECRET}`);
   assert.equal(r.status, 200);
@@ -599,17 +563,13 @@ Deno.test("chart: every preset installs and its agent gets exactly its permissio
         }, dash.adminToken);
         assert.equal(tok.status, 201, tok.text);
         const { token } = tok.json as { token: string };
-        const values = JSON.stringify({
+        const values = {
           dashboard: { url: dash.d.agentUrl, caHash: dash.d.caHash },
           token,
           clusterName: name,
           rbac: { preset: c.preset, ...(c.rules ? { rules: c.rules } : {}) },
-        });
-        const inst = await cp.helm(
-          ["install", RELEASE, CHART, "--namespace", ns, "--create-namespace", "--values", "-"],
-          { stdin: values },
-        );
-        assert.equal(inst.code, 0, inst.stderr);
+        };
+        await installChart(cp, ns, values, ["--create-namespace"]);
         assert.equal(await storedCredential(cp, ns), null, "installed empty");
 
         let agent = await startChartAgent(dash, cp, ns, { withToken: true });
@@ -662,7 +622,7 @@ Deno.test("chart: every preset installs and its agent gets exactly its permissio
             // restarted agent reconnects with it, without any token.
             const up = await cp.helm(
               ["upgrade", RELEASE, CHART, "--namespace", ns, "--values", "-"],
-              { stdin: values },
+              { stdin: JSON.stringify(values) },
             );
             assert.equal(up.code, 0, up.stderr);
             assert.deepEqual(await storedCredential(cp, ns), cred);

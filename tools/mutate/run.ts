@@ -14,6 +14,7 @@ import {
   LIST_PATH,
   type Mutation,
   parseMutationList,
+  testsRun,
 } from "./plan.ts";
 
 const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(/\/$/, "");
@@ -138,6 +139,7 @@ async function main(): Promise<number> {
       console.log(`baseline: ${tests.length} test files, unmutated`);
       const base = await denoTest(dir, tests, undefined, join(logDir, "baseline.log"));
       if (base.code !== 0) {
+        values.keep = true;
         console.error(
           `mutate: the unmutated tests fail; fix them first:\n  ` +
             (failingTests(base.output).join("\n  ") || base.output.slice(-2000)),

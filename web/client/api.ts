@@ -1,6 +1,6 @@
 // fetch() wrappers for the dashboard's REST API and Kubernetes proxy (same origin, cookie
 // session). Errors carry the server's own message; a 401 sends the browser to the login page.
-import { errorMessage } from "../lib/k8s.ts";
+import { errorMessage } from "../lib/k8s/objects.ts";
 
 export class ApiError extends Error {
   constructor(readonly status: number, message: string, readonly body?: unknown) {

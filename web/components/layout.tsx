@@ -5,7 +5,8 @@ import { Island } from "../islands.tsx";
 import ThemeToggle from "../islands/ThemeToggle.tsx";
 import UserMenu from "../islands/UserMenu.tsx";
 import { Icon, type IconName, Logo } from "./icons.tsx";
-import { listUrl, NAV_SECTIONS } from "../lib/k8s.ts";
+import { listUrl } from "../lib/k8s/paths.ts";
+import { NAV_SECTIONS } from "../lib/k8s/navigation.ts";
 import { clusterStatus, toneClasses } from "../lib/status.ts";
 import type { Cluster, UiUser } from "../lib/types.ts";
 

@@ -7,6 +7,8 @@
 import { loadConfig } from "../../backend/config.ts";
 import { type Dashboard, startDashboard } from "../../backend/server.ts";
 import type { AuthService } from "../../backend/auth/service.ts";
+import assert from "node:assert/strict";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 
 export interface TestDashboard {
   /** Where the browser goes. */
@@ -48,6 +50,127 @@ export async function startWebDashboard(
       if (!opts.dataDir) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     },
   };
+}
+
+/**
+ * Records every Content-Security-Policy violation in the context's pages into `into`: the
+ * `securitypolicyviolation` events (directive, blocked URL, page) and console messages that name
+ * the policy. Tests assert the list is empty (or holds exactly the attacks they made).
+ */
+export async function watchCsp(context: BrowserContext, into: string[]): Promise<void> {
+  await context.exposeBinding("__kdCspViolation", (_source, violation: string) => {
+    into.push(`CSP violation: ${violation}`);
+  });
+  await context.addInitScript(() => {
+    const report = (globalThis as unknown as { __kdCspViolation(v: string): void })
+      .__kdCspViolation;
+    document.addEventListener("securitypolicyviolation", (e) => {
+      report(`${e.effectiveDirective} blocked ${e.blockedURI || "inline"} on ${e.documentURI}`);
+    });
+  });
+  context.on("console", (msg) => {
+    if (/Content Security Policy/i.test(msg.text())) into.push(`console: ${msg.text()}`);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The browser side: Chromium, hydration, signing in, a cluster to browse
+
+/** The Chromium the browser tests drive (the Debian package unless CHROMIUM_PATH says). */
+export const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
+
+/** Headless Chromium; launch() gives every run a fresh temporary profile, removed on close. */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+/**
+ * Runs `fn` with a fresh web dashboard (admin's password given) and headless Chromium, and
+ * closes both afterwards, whatever happened.
+ */
+export async function withDashboardAndBrowser<T>(
+  adminPassword: string,
+  fn: (dash: TestDashboard, browser: Browser) => Promise<T>,
+): Promise<T> {
+  const dash = await startWebDashboard({ adminPassword });
+  try {
+    const browser = await launchBrowser();
+    try {
+      return await fn(dash, browser);
+    } finally {
+      await browser.close();
+    }
+  } finally {
+    await dash.stop();
+  }
+}
+
+/** Waits until the page's islands have hydrated, and fails if any of them did not. */
+export async function hydrated(page: Page): Promise<void> {
+  await page.waitForSelector("html[data-hydrated]");
+  assert.equal(
+    await page.getAttribute("html", "data-hydrated"),
+    "true",
+    `${page.url()} hydrated every island`,
+  );
+}
+
+/** Fills the login form of the page (the login page, hydrated) with a username and password. */
+export async function fillLogin(page: Page, username: string, password: string): Promise<void> {
+  await page.fill("#username", username);
+  await page.fill("#password", password);
+}
+
+/**
+ * Signs in through the login form of the page (the login page, as opened or redirected to) and
+ * waits until the browser has landed on `next` (a path; its query is not compared), hydrated.
+ */
+export async function signIn(
+  page: Page,
+  username: string,
+  password: string,
+  next = "/clusters",
+): Promise<void> {
+  await hydrated(page);
+  await fillLogin(page, username, password);
+  await page.click("button[type=submit]");
+  await page.waitForURL((u) => u.pathname === next.split("?")[0]);
+  await hydrated(page);
+}
+
+/**
+ * Adds a kubeconfig cluster (a fake API server's, say) as admin through the REST API, with the
+ * context's request client: that signs the context in (its session cookie). Returns the id.
+ */
+export async function addKubeconfigCluster(
+  context: BrowserContext,
+  base: string,
+  adminPassword: string,
+  cluster: { name: string; kubeconfig: string },
+): Promise<string> {
+  const login = await context.request.post(`${base}/api/auth/login`, {
+    data: { username: "admin", password: adminPassword },
+  });
+  assert.equal(login.status(), 200, await login.text());
+  const token = (await login.json() as { token: string }).token;
+  const added = await context.request.post(`${base}/api/clusters`, {
+    headers: { authorization: `Bearer ${token}` },
+    data: cluster,
+  });
+  assert.equal(added.status(), 201, await added.text());
+  return (await added.json() as { id: string }).id;
 }
 
 if (import.meta.main) {

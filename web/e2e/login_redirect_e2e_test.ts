@@ -6,29 +6,12 @@
 // default, "never" and the right to create tokens only when chosen). Needs /usr/bin/chromium;
 // no Kubernetes.
 import assert from "node:assert/strict";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { startWebDashboard } from "./harness.ts";
+import type { Page } from "playwright-core";
+import { fillLogin, hydrated, signIn, withDashboardAndBrowser } from "./harness.ts";
 import { buildWeb } from "../build.ts";
 
 const ADMIN_PASSWORD = "redirect-e2e-admin-password";
-const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 const TIMEOUT = 20_000;
-
-function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-}
 
 /** Where the page is once it has left the login page (or its attempt to leave failed). */
 async function afterLeavingLogin(page: Page, base: string, act: () => Promise<unknown>) {
@@ -46,10 +29,8 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    const dash = await startWebDashboard({ adminPassword: ADMIN_PASSWORD });
-    const base = dash.url;
-    const browser = await launchBrowser();
-    try {
+    await withDashboardAndBrowser(ADMIN_PASSWORD, async (dash, browser) => {
+      const base = dash.url;
       const cases: { name: string; next: string; want: string }[] = [
         { name: "tab before a host", next: "/%09/example.invalid/phish", want: "/clusters" },
         { name: "tab before api", next: "/%09api/tokens", want: "/clusters" },
@@ -74,9 +55,8 @@ Deno.test({
             const page = await context.newPage();
             const loginUrl = `${base}/login?next=${c.next}`;
             await page.goto(loginUrl);
-            await page.waitForSelector("html[data-hydrated=true]");
-            await page.fill("#username", "admin");
-            await page.fill("#password", ADMIN_PASSWORD);
+            await hydrated(page);
+            await fillLogin(page, "admin", ADMIN_PASSWORD);
             const landed = await afterLeavingLogin(
               page,
               base,
@@ -107,10 +87,7 @@ Deno.test({
           }
         });
       }
-    } finally {
-      await browser.close();
-      await dash.stop();
-    }
+    });
   },
 });
 
@@ -120,20 +97,13 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await buildWeb(); // the islands as they are in the tree now
-    const dash = await startWebDashboard({ adminPassword: ADMIN_PASSWORD });
-    const base = dash.url;
-    const browser = await launchBrowser();
-    try {
+    await withDashboardAndBrowser(ADMIN_PASSWORD, async (dash, browser) => {
+      const base = dash.url;
       const context = await browser.newContext();
       context.setDefaultTimeout(TIMEOUT);
       const page = await context.newPage();
       await page.goto(`${base}/login?next=/account/tokens`);
-      await page.waitForSelector("html[data-hydrated=true]");
-      await page.fill("#username", "admin");
-      await page.fill("#password", ADMIN_PASSWORD);
-      await page.click("button[type=submit]");
-      await page.waitForURL((u) => u.pathname === "/account/tokens");
-      await page.waitForSelector("html[data-hydrated=true]");
+      await signIn(page, "admin", ADMIN_PASSWORD, "/account/tokens");
 
       const cases: { name: string; expires?: string; canCreate: boolean }[] = [
         { name: "defaults", canCreate: false },
@@ -159,9 +129,6 @@ Deno.test({
       await page.getByText("creates tokens").waitFor();
       assert.equal(await page.getByText("creates tokens").count(), 1, "marked in the list");
       await context.close();
-    } finally {
-      await browser.close();
-      await dash.stop();
-    }
+    });
   },
 });

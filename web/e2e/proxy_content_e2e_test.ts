@@ -8,12 +8,10 @@
 //
 // Needs /usr/bin/chromium (Debian package); no Kubernetes control plane.
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
-import { startWebDashboard } from "./harness.ts";
-import { startFakeApiServer } from "../../backend/testing/fake_apiserver.ts";
+import { addKubeconfigCluster, withDashboardAndBrowser } from "./harness.ts";
+import { startFakeApiServer } from "../../testing/fake_apiserver.ts";
 
 const ADMIN_PASSWORD = "proxy-content-admin-password";
-const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 
 Deno.test({
   name: "proxied HTML never runs as the dashboard; route params never leave the API",
@@ -57,99 +55,90 @@ Deno.test({
       }
       return null;
     });
-    const dash = await startWebDashboard({ adminPassword: ADMIN_PASSWORD });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-    });
-    const base = dash.url;
     try {
-      const context = await browser.newContext({ acceptDownloads: true });
-      context.setDefaultTimeout(15_000);
-      const login = await context.request.post(`${base}/api/auth/login`, {
-        data: { username: "admin", password: ADMIN_PASSWORD },
-      });
-      assert.equal(login.status(), 200, await login.text());
-      const token = (await login.json() as { token: string }).token;
-      const added = await context.request.post(`${base}/api/clusters`, {
-        headers: { authorization: `Bearer ${token}` },
-        data: { name: "hostile", kubeconfig: fake.kubeconfig },
-      });
-      assert.equal(added.status(), 201, await added.text());
-      clusterId = (await added.json() as { id: string }).id;
-      const page = await context.newPage();
-
-      const pwned = () => fake.seen.filter((s) => s.path === "/api/pwned");
-      const users = async () => {
-        const r = await context.request.get(`${base}/api/users`);
-        return (await r.json() as { items: { username: string }[] }).items.map((u) => u.username);
-      };
-
-      await t.step("the proxied HTML is served as a sandboxed download", async () => {
-        for (const path of ["/api/evil", "/api/evil-untyped", "/api/evil.js"]) {
-          const r = await context.request.get(`${base}${k8s()}${path}`);
-          const h = r.headers();
-          assert.equal(r.status(), 200, path);
-          assert.equal(h["content-security-policy"], "sandbox", path);
-          assert.equal(h["content-disposition"], "attachment", path);
-          assert.equal(h["x-content-type-options"], "nosniff", path);
-        }
-        const json = await context.request.get(`${base}${k8s()}/version`);
-        assert.equal(json.headers()["x-content-type-options"], "nosniff");
-        assert.match(json.headers()["content-security-policy"], /script-src 'self'/);
-        assert.equal(json.headers()["content-disposition"], undefined);
-      });
-
-      for (const path of ["/api/evil", "/api/evil-untyped"]) {
-        await t.step(`a signed-in admin opening ${path} runs no script`, async () => {
-          // The download starts instead of a page: goto then rejects ("Download is starting").
-          await page.goto(`${base}${k8s()}${path}`).catch(() => null);
-          await page.waitForTimeout(1500);
-          assert.doesNotMatch(await page.title().catch(() => ""), /pwned/);
-          assert.deepEqual(
-            pwned().map((s) => s.search),
-            [],
-            "no script reached the cluster with the user's session",
-          );
-          const names = await users();
-          assert(!names.some((n) => n.startsWith("pwned")), `users: ${names.join(", ")}`);
+      await withDashboardAndBrowser(ADMIN_PASSWORD, async (dash, browser) => {
+        const base = dash.url;
+        const context = await browser.newContext({ acceptDownloads: true });
+        context.setDefaultTimeout(15_000);
+        // Signs the context in: users() below reads /api/users with its session cookie.
+        clusterId = await addKubeconfigCluster(context, base, ADMIN_PASSWORD, {
+          name: "hostile",
+          kubeconfig: fake.kubeconfig,
         });
-      }
+        const page = await context.newPage();
 
-      await t.step("route params that decode outside the API are refused", async () => {
-        const attacks = [
-          "/r/core/v1%2F..%2F..%2Flogs%2Fsyslog/pods",
-          "/r/core/v1/pods%2F..%2F..%2F..%2Fmetrics",
-          "/r/apps%2F..%2F..%2Fdebug/v1/deployments",
-          "/r/core/v1/pods/default/..%2F..%2F..%2F..%2Fhealthz",
-          "/r/core/v1/pods/..%2F..%2F..%2F..%2Flogs/x",
-          "/r/core/v1/pods/default/x%25y",
-          "/r/core/v1%00/pods",
-        ];
-        const before = fake.seen.length;
-        const statuses: string[] = [];
-        for (const a of attacks) {
-          const res = await page.goto(`${base}/clusters/${clusterId}${a}`);
-          const shown = await page.getByText("Invalid address").count();
-          statuses.push(`${a}: ${res?.status()}${shown ? " Invalid address" : ""}`);
+        const pwned = () => fake.seen.filter((s) => s.path === "/api/pwned");
+        const users = async () => {
+          const r = await context.request.get(`${base}/api/users`);
+          return (await r.json() as { items: { username: string }[] }).items.map((u) => u.username);
+        };
+
+        await t.step("the proxied HTML is served as a sandboxed download", async () => {
+          for (const path of ["/api/evil", "/api/evil-untyped", "/api/evil.js"]) {
+            const r = await context.request.get(`${base}${k8s()}${path}`);
+            const h = r.headers();
+            assert.equal(r.status(), 200, path);
+            assert.equal(h["content-security-policy"], "sandbox", path);
+            assert.equal(h["content-disposition"], "attachment", path);
+            assert.equal(h["x-content-type-options"], "nosniff", path);
+          }
+          const json = await context.request.get(`${base}${k8s()}/version`);
+          assert.equal(json.headers()["x-content-type-options"], "nosniff");
+          assert.match(json.headers()["content-security-policy"], /script-src 'nonce-/);
+          assert.equal(json.headers()["content-disposition"], undefined);
+        });
+
+        for (const path of ["/api/evil", "/api/evil-untyped"]) {
+          await t.step(`a signed-in admin opening ${path} runs no script`, async () => {
+            // The download starts instead of a page: goto then rejects ("Download is starting").
+            await page.goto(`${base}${k8s()}${path}`).catch(() => null);
+            await page.waitForTimeout(1500);
+            assert.doesNotMatch(await page.title().catch(() => ""), /pwned/);
+            assert.deepEqual(
+              pwned().map((s) => s.search),
+              [],
+              "no script reached the cluster with the user's session",
+            );
+            const names = await users();
+            assert(!names.some((n) => n.startsWith("pwned")), `users: ${names.join(", ")}`);
+          });
         }
-        // First what reached the cluster (the attack), then what the user was shown.
-        const reached = fake.seen.slice(before).map((s) => s.path);
-        assert.deepEqual(
-          reached.filter((p) => !/^\/(api|apis)(\/|$)/.test(p) || /syslog|metrics|healthz/.test(p)),
-          [],
-          `paths that reached the cluster: ${reached.join(", ")}`,
-        );
-        assert.deepEqual(statuses, attacks.map((a) => `${a}: 400 Invalid address`));
-        // A valid address still reaches the (fake) cluster's discovery.
-        const ok = await page.goto(`${base}/clusters/${clusterId}/r/core/v1/pods`);
-        assert(ok && ok.status() !== 400);
-        assert(fake.seen.some((s) => s.path === "/api/v1"), "valid params are used");
+
+        await t.step("route params that decode outside the API are refused", async () => {
+          const attacks = [
+            "/r/core/v1%2F..%2F..%2Flogs%2Fsyslog/pods",
+            "/r/core/v1/pods%2F..%2F..%2F..%2Fmetrics",
+            "/r/apps%2F..%2F..%2Fdebug/v1/deployments",
+            "/r/core/v1/pods/default/..%2F..%2F..%2F..%2Fhealthz",
+            "/r/core/v1/pods/..%2F..%2F..%2F..%2Flogs/x",
+            "/r/core/v1/pods/default/x%25y",
+            "/r/core/v1%00/pods",
+          ];
+          const before = fake.seen.length;
+          const statuses: string[] = [];
+          for (const a of attacks) {
+            const res = await page.goto(`${base}/clusters/${clusterId}${a}`);
+            const shown = await page.getByText("Invalid address").count();
+            statuses.push(`${a}: ${res?.status()}${shown ? " Invalid address" : ""}`);
+          }
+          // First what reached the cluster (the attack), then what the user was shown.
+          const reached = fake.seen.slice(before).map((s) => s.path);
+          assert.deepEqual(
+            reached.filter((p) =>
+              !/^\/(api|apis)(\/|$)/.test(p) || /syslog|metrics|healthz/.test(p)
+            ),
+            [],
+            `paths that reached the cluster: ${reached.join(", ")}`,
+          );
+          assert.deepEqual(statuses, attacks.map((a) => `${a}: 400 Invalid address`));
+          // A valid address still reaches the (fake) cluster's discovery.
+          const ok = await page.goto(`${base}/clusters/${clusterId}/r/core/v1/pods`);
+          assert(ok && ok.status() !== 400);
+          assert(fake.seen.some((s) => s.path === "/api/v1"), "valid params are used");
+        });
+        await context.close();
       });
-      await context.close();
     } finally {
-      await browser.close();
-      await dash.stop();
       await fake.stop();
     }
   },

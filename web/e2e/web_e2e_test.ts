@@ -1,5 +1,5 @@
 // End-to-end tests of the web UI: a real dashboard (PGlite store, the API, the proxy and the web
-// routes) in this process, a real Kubernetes control plane from tools/testenv.ts, and headless
+// routes) in this process, a real Kubernetes control plane from tools/testenv/, and headless
 // Chromium driven by playwright-core. Screenshots of the main pages go to web/e2e/screenshots/.
 // The second test deploys the REAL agent (agent/main.ts as its own process) with the token the
 // Deploy Agent tab shows (beside the install command, which it first runs as a dry run with the
@@ -10,13 +10,7 @@
 // (Debian package), and the kube tools (built by tools/kube/build.sh on first use).
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  type Browser,
-  type BrowserContext,
-  chromium,
-  type ConsoleMessage,
-  type Page,
-} from "playwright-core";
+import { type Browser, type BrowserContext, type ConsoleMessage, type Page } from "playwright-core";
 import {
   type ControlPlane,
   createConfigMaps,
@@ -24,17 +18,24 @@ import {
   ensureNamespace,
   kubeRequest,
   sharedControlPlane,
-} from "../../tools/testenv.ts";
-import { startWebDashboard, type TestDashboard } from "./harness.ts";
+} from "../../tools/testenv/mod.ts";
+import {
+  fillLogin,
+  hydrated,
+  launchBrowser,
+  signIn,
+  startWebDashboard,
+  type TestDashboard,
+  watchCsp,
+} from "./harness.ts";
 import { buildWeb } from "../build.ts";
-import { type RunningAgent, startAgent } from "../../backend/testing/harness.ts";
-import { serviceAccountKubeconfig } from "../../backend/testing/clusters.ts";
-import { TOKEN_HINT } from "../../backend/cluster/install_command.ts";
+import { type RunningAgent, startAgent } from "../../testing/harness.ts";
+import { serviceAccountKubeconfig } from "../../testing/clusters.ts";
+import { TOKEN_HINT } from "../../common/registration_token.ts";
 
 const ADMIN_PASSWORD = "e2e-admin-password";
 const VIEWER_PASSWORD = "e2e-viewer-password";
 const SHOTS = decodeURIComponent(new URL("./screenshots/", import.meta.url).pathname);
-const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 const TIMEOUT = 20_000;
 
 interface Session {
@@ -80,31 +81,11 @@ async function newSession(browser: Browser, opts: { dark?: boolean } = {}): Prom
     permissions: ["clipboard-read", "clipboard-write"],
   });
   context.setDefaultTimeout(TIMEOUT);
-  const page = await context.newPage();
   const errors: string[] = [];
+  await watchCsp(context, errors); // a CSP violation on any page fails "no console errors"
+  const page = await context.newPage();
   watchErrors(page, errors);
   return { context, page, errors };
-}
-
-function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-    // launch() gives every run a fresh temporary profile (user-data-dir) and removes it on close.
-  });
-}
-
-async function hydrated(page: Page): Promise<void> {
-  await page.waitForSelector("html[data-hydrated=true]");
 }
 
 async function shot(page: Page, name: string): Promise<void> {
@@ -120,12 +101,7 @@ async function login(
 ): Promise<void> {
   await s.page.goto(`${base}${next}`);
   await s.page.waitForURL(/\/login\?next=/);
-  await hydrated(s.page);
-  await s.page.fill("#username", username);
-  await s.page.fill("#password", password);
-  await s.page.click("button[type=submit]");
-  await s.page.waitForURL((u) => u.pathname === next.split("?")[0]);
-  await hydrated(s.page);
+  await signIn(s.page, username, password, next);
 }
 
 let webBuild: Promise<unknown> | undefined;
@@ -171,10 +147,9 @@ Deno.test({
           await hydrated(page);
           const csp =
             (await page.request.get(`${base}/login`)).headers()["content-security-policy"];
-          assert.match(csp, /script-src 'self'/);
+          assert.match(csp, /script-src 'nonce-[^']+' 'strict-dynamic'(;|$)/);
           await shot(page, "login");
-          await page.fill("#username", "admin");
-          await page.fill("#password", "not-the-password");
+          await fillLogin(page, "admin", "not-the-password");
           await page.click("button[type=submit]");
           await page.getByText("Wrong username or password.").waitFor();
         },

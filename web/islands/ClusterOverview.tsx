@@ -27,7 +27,10 @@ interface Props {
   cluster: Cluster;
   now: number;
   isAdmin: boolean;
-  /** Namespaces and CRD names the server read (used when the agent sent no cluster_info). */
+  /**
+   * Namespaces and CRD names the server read from the cluster through its client (either kind of
+   * cluster); null when it could not (not connected): then an agent's last snapshot is shown.
+   */
   namespaces: string[] | null;
   crds: string[] | null;
   podsUrl: string;
@@ -54,8 +57,8 @@ export default function ClusterOverview(
   const status = clusterStatus(c, now);
   const seen = lastSeen(c, now);
   const info = c.cluster_info ?? {};
-  const nsList = info.namespaces ?? namespaces ?? [];
-  const crdList = info.crds ?? crds ?? [];
+  const nsList = namespaces ?? info.namespaces ?? [];
+  const crdList = crds ?? info.crds ?? [];
 
   const doDelete = async () => {
     await api(`/api/clusters/${c.id}`, { method: "DELETE" });

@@ -4,7 +4,7 @@ import { Icon } from "../components/icons.tsx";
 import { ConfirmDialog } from "../components/dialog.tsx";
 import { btn } from "../components/ui.tsx";
 import { api } from "../client/api.ts";
-import { objectPath, proxyBase, type ResourceRef } from "../lib/k8s.ts";
+import { objectPath, proxyBase, type ResourceRef } from "../lib/k8s/paths.ts";
 
 export default function DeleteObject(
   { clusterId, resource, namespace, name, listHref }: {

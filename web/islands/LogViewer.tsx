@@ -4,7 +4,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { Icon } from "../components/icons.tsx";
 import { Alert, btn, inputClass } from "../components/ui.tsx";
 import { isAbort, openStream, readText } from "../client/api.ts";
-import { proxyBase } from "../lib/k8s.ts";
+import { proxyBase } from "../lib/k8s/paths.ts";
 
 interface Props {
   clusterId: string;

@@ -1,33 +1,17 @@
 // A live table of any Kubernetes resource, through the dashboard's proxy: the server's Table
 // format gives kubectl's columns (CRDs' printer columns too); a watch keeps rows current. Rows
 // are virtualized (fixed height, only the visible window is in the DOM), so 5,000 pods scroll
-// smoothly. Keyboard: "/" filters, ↑/↓/PgUp/PgDn/Home/End move between rows, Enter opens.
+// smoothly. Keyboard: "/" filters, ↑/↓/PgUp/PgDn/Home/End move between rows, Enter opens. The
+// list-then-watch state is client/live_rows.ts.
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { Icon } from "../components/icons.tsx";
 import { ConfirmDialog } from "../components/dialog.tsx";
 import { Alert, btn, cardClass, inputClass, PhaseText } from "../components/ui.tsx";
 import { useNow } from "../client/live.ts";
-import { api, isAbort, openStream, readText, sleep } from "../client/api.ts";
-import {
-  applyWatchEvent,
-  cellValue,
-  type Column,
-  type KubeTable,
-  LineSplitter,
-  listAsTable,
-  listPath,
-  objectPath,
-  objectUrl,
-  proxyBase,
-  type ResourceRef,
-  type Row,
-  sortRows,
-  type SortSpec,
-  TABLE_ACCEPT,
-  tableColumns,
-  tableRows,
-  type WatchEvent,
-} from "../lib/k8s.ts";
+import { api } from "../client/api.ts";
+import { useLiveRows } from "../client/live_rows.ts";
+import { listPath, objectPath, objectUrl, proxyBase, type ResourceRef } from "../lib/k8s/paths.ts";
+import { cellValue, type Column, type Row, sortRows, type SortSpec } from "../lib/k8s/table.ts";
 import { kubeAge } from "../lib/format.ts";
 
 export interface ResourceTableProps {
@@ -47,7 +31,6 @@ export interface ResourceTableProps {
 const ROW_HEIGHT = 37;
 const FIRST_WINDOW = 50;
 const OVERSCAN = 10;
-const PAGE = 500;
 
 const widthFor: Record<Column["kind"], string> = {
   name: "w-[22rem] min-w-[14rem]",
@@ -58,24 +41,9 @@ const widthFor: Record<Column["kind"], string> = {
   text: "",
 };
 
-function asTable(obj: unknown): KubeTable {
-  const o = obj as KubeTable & { items?: unknown[]; metadata?: { name?: string } };
-  if (o?.kind === "Table") return o;
-  if (Array.isArray(o?.items)) return listAsTable(o as never);
-  return {
-    kind: "Table",
-    rows: [{ cells: [o?.metadata?.name ?? "", ""], object: { metadata: o?.metadata } }],
-  } as KubeTable;
-}
-
 export default function ResourceTable(props: ResourceTableProps) {
   const { clusterId, resource, namespace, canEdit } = props;
   const now = useNow(props.now);
-  const [columns, setColumns] = useState<Column[]>(props.columns);
-  const rowsRef = useRef(new Map(props.rows.map((r) => [r.uid, r])));
-  const [version, setVersion] = useState(0);
-  const [state, setState] = useState<"initial" | "loading" | "live" | "retrying">("initial");
-  const [error, setError] = useState<string | null>(props.error ?? null);
   const [filter, setFilter] = useState("");
   const [sort, setSort] = useState<SortSpec | null>(null);
   const [mounted, setMounted] = useState(false);
@@ -88,91 +56,15 @@ export default function ResourceTable(props: ResourceTableProps) {
   const base = proxyBase(clusterId) + listPath(resource, namespace);
   const allNamespaces = resource.namespaced && !namespace;
   const isPods = resource.group === "" && resource.resource === "pods";
+  const { columns, all, state, error, markDeleting } = useLiveRows({
+    base,
+    allNamespaces,
+    columns: props.columns,
+    rows: props.rows,
+    error: props.error ?? null,
+  });
 
-  // List (paged) then watch; relist on 410 Gone; reconnect with backoff.
-  useEffect(() => {
-    setMounted(true);
-    const ctl = new AbortController();
-    const { signal } = ctl;
-    let frame = 0;
-    const bump = () => {
-      if (frame) return;
-      frame = requestAnimationFrame(() => {
-        frame = 0;
-        setVersion((v) => v + 1);
-      });
-    };
-    const list = async (): Promise<string> => {
-      const fresh = new Map<string, Row>();
-      let cont = "";
-      let rv = "";
-      do {
-        const q = new URLSearchParams({ limit: String(PAGE) });
-        if (cont) q.set("continue", cont);
-        const t = asTable(await api(`${base}?${q}`, { headers: { accept: TABLE_ACCEPT }, signal }));
-        if (t.columnDefinitions?.length) {
-          setColumns(tableColumns(t.columnDefinitions, allNamespaces));
-        }
-        for (const r of tableRows(t)) fresh.set(r.uid, r);
-        cont = t.metadata?.continue ?? "";
-        rv = t.metadata?.resourceVersion ?? rv;
-      } while (cont && !signal.aborted);
-      rowsRef.current = fresh;
-      bump();
-      return rv;
-    };
-    (async () => {
-      let backoff = 1000;
-      let rv = "";
-      while (!signal.aborted) {
-        try {
-          if (!rv) {
-            setState((s) => (s === "initial" ? "loading" : s));
-            rv = await list();
-          }
-          const q = new URLSearchParams({
-            watch: "true",
-            allowWatchBookmarks: "true",
-            resourceVersion: rv,
-          });
-          const opened = Date.now();
-          const res = await openStream(`${base}?${q}`, signal, TABLE_ACCEPT);
-          setState("live");
-          setError(null);
-          backoff = 1000;
-          const lines = new LineSplitter();
-          await readText(res, (text) => {
-            for (const line of lines.push(text)) {
-              const ev = JSON.parse(line) as WatchEvent;
-              if (ev.type !== "ERROR" && ev.type !== "BOOKMARK") {
-                ev.object = asTable(ev.object) as WatchEvent["object"];
-              }
-              const r = applyWatchEvent(rowsRef.current, ev);
-              if (r.expired) rv = "";
-              else if (r.error) throw new Error(r.error);
-              else if (r.resourceVersion) rv = r.resourceVersion;
-            }
-            bump();
-          });
-          // The server ended the watch (timeout): resume from the last version, not in a hot loop.
-          if (Date.now() - opened < 2000) await sleep(2000, signal);
-        } catch (err) {
-          if (isAbort(err) || signal.aborted) return;
-          setError((err as Error).message);
-          setState("retrying");
-          const status = (err as { status?: number }).status;
-          if (status === 403 || status === 404) return;
-          await sleep(backoff, signal);
-          backoff = Math.min(backoff * 2, 30_000);
-          if (status === 410) rv = "";
-        }
-      }
-    })();
-    return () => {
-      ctl.abort();
-      cancelAnimationFrame(frame);
-    };
-  }, [base]);
+  useEffect(() => setMounted(true), []);
 
   // Track the scroller's height.
   useLayoutEffect(() => {
@@ -197,7 +89,6 @@ export default function ResourceTable(props: ResourceTableProps) {
     return () => document.removeEventListener("keydown", onKey);
   }, []);
 
-  const all = useMemo(() => [...rowsRef.current.values()], [version, rowsRef.current]);
   const shown = useMemo(() => {
     const f = filter.trim().toLowerCase();
     const rows = f
@@ -271,11 +162,7 @@ export default function ResourceTable(props: ResourceTableProps) {
     await api(proxyBase(clusterId) + objectPath(resource, toDelete.namespace, toDelete.name), {
       method: "DELETE",
     });
-    const row = rowsRef.current.get(toDelete.uid);
-    if (row) {
-      rowsRef.current.set(row.uid, { ...row, deleting: true });
-      setVersion((v) => v + 1);
-    }
+    markDeleting(toDelete.uid);
   };
 
   const total = all.length;

@@ -6,7 +6,8 @@ import { parse, stringify } from "yaml";
 import { Icon } from "../components/icons.tsx";
 import { Alert, btn } from "../components/ui.tsx";
 import { api, ApiError } from "../client/api.ts";
-import { cleanForEdit, objectPath, proxyBase, type ResourceRef } from "../lib/k8s.ts";
+import { objectPath, proxyBase, type ResourceRef } from "../lib/k8s/paths.ts";
+import { cleanForEdit } from "../lib/k8s/objects.ts";
 
 interface Props {
   clusterId: string;

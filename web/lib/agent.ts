@@ -1,7 +1,7 @@
 // Agent install helpers: the permission presets and what each grants in plain words, the
 // custom rules editor's parsing and validation, and display helpers for install commands.
 import type { AgentPermissions, PolicyRule } from "./types.ts";
-import { RBAC_VERBS } from "../../backend/cluster/rbac_verbs.ts";
+import { RBAC_VERBS } from "../../common/rbac_verbs.ts";
 
 export interface PresetInfo {
   id: AgentPermissions;

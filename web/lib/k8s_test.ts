@@ -5,7 +5,6 @@ import {
   cleanForEdit,
   errorMessage,
   type KubeTable,
-  LineSplitter,
   listAsTable,
   listPath,
   listUrl,
@@ -18,7 +17,8 @@ import {
   sortRows,
   tableColumns,
   tableRows,
-} from "./k8s.ts";
+} from "./k8s/mod.ts";
+import { LineSplitter } from "../../common/lines.ts";
 
 const pods = { group: "", version: "v1", resource: "pods", namespaced: true };
 const deploys = { group: "apps", version: "v1", resource: "deployments", namespaced: true };

@@ -1,7 +1,7 @@
 import { Island } from "../islands.tsx";
 import ClusterOverview from "../islands/ClusterOverview.tsx";
 import { Shell } from "../components/layout.tsx";
-import { listUrl } from "../lib/k8s.ts";
+import { listUrl } from "../lib/k8s/paths.ts";
 import type { Cluster, UiUser } from "../lib/types.ts";
 
 export function ClusterPage(

@@ -1,0 +1,89 @@
+// Renders the commands an admin copies to install an agent: the `curl | bash` install script and
+// the Helm alternative. Every value is validated upstream and single-quoted here. The install
+// command carries no token at all (install.sh asks for it on the terminal, or reads the file
+// DASHBOARD_TOKEN_FILE names), so it lands neither in shell history nor in `ps`; it carries the
+// chart's SHA-256, which install.sh checks before installing what it downloaded. The Helm
+// command carries no token either: it reads the same DASHBOARD_TOKEN_FILE.
+import type { AgentPermissions } from "./permissions.ts";
+
+// The token's title and hint live in common/ (the web UI shows them too).
+export { TOKEN_HINT, TOKEN_TITLE } from "../../../common/registration_token.ts";
+
+/** What the Helm command says when DASHBOARD_TOKEN_FILE is not set (no quotes, braces or $). */
+const TOKEN_FILE_UNSET =
+  "save the registration token to a file and set DASHBOARD_TOKEN_FILE=/path/to/file";
+
+/** POSIX single-quoting: safe for any byte string in sh/bash. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'"'"'`)}'`;
+}
+
+/** A YAML double-quoted scalar (JSON strings are valid YAML). */
+const yamlString = (v: string) => JSON.stringify(v);
+
+export interface InstallParams {
+  publicUrl: string;
+  /** URL the agent dials: https://host:port (TLS) or http://host:port (insecure). */
+  agentUrl: string;
+  caHash: string | null;
+  clusterName: string;
+  permissions: AgentPermissions;
+  chartVersion: string;
+  /** Hex SHA-256 of the chart this dashboard serves (assets.ts chartSha256()). */
+  chartSha256: string;
+  namespace?: string;
+}
+
+/**
+ * `curl | bash` of agent/install.sh. The script fetches the chart from --dashboard-http-url (the
+ * dashboard's web address, which serves it) and points the agent at --dashboard-url (the gRPC
+ * agent endpoint): two different URLs. The user's curl must trust the dashboard's HTTPS (for the
+ * dashboard's own CA: `export CURL_CA_BUNDLE=ca.pem` first; docs/agent.md). The token is not in
+ * it: the script prompts for it (or reads DASHBOARD_TOKEN_FILE).
+ */
+export function installCommand(p: InstallParams): string {
+  const args = [
+    "--dashboard-url",
+    shellQuote(p.agentUrl),
+    "--dashboard-http-url",
+    shellQuote(p.publicUrl),
+    "--cluster-name",
+    shellQuote(p.clusterName),
+    "--permissions",
+    shellQuote(p.permissions.preset),
+    ...(p.permissions.rules ? ["--rules", shellQuote(JSON.stringify(p.permissions.rules))] : []),
+    p.caHash ? `--ca-hash ${shellQuote(p.caHash)}` : "--insecure",
+    "--namespace",
+    shellQuote(p.namespace ?? "dashboard-agent"),
+    "--chart-sha256",
+    shellQuote(p.chartSha256),
+  ];
+  return `curl -fsSL ${shellQuote(`${p.publicUrl}/api/agents/install.sh`)} | bash -s -- ${
+    args.join(" ")
+  }`;
+}
+
+/**
+ * The Helm alternative, for bash or zsh. The non-secret values go through stdin (a
+ * here-document); the token is read from the file DASHBOARD_TOKEN_FILE names, through a process
+ * substitution that drops the file's whitespace (its final newline, a CRLF): Helm's argv shows
+ * only /dev/fd/N, and the token is neither in the command nor in shell history. Without
+ * DASHBOARD_TOKEN_FILE the command stops before Helm runs.
+ */
+export function helmCommand(p: InstallParams): string {
+  const ns = p.namespace ?? "dashboard-agent";
+  const chart = `${p.publicUrl}/api/agents/charts/dashboard-agent-${p.chartVersion}.tgz`;
+  const values = [
+    `clusterName: ${yamlString(p.clusterName)}`,
+    "dashboard:",
+    `  url: ${yamlString(p.agentUrl)}`,
+    p.caHash ? `  caHash: ${yamlString(p.caHash)}` : "  insecure: true",
+    "rbac:",
+    `  preset: ${yamlString(p.permissions.preset)}`,
+    ...(p.permissions.rules ? [`  rules: ${JSON.stringify(p.permissions.rules)}`] : []),
+  ];
+  return `: "\${DASHBOARD_TOKEN_FILE:?${TOKEN_FILE_UNSET}}" && ` +
+    `helm upgrade --install dashboard-agent ${shellQuote(chart)} --namespace ${shellQuote(ns)} ` +
+    `--create-namespace --set-file token=<(tr -d '[:space:]' < "$DASHBOARD_TOKEN_FILE") ` +
+    `--values - <<'EOF'\n${values.join("\n")}\nEOF`;
+}

@@ -1,0 +1,157 @@
+// REST endpoints for agent clusters (admin only): registration tokens with their install
+// commands, revocation, credential rotation; plus the live cluster status stream (SSE) for
+// every signed-in user.
+import { Hono } from "hono";
+import { streamSSE } from "hono/streaming";
+import { z } from "zod";
+import type { AppEnv } from "../http/types.ts";
+import { assertRole } from "../auth/service.ts";
+import { badRequest, HttpError, parseJson, uuidParam } from "../http/errors.ts";
+import type { AgentRegistry, AgentTokenInfo } from "./registry.ts";
+import type { AgentHub } from "./hub.ts";
+import type { ClusterManager } from "../cluster/manager.ts";
+import { clusterName } from "../cluster/handlers.ts";
+import { checkPermissions, policyRule, presets } from "./install/permissions.ts";
+import { helmCommand, installCommand } from "./install/command.ts";
+import { chartSha256 } from "./install/assets.ts";
+
+const tokenBody = z.strictObject({
+  cluster_name: clusterName,
+  permissions: z.enum(presets),
+  rules: z.array(policyRule).max(64).optional(),
+});
+
+export interface AgentHandlerDeps {
+  registry: AgentRegistry;
+  hub: AgentHub;
+  manager: ClusterManager;
+  publicUrl: string;
+  agentUrl: string;
+  caHash: string | null;
+  chartVersion: string;
+}
+
+export function agentRoutes(deps: AgentHandlerDeps) {
+  const app = new Hono<AppEnv>();
+  // The commands carry no token (it is returned beside them): docs/agent.md.
+  const commands = async (t: AgentTokenInfo) => {
+    const params = {
+      publicUrl: deps.publicUrl,
+      agentUrl: deps.agentUrl,
+      caHash: deps.caHash,
+      clusterName: t.cluster_name,
+      permissions: t.permissions,
+      chartVersion: deps.chartVersion,
+      chartSha256: await chartSha256(),
+    };
+    return { install_command: installCommand(params), helm_command: helmCommand(params) };
+  };
+  // The raw token exists only in memory until it is used or expires; the database has its hash.
+  const issued = new Map<string, { token: string; expiresAt: number }>();
+  const prune = () => {
+    const now = Date.now();
+    for (const [id, t] of issued) if (t.expiresAt <= now) issued.delete(id);
+  };
+
+  app.post("/clusters/agent-token", async (c) => {
+    assertRole(c.get("user"), "admin");
+    const body = await parseJson(c, tokenBody);
+    let permissions;
+    try {
+      permissions = checkPermissions(body.permissions, body.rules);
+    } catch (err) {
+      throw badRequest((err as Error).message);
+    }
+    const { info, token } = await deps.registry.createToken(
+      body.cluster_name,
+      permissions,
+      c.get("user").id,
+    );
+    prune();
+    issued.set(info.id, { token, expiresAt: new Date(info.expires_at).getTime() });
+    return c.json({ ...info, token, ...await commands(info) }, 201);
+  });
+
+  app.get("/clusters/agent-token", async (c) => {
+    assertRole(c.get("user"), "admin");
+    return c.json({ items: await deps.registry.list() });
+  });
+
+  app.get("/clusters/agent-token/:id/install-command", async (c) => {
+    assertRole(c.get("user"), "admin");
+    const t = await deps.registry.get(uuidParam(c, "id"));
+    const token = issued.get(t.id)?.token;
+    if (t.state !== "pending" || !token) {
+      throw new HttpError(
+        410,
+        "gone",
+        t.state === "pending"
+          ? "the token's secret is no longer held by this dashboard (it restarted); generate a new token"
+          : `the token is ${t.state}; generate a new one`,
+      );
+    }
+    return c.json({ id: t.id, expires_at: t.expires_at, token, ...await commands(t) });
+  });
+
+  app.delete("/clusters/agent-token/:id", async (c) => {
+    assertRole(c.get("user"), "admin");
+    const t = await deps.registry.revoke(uuidParam(c, "id"));
+    issued.delete(t.id);
+    return c.json(t);
+  });
+
+  app.post("/clusters/:id/agent/rotate", async (c) => {
+    assertRole(c.get("user"), "admin");
+    const id = uuidParam(c, "id");
+    const { info, token } = await deps.registry.rotateCredential(id, c.get("user").id);
+    deps.hub.disconnect(id, "the agent credential was rotated; reinstall the agent");
+    prune();
+    issued.set(info.id, { token, expiresAt: new Date(info.expires_at).getTime() });
+    return c.json({ ...info, token, ...await commands(info) });
+  });
+
+  app.get("/clusters/events", (c) =>
+    streamSSE(c, async (stream) => {
+      const queue: string[] = [];
+      let wake: (() => void) | undefined;
+      const listener = (id: string) => {
+        if (queue.length < 10_000 && !queue.includes(id)) queue.push(id);
+        wake?.();
+      };
+      deps.manager.statusListeners.add(listener);
+      stream.onAbort(() => {
+        deps.manager.statusListeners.delete(listener);
+        wake?.();
+      });
+      try {
+        for (const cl of await deps.manager.store.list()) {
+          await stream.writeSSE({ event: "cluster", data: JSON.stringify(cl) });
+        }
+        while (!stream.aborted) {
+          const id = queue.shift();
+          if (!id) {
+            await new Promise<void>((r) => {
+              wake = r;
+              setTimeout(r, 15_000);
+            });
+            wake = undefined;
+            if (!queue.length && !stream.aborted) {
+              await stream.writeSSE({ event: "ping", data: "" });
+            }
+            continue;
+          }
+          // The list's small shape: every status change goes to every open page.
+          const cl = await deps.manager.store.listItem(id).catch(() => null);
+          await stream.writeSSE(
+            cl
+              ? { event: "cluster", data: JSON.stringify(cl) }
+              : { event: "deleted", data: JSON.stringify({ id }) },
+          );
+        }
+      } finally {
+        deps.manager.statusListeners.delete(listener);
+      }
+    }));
+
+  return app;
+}

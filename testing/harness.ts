@@ -1,0 +1,182 @@
+// Test harness for end-to-end tests: real dashboards (PGlite or PostgreSQL) on free ports, REST
+// calls as a given user, and real agents run as separate processes with exactly the permission
+// flags of `deno task agent` (the same ones the compile task grants).
+import { loadConfig } from "../backend/config.ts";
+import { type Dashboard, startDashboard } from "../backend/server.ts";
+import { freshPostgresDb } from "../tools/testpg.ts";
+
+export const ROOT = new URL("../", import.meta.url).pathname;
+export const ADMIN_PASSWORD = "admin-password-for-tests";
+
+export interface TestDashboard {
+  d: Dashboard;
+  dataDir: string;
+  adminToken: string;
+  api(
+    method: string,
+    path: string,
+    body?: unknown,
+    token?: string,
+  ): Promise<{ status: number; json: unknown; text: string }>;
+  login(username: string, password: string): Promise<string>;
+  /** fetch against the dashboard, trusting its CA. */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+export type StoreKind = "pglite" | "postgres";
+
+export async function startTestDashboard(
+  opts: {
+    store?: StoreKind;
+    dataDir?: string;
+    databaseUrl?: string;
+    heartbeatSeconds?: number;
+    grpcPort?: number;
+  } = {},
+): Promise<TestDashboard & { databaseUrl?: string; dropDb?: () => Promise<void> }> {
+  const dataDir = opts.dataDir ?? await Deno.makeTempDir({ prefix: "dash-test-" });
+  let databaseUrl = opts.databaseUrl;
+  let dropDb: (() => Promise<void>) | undefined;
+  if (!databaseUrl && opts.store === "postgres") {
+    const db = await freshPostgresDb();
+    databaseUrl = db.url;
+    dropDb = db.drop;
+  }
+  const config = loadConfig({
+    HTTP_ADDR: "127.0.0.1:0",
+    GRPC_ADDR: `127.0.0.1:${opts.grpcPort ?? 0}`,
+    DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl,
+    ADMIN_PASSWORD,
+    LOG_LEVEL: Deno.env.get("TEST_LOG_LEVEL") ?? "warn",
+    AGENT_HEARTBEAT_SECONDS: String(opts.heartbeatSeconds ?? 1),
+  });
+  const d = await startDashboard(config);
+  const http = Deno.createHttpClient({ caCerts: d.httpCaPem ? [d.httpCaPem] : undefined });
+  const api: TestDashboard["api"] = async (method, path, body, token) => {
+    const res = await fetch(d.url + path, {
+      client: http,
+      method,
+      headers: {
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    } as RequestInit);
+    const text = await res.text();
+    let json: unknown = undefined;
+    try {
+      json = JSON.parse(text);
+    } catch { /* not JSON */ }
+    return { status: res.status, json, text };
+  };
+  const login = async (username: string, password: string) => {
+    const r = await api("POST", "/api/auth/login", { username, password });
+    if (r.status !== 200) throw new Error(`login ${username}: ${r.status} ${r.text}`);
+    return (r.json as { token: string }).token;
+  };
+  const adminToken = await login("admin", ADMIN_PASSWORD);
+  return {
+    d,
+    dataDir,
+    adminToken,
+    api,
+    login,
+    databaseUrl,
+    dropDb,
+    fetch: (path, init = {}) => fetch(d.url + path, { ...init, client: http } as RequestInit),
+    async stop() {
+      await d.stop();
+      http.close();
+    },
+  };
+}
+
+/** The permission flags of `deno task agent`, read from deno.json. */
+/** The agent task's permission and V8 flags: every test agent runs with exactly these. */
+export async function agentRunFlags(): Promise<string[]> {
+  const cfg = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {
+    tasks: Record<string, string>;
+  };
+  return cfg.tasks.agent.split(/\s+/).filter((w) =>
+    w.startsWith("--allow-") || w.startsWith("--deny-") || w.startsWith("--v8-flags=")
+  );
+}
+
+export interface RunningAgent {
+  process: Deno.ChildProcess;
+  logFile: string;
+  stateDir: string;
+  /** SIGTERM and wait. */
+  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+  logs(): Promise<string>;
+}
+
+/** Starts the real agent (deno run agent/main.ts) outside a pod with a kubeconfig. */
+export async function startAgent(opts: {
+  dashboardUrl: string;
+  caHash: string | null;
+  kubeconfig: string;
+  token?: string;
+  stateDir?: string;
+  /** Pass no --state-dir: the agent keeps its credential in the Secret CREDENTIAL_SECRET in
+   * POD_NAMESPACE (give both in extraEnv), as in a pod. */
+  secretStore?: boolean;
+  extraEnv?: Record<string, string>;
+}): Promise<RunningAgent> {
+  const stateDir = opts.stateDir ?? await Deno.makeTempDir({ prefix: "agent-state-" });
+  const logFile = await Deno.makeTempFile({ prefix: "agent-log-" });
+  const out = await Deno.open(logFile, { write: true, append: true });
+  const env: Record<string, string> = {
+    DASHBOARD_URL: opts.dashboardUrl,
+    HEALTH_ADDR: "127.0.0.1:0",
+    LOG_LEVEL: "debug",
+    ...(opts.caHash ? { CA_HASH: opts.caHash } : { INSECURE: "true" }),
+    ...(opts.token ? { TOKEN: opts.token } : {}),
+    ...opts.extraEnv,
+  };
+  const process = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...(await agentRunFlags()),
+      `${ROOT}agent/main.ts`,
+      "--kubeconfig",
+      opts.kubeconfig,
+      ...(opts.secretStore ? [] : ["--state-dir", stateDir]),
+    ],
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Copied chunk by chunk (pipeTo into a file holds the output back until the process ends), so
+  // logs() shows what the agent has written so far.
+  const copy = async (from: ReadableStream<Uint8Array>) => {
+    for await (const chunk of from) {
+      for (let off = 0; off < chunk.length;) off += await out.write(chunk.subarray(off));
+    }
+  };
+  const pump = Promise.all([copy(process.stdout), copy(process.stderr)]).catch(() => {});
+  let stopped: Promise<Deno.CommandStatus> | undefined;
+  return {
+    process,
+    logFile,
+    stateDir,
+    stop(signal: Deno.Signal = "SIGTERM") {
+      stopped ??= (async () => {
+        try {
+          process.kill(signal);
+        } catch { /* already gone */ }
+        const status = await process.status;
+        await pump;
+        try {
+          out.close();
+        } catch { /* closed */ }
+        return status;
+      })();
+      return stopped;
+    },
+    logs: () => Deno.readTextFile(logFile),
+  };
+}

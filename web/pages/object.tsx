@@ -1,0 +1,336 @@
+// The resource explorer's page of one object: overview (metadata, conditions, a pod's
+// containers, events), YAML (editor island) and a pod's logs (viewer island).
+import { Island } from "../islands.tsx";
+import YamlEditor from "../islands/YamlEditor.tsx";
+import LogViewer from "../islands/LogViewer.tsx";
+import DeleteObject from "../islands/DeleteObject.tsx";
+import { PageHeader, Shell } from "../components/layout.tsx";
+import { Icon } from "../components/icons.tsx";
+import { Badge, Card, Chips, KeyValues, linkClass, PhaseText, TimeAgo } from "../components/ui.tsx";
+import { groupVersion, listUrl, objectUrl, type ResourceRef } from "../lib/k8s/paths.ts";
+import { kubeAge } from "../lib/format.ts";
+import type { Cluster, UiUser } from "../lib/types.ts";
+import { clusterCrumbs, navKey, navLabel } from "./resource_nav.ts";
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    creationTimestamp?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: { kind: string; name: string; apiVersion: string }[];
+    deletionTimestamp?: string;
+  };
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+}
+
+export interface KubeEvent {
+  type?: string;
+  reason?: string;
+  message?: string;
+  count?: number;
+  lastTimestamp?: string;
+  eventTime?: string;
+  metadata?: { creationTimestamp?: string; uid?: string };
+}
+
+export interface ObjectPageProps {
+  user: UiUser;
+  cluster: Cluster;
+  now: number;
+  resource: ResourceRef;
+  obj: KubeObject;
+  tab: "overview" | "yaml" | "logs";
+  yaml: string;
+  events: KubeEvent[];
+  logs: { text: string; error: string | null } | null;
+}
+
+interface ContainerStatus {
+  name: string;
+  ready?: boolean;
+  restartCount?: number;
+  image?: string;
+  state?: Record<string, { reason?: string }>;
+}
+
+function containersOf(obj: KubeObject): string[] {
+  const spec = obj.spec as
+    | { containers?: { name: string }[]; initContainers?: { name: string }[] }
+    | undefined;
+  return [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])].map((c) => c.name);
+}
+
+function PodContainers({ obj }: { obj: KubeObject }) {
+  const spec = obj.spec as { containers?: { name: string; image?: string }[] } | undefined;
+  const statuses = (obj.status as { containerStatuses?: ContainerStatus[] })?.containerStatuses ??
+    [];
+  return (
+    <Card title="Containers">
+      <table class="min-w-full text-sm">
+        <thead>
+          <tr class="text-left text-xs uppercase tracking-wide text-slate-500 dark:text-slate-400">
+            <th scope="col" class="py-2 pl-4 pr-3 font-medium">Name</th>
+            <th scope="col" class="px-3 py-2 font-medium">Image</th>
+            <th scope="col" class="px-3 py-2 font-medium">State</th>
+            <th scope="col" class="px-3 py-2 text-right font-medium">Restarts</th>
+          </tr>
+        </thead>
+        <tbody class="divide-y divide-slate-100 dark:divide-slate-800">
+          {(spec?.containers ?? []).map((c) => {
+            const s = statuses.find((x) => x.name === c.name);
+            const stateName = s?.state ? Object.keys(s.state)[0] : "unknown";
+            const reason = s?.state?.[stateName]?.reason;
+            return (
+              <tr key={c.name}>
+                <td class="py-2 pl-4 pr-3 font-medium">{c.name}</td>
+                <td
+                  class="max-w-xs truncate px-3 py-2 font-mono text-xs text-slate-600 dark:text-slate-400"
+                  title={c.image}
+                >
+                  {c.image}
+                </td>
+                <td class="px-3 py-2">
+                  <PhaseText
+                    value={reason ?? (stateName === "running"
+                      ? "Running"
+                      : stateName[0]?.toUpperCase() + stateName.slice(1))}
+                  />
+                </td>
+                <td class="px-3 py-2 text-right tabular-nums">{s?.restartCount ?? 0}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </Card>
+  );
+}
+
+function Conditions({ obj }: { obj: KubeObject }) {
+  const conditions = (obj.status as {
+    conditions?: {
+      type: string;
+      status: string;
+      reason?: string;
+      message?: string;
+      lastTransitionTime?: string;
+    }[];
+  })
+    ?.conditions;
+  if (!Array.isArray(conditions) || conditions.length === 0) return null;
+  return (
+    <Card title="Conditions">
+      <ul class="divide-y divide-slate-100 dark:divide-slate-800">
+        {conditions.map((c) => (
+          <li key={c.type} class="flex items-start justify-between gap-3 px-4 py-2.5 text-sm">
+            <div class="min-w-0">
+              <p class="font-medium">{c.type}</p>
+              {(c.reason || c.message) && (
+                <p class="text-xs text-slate-500 dark:text-slate-400">
+                  {[c.reason, c.message].filter(Boolean).join(": ")}
+                </p>
+              )}
+            </div>
+            <Badge tone={c.status === "True" ? "green" : c.status === "False" ? "gray" : "amber"}>
+              {c.status}
+            </Badge>
+          </li>
+        ))}
+      </ul>
+    </Card>
+  );
+}
+
+function Events({ events, now }: { events: KubeEvent[]; now: number }) {
+  return (
+    <Card title={`Events (${events.length})`}>
+      {events.length === 0
+        ? <p class="px-4 py-3 text-sm text-slate-500 dark:text-slate-400">No recent events.</p>
+        : (
+          <ul class="divide-y divide-slate-100 dark:divide-slate-800">
+            {events.map((e, i) => (
+              <li key={e.metadata?.uid ?? i} class="flex gap-3 px-4 py-2.5 text-sm">
+                <Badge tone={e.type === "Warning" ? "amber" : "gray"}>
+                  {e.reason ?? e.type ?? "Event"}
+                </Badge>
+                <p class="min-w-0 flex-1 break-words text-slate-700 dark:text-slate-300">
+                  {e.message}
+                </p>
+                <span class="shrink-0 text-xs text-slate-400">
+                  {e.count && e.count > 1 ? `×${e.count} · ` : ""}
+                  <TimeAgo
+                    at={e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp}
+                    now={now}
+                  />
+                </span>
+              </li>
+            ))}
+          </ul>
+        )}
+    </Card>
+  );
+}
+
+export function ObjectPage(p: ObjectPageProps) {
+  const { cluster, resource, obj, tab, now } = p;
+  const ns = obj.metadata.namespace ?? null;
+  const name = obj.metadata.name;
+  const isPod = resource.group === "" && resource.resource === "pods";
+  const label = navLabel(resource);
+  const canEdit = p.user.role !== "viewer";
+  const list = listUrl(cluster.id, resource, ns ?? undefined);
+  const tabs: { id: ObjectPageProps["tab"]; label: string; icon: "info" | "code" | "logs" }[] = [
+    { id: "overview", label: "Overview", icon: "info" },
+    { id: "yaml", label: "YAML", icon: "code" },
+    ...(isPod ? [{ id: "logs" as const, label: "Logs", icon: "logs" as const }] : []),
+  ];
+  const meta = obj.metadata;
+  const nodeName = isPod ? (obj.spec as { nodeName?: string })?.nodeName : undefined;
+  const phase = (obj.status as { phase?: string })?.phase;
+  /** A link to a cluster-scoped core object (a namespace, a node) of this cluster. */
+  const coreLink = (resource: "namespaces" | "nodes", target: string) => (
+    <a
+      key={resource}
+      class={linkClass}
+      href={objectUrl(cluster.id, { group: "", version: "v1", resource }, null, target)}
+    >
+      {target}
+    </a>
+  );
+  return (
+    <Shell
+      user={p.user}
+      cluster={cluster}
+      active={navKey(resource)}
+      now={now}
+      crumbs={[...clusterCrumbs(cluster), { label, href: list }, { label: name }]}
+    >
+      <PageHeader
+        title={
+          <span class="flex flex-wrap items-center gap-2">
+            <span class="font-mono">{name}</span>
+            {phase && <PhaseText value={meta.deletionTimestamp ? "Terminating" : phase} />}
+          </span>
+        }
+        description={`${resource.kind}${ns ? ` in namespace ${ns}` : ""} · created ${
+          kubeAge(meta.creationTimestamp, now)
+        } ago`}
+        actions={canEdit && resource.verbs.includes("delete")
+          ? (
+            <Island
+              name="DeleteObject"
+              component={DeleteObject}
+              props={{ clusterId: cluster.id, resource, namespace: ns, name, listHref: list }}
+            />
+          )
+          : null}
+      />
+      <nav aria-label="Object views" class="mb-6 border-b border-slate-200 dark:border-slate-800">
+        <ul class="-mb-px flex gap-6">
+          {tabs.map((t) => (
+            <li key={t.id}>
+              <a
+                href={objectUrl(
+                  cluster.id,
+                  resource,
+                  ns,
+                  name,
+                  t.id === "overview" ? undefined : t.id,
+                )}
+                aria-current={tab === t.id ? "page" : undefined}
+                class={`flex items-center gap-2 border-b-2 px-1 pb-2.5 text-sm font-medium ${
+                  tab === t.id
+                    ? "border-indigo-600 text-indigo-600 dark:border-indigo-400 dark:text-indigo-400"
+                    : "border-transparent text-slate-500 hover:border-slate-300 hover:text-slate-700 dark:text-slate-400 dark:hover:text-slate-200"
+                }`}
+              >
+                <Icon name={t.icon} />
+                {t.label}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      {tab === "overview" && (
+        <div class="grid gap-6 xl:grid-cols-2">
+          <div class="space-y-6">
+            <Card title="Metadata">
+              <KeyValues
+                items={[
+                  ["Kind", `${resource.kind} (${groupVersion(resource)})`],
+                  ["Name", <span key="name" class="font-mono text-xs">{name}</span>],
+                  ...(ns ? [["Namespace", coreLink("namespaces", ns)]] as [string, unknown][] : []),
+                  ["Created", <TimeAgo key="created" at={meta.creationTimestamp} now={now} />],
+                  ["UID", <span key="uid" class="font-mono text-xs">{meta.uid}</span>],
+                  ...(nodeName
+                    ? [["Node", coreLink("nodes", nodeName)]] as [string, unknown][]
+                    : []),
+                  ...(meta.ownerReferences?.length
+                    ? [[
+                      "Owned by",
+                      meta.ownerReferences.map((o) => `${o.kind}/${o.name}`).join(", "),
+                    ]] as [string, unknown][]
+                    : []),
+                  [
+                    "Labels",
+                    <Chips
+                      key="labels"
+                      items={Object.entries(meta.labels ?? {}).map(([k, v]) => `${k}=${v}`)}
+                    />,
+                  ],
+                  [
+                    "Annotations",
+                    <Chips
+                      key="annotations"
+                      items={Object.keys(meta.annotations ?? {})}
+                      max={20}
+                    />,
+                  ],
+                ] as never}
+              />
+            </Card>
+            <Conditions obj={obj} />
+          </div>
+          <div class="space-y-6">
+            {isPod && <PodContainers obj={obj} />}
+            <Events events={p.events} now={now} />
+          </div>
+        </div>
+      )}
+      {tab === "yaml" && (
+        <Island
+          name="YamlEditor"
+          component={YamlEditor}
+          props={{
+            clusterId: cluster.id,
+            resource,
+            namespace: ns,
+            name,
+            yaml: p.yaml,
+            canEdit: canEdit && resource.verbs.includes("update"),
+          }}
+        />
+      )}
+      {tab === "logs" && isPod && (
+        <Island
+          name="LogViewer"
+          component={LogViewer}
+          props={{
+            clusterId: cluster.id,
+            namespace: ns ?? "default",
+            pod: name,
+            containers: containersOf(obj),
+            initial: p.logs?.text ?? "",
+            initialError: p.logs?.error ?? null,
+          }}
+        />
+      )}
+    </Shell>
+  );
+}
