@@ -13,7 +13,9 @@ export type WebUser = User;
 
 /**
  * A cluster's fetch-style client: a Request whose path and query are a Kubernetes API path in,
- * the cluster's (streaming) Response out; it throws when the cluster cannot be reached.
+ * the cluster's (streaming) Response out. It rejects when the cluster cannot be reached, with an
+ * error whose numeric `status` is the HTTP status to answer (the backend's ClusterUnavailableError:
+ * 503 agent not connected, 502 unreachable, an agent's refusal with its own code).
  */
 export interface WebClusterClient {
   fetch(req: Request): Promise<Response>;

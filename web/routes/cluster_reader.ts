@@ -16,6 +16,12 @@ import { errorMessage } from "../lib/k8s/objects.ts";
 import { type Cluster, toJson } from "../lib/types.ts";
 import { PageError } from "./page_error.ts";
 
+/** The HTTP status a cluster client's failure carries (WebDeps: ClusterUnavailableError), else 502. */
+export function clientFailureStatus(err: unknown): number {
+  const status = (err as { status?: unknown } | null)?.status;
+  return typeof status === "number" && status >= 400 && status < 600 ? status : 502;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const KUBE_TIMEOUT_MS = 5000;
 /** A client reads only the path and query of a Request's URL; the origin is a placeholder. */
@@ -71,14 +77,26 @@ export class ClusterReader {
     );
   }
 
-  /** GET as JSON; throws PageError with the cluster's message (502 when it is unreachable). */
+  /**
+   * GET as JSON; throws PageError with the cluster's message and the status its client failed
+   * with (503 agent not connected, 502 unreachable, an agent's refusal as it gave it).
+   */
   async get<T>(path: string, accept = "application/json"): Promise<T> {
     this.#refuseCredentialPath(path);
     let res: Response;
     try {
       res = await this.#fetch(path, accept);
     } catch (err) {
-      throw new PageError(502, "The cluster is unreachable", (err as Error).message);
+      const status = clientFailureStatus(err);
+      throw new PageError(
+        status,
+        status === 503
+          ? "The cluster is not connected"
+          : status === 502
+          ? "The cluster is unreachable"
+          : "The cluster refused the request",
+        (err as Error).message,
+      );
     }
     const text = await res.text();
     let body: unknown = text;
