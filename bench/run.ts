@@ -80,10 +80,18 @@ try {
   await new Promise((r) => setTimeout(r, 3000));
   const agentIdle = await processStats(agent.process.pid);
 
+  // Four callers (the session and three API tokens): 100 concurrent clients stay within each
+  // caller's share of open requests per cluster.
+  const callers = [dash.token];
+  for (let i = 1; i < 4; i++) {
+    const res = await dash.api("POST", "/api/tokens", { name: `bench caller ${i}` });
+    if (!res.ok) throw new Error(`creating a bench API token: ${res.status} ${await res.text()}`);
+    callers.push((await res.json() as { token: string }).token);
+  }
   const targets = [
     directTarget(cp, await Deno.readTextFile(cp.kubeconfigPath)),
-    proxyTarget("b", "proxy→kubeconfig", dash.url, dash.caPem, dash.token, kcId),
-    proxyTarget("c", "proxy→agent", dash.url, dash.caPem, dash.token, agentId),
+    proxyTarget("b", "proxy→kubeconfig", dash.url, dash.caPem, callers, kcId),
+    proxyTarget("c", "proxy→agent", dash.url, dash.caPem, callers, agentId),
   ];
   const cpuBefore = await processStats(agent.process.pid);
   const tunnel = await runTunnelBench(cp, targets, smoke ? smokeSizes : fullSizes);
@@ -94,7 +102,7 @@ try {
   // CPU per 1000 proxied requests: a dedicated run of small GETs through the agent only.
   const n = smoke ? 50 : 1000;
   const before = await processStats(agent.process.pid);
-  const c = proxyTarget("c", "proxy→agent", dash.url, dash.caPem, dash.token, agentId);
+  const c = proxyTarget("c", "proxy→agent", dash.url, dash.caPem, [dash.token], agentId);
   for (let i = 0; i < n; i++) {
     await (await c.fetch("/api/v1/namespaces/bench-small/configmaps/cm-0")).arrayBuffer();
   }
