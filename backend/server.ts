@@ -160,7 +160,8 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
     if (front) {
       const client = front.clientOf(info.remoteAddr);
       if (!client) return new Response("connect through the HTTPS port", { status: 403 });
-      info = { ...info, remoteAddr: client };
+      // Not a spread: `completed` is a getter, and the proxy releases a caller's slot on it.
+      info = { remoteAddr: client, completed: info.completed };
     }
     return app ? app.fetch(req, info) : new Response("starting", { status: 503 });
   });

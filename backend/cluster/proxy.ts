@@ -215,6 +215,15 @@ export function proxyRoutes(
     });
     out.set("cache-control", "no-store");
     protectProxiedResponse(out);
+    // Deno.serve says when the response has been delivered (or failed): the slot is released
+    // then, and the body passes on untouched (a native fetch body keeps Deno's own piping; a JS
+    // wrapper around it cost a LIST through a kubeconfig cluster ~35 %, docs/benchmarks.md).
+    // Without a serve handler's info (in-process app.request), a wrapper watches the body.
+    const completed = (c.env as Partial<Deno.ServeHandlerInfo> | undefined)?.completed;
+    if (completed) {
+      completed.then(release, release);
+      return new Response(upstream.body, { status: upstream.status, headers: out });
+    }
     return new Response(releaseWhenDone(upstream.body, release, signal), {
       status: upstream.status,
       headers: out,
