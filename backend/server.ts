@@ -160,8 +160,16 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
     if (front) {
       const client = front.clientOf(info.remoteAddr);
       if (!client) return new Response("connect through the HTTPS port", { status: 403 });
-      // Not a spread: `completed` is a getter, and the proxy releases a caller's slot on it.
-      info = { remoteAddr: client, completed: info.completed };
+      // Not a spread, and not read here: `completed` is a getter that makes its promise on first
+      // read, and a promise nobody handles would reject (an interrupted response) unhandled and
+      // end the process. The proxy reads it, with handlers, to release a caller's slot.
+      const served = info;
+      info = {
+        remoteAddr: client,
+        get completed() {
+          return served.completed;
+        },
+      };
     }
     return app ? app.fetch(req, info) : new Response("starting", { status: 503 });
   });
