@@ -7,8 +7,21 @@ import { fileURLToPath } from "node:url";
 import { Buffer } from "node:buffer";
 import type { ProtoGrpcType } from "./gen/agent.ts";
 
-/** Bumped on incompatible changes; the dashboard refuses agents with another major version. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * The protocol this code speaks. The dashboard accepts agents from MIN_PROTOCOL_VERSION up to
+ * it (an older agent keeps working without what later versions added); v2 added upgraded
+ * streams (exec, attach, port-forward).
+ */
+export const PROTOCOL_VERSION = 2;
+/** The oldest agent protocol the dashboard still accepts. */
+export const MIN_PROTOCOL_VERSION = 1;
+/** The first protocol version with upgraded streams (StreamStart, StreamMessage). */
+export const STREAMS_PROTOCOL_VERSION = 2;
+
+/** Whether the dashboard accepts an agent speaking this protocol version. */
+export function acceptsProtocol(version: number): boolean {
+  return version >= MIN_PROTOCOL_VERSION && version <= PROTOCOL_VERSION;
+}
 
 /**
  * Largest gRPC message either side accepts. Bodies travel in chunks far below it; one watch

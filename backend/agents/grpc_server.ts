@@ -4,7 +4,12 @@
 // HTTP/2 stream of its own while it runs (idle tunnel lines go to the hub's pool). Calls not yet
 // authenticated are bounded per remote address.
 import * as grpc from "@grpc/grpc-js";
-import { agentProto, PROTOCOL_VERSION } from "../../proto/wire.ts";
+import {
+  acceptsProtocol,
+  agentProto,
+  MIN_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+} from "../../proto/wire.ts";
 import type { ClusterAgentHandlers } from "../../proto/gen/agent/v1/ClusterAgent.ts";
 import type { AgentMessage__Output } from "../../proto/gen/agent/v1/AgentMessage.ts";
 import type { TunnelUp__Output } from "../../proto/gen/agent/v1/TunnelUp.ts";
@@ -108,10 +113,10 @@ export function agentHandlers(
         release();
         reply(err, res);
       };
-      if (req.protocol_version !== PROTOCOL_VERSION) {
+      if (!acceptsProtocol(req.protocol_version)) {
         return callback(fail(
           grpc.status.FAILED_PRECONDITION,
-          `agent protocol v${req.protocol_version} is not supported by this dashboard (v${PROTOCOL_VERSION}); install the matching agent version`,
+          `agent protocol v${req.protocol_version} is not supported by this dashboard (v${MIN_PROTOCOL_VERSION} to v${PROTOCOL_VERSION}); install the matching agent version`,
         ));
       }
       if (typeof req.token !== "string" || req.token.length > 4096) {
@@ -212,12 +217,12 @@ export function agentHandlers(
           return;
         }
         const hello = msg.hello!;
-        if (hello.protocol_version !== PROTOCOL_VERSION) {
+        if (!acceptsProtocol(hello.protocol_version)) {
           call.emit(
             "error",
             fail(
               grpc.status.FAILED_PRECONDITION,
-              `agent protocol v${hello.protocol_version} is not supported by this dashboard (v${PROTOCOL_VERSION}); upgrade the agent`,
+              `agent protocol v${hello.protocol_version} is not supported by this dashboard (v${MIN_PROTOCOL_VERSION} to v${PROTOCOL_VERSION}); upgrade the agent`,
             ),
           );
           return;
@@ -254,6 +259,7 @@ export function agentHandlers(
             cluster.name,
             hello.agent_version.slice(0, 64),
             call,
+            hello.protocol_version,
           );
           session = candidate;
           try {

@@ -5,6 +5,7 @@ import type * as grpc from "@grpc/grpc-js";
 import type { DashboardMessage } from "../../proto/gen/agent/v1/DashboardMessage.ts";
 import type { AgentMessage__Output } from "../../proto/gen/agent/v1/AgentMessage.ts";
 import { PingTracker } from "../../proto/ping.ts";
+import { PROTOCOL_VERSION } from "../../proto/wire.ts";
 import { randomToken } from "../crypto/encoding.ts";
 import type { AgentClusterInfo } from "../cluster/store.ts";
 import { AgentUnavailableError } from "./errors.ts";
@@ -37,6 +38,8 @@ export class AgentSession {
     readonly clusterName: string,
     readonly agentVersion: string,
     readonly call: ControlCall,
+    /** The protocol version the agent's hello named (what it can be asked to do). */
+    readonly protocolVersion = PROTOCOL_VERSION,
   ) {
     let peer = "unknown";
     try {

@@ -17,6 +17,8 @@ import type { RegisterRequest as _agent_v1_RegisterRequest, RegisterRequest__Out
 import type { RegisterResponse as _agent_v1_RegisterResponse, RegisterResponse__Output as _agent_v1_RegisterResponse__Output } from './agent/v1/RegisterResponse.ts';
 import type { StreamAccepted as _agent_v1_StreamAccepted, StreamAccepted__Output as _agent_v1_StreamAccepted__Output } from './agent/v1/StreamAccepted.ts';
 import type { StreamEnd as _agent_v1_StreamEnd, StreamEnd__Output as _agent_v1_StreamEnd__Output } from './agent/v1/StreamEnd.ts';
+import type { StreamMessage as _agent_v1_StreamMessage, StreamMessage__Output as _agent_v1_StreamMessage__Output } from './agent/v1/StreamMessage.ts';
+import type { StreamStart as _agent_v1_StreamStart, StreamStart__Output as _agent_v1_StreamStart__Output } from './agent/v1/StreamStart.ts';
 import type { TunnelDown as _agent_v1_TunnelDown, TunnelDown__Output as _agent_v1_TunnelDown__Output } from './agent/v1/TunnelDown.ts';
 import type { TunnelOpen as _agent_v1_TunnelOpen, TunnelOpen__Output as _agent_v1_TunnelOpen__Output } from './agent/v1/TunnelOpen.ts';
 import type { TunnelRefused as _agent_v1_TunnelRefused, TunnelRefused__Output as _agent_v1_TunnelRefused__Output } from './agent/v1/TunnelRefused.ts';
@@ -48,6 +50,8 @@ export interface ProtoGrpcType {
       RegisterResponse: MessageTypeDefinition<_agent_v1_RegisterResponse, _agent_v1_RegisterResponse__Output>
       StreamAccepted: MessageTypeDefinition<_agent_v1_StreamAccepted, _agent_v1_StreamAccepted__Output>
       StreamEnd: MessageTypeDefinition<_agent_v1_StreamEnd, _agent_v1_StreamEnd__Output>
+      StreamMessage: MessageTypeDefinition<_agent_v1_StreamMessage, _agent_v1_StreamMessage__Output>
+      StreamStart: MessageTypeDefinition<_agent_v1_StreamStart, _agent_v1_StreamStart__Output>
       TunnelDown: MessageTypeDefinition<_agent_v1_TunnelDown, _agent_v1_TunnelDown__Output>
       TunnelOpen: MessageTypeDefinition<_agent_v1_TunnelOpen, _agent_v1_TunnelOpen__Output>
       TunnelRefused: MessageTypeDefinition<_agent_v1_TunnelRefused, _agent_v1_TunnelRefused__Output>

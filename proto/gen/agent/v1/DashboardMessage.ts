@@ -7,6 +7,7 @@ import type { K8sRequest as _agent_v1_K8sRequest, K8sRequest__Output as _agent_v
 import type { WatchStart as _agent_v1_WatchStart, WatchStart__Output as _agent_v1_WatchStart__Output } from '../../agent/v1/WatchStart.ts';
 import type { WatchStop as _agent_v1_WatchStop, WatchStop__Output as _agent_v1_WatchStop__Output } from '../../agent/v1/WatchStop.ts';
 import type { Goodbye as _agent_v1_Goodbye, Goodbye__Output as _agent_v1_Goodbye__Output } from '../../agent/v1/Goodbye.ts';
+import type { StreamStart as _agent_v1_StreamStart, StreamStart__Output as _agent_v1_StreamStart__Output } from '../../agent/v1/StreamStart.ts';
 
 export interface DashboardMessage {
   'accepted'?: (_agent_v1_StreamAccepted | null);
@@ -16,7 +17,8 @@ export interface DashboardMessage {
   'watch_start'?: (_agent_v1_WatchStart | null);
   'watch_stop'?: (_agent_v1_WatchStop | null);
   'goodbye'?: (_agent_v1_Goodbye | null);
-  'msg'?: "accepted"|"ping"|"pong"|"k8s_request"|"watch_start"|"watch_stop"|"goodbye";
+  'stream_start'?: (_agent_v1_StreamStart | null);
+  'msg'?: "accepted"|"ping"|"pong"|"k8s_request"|"watch_start"|"watch_stop"|"goodbye"|"stream_start";
 }
 
 export interface DashboardMessage__Output {
@@ -27,5 +29,6 @@ export interface DashboardMessage__Output {
   'watch_start'?: (_agent_v1_WatchStart__Output | null);
   'watch_stop'?: (_agent_v1_WatchStop__Output | null);
   'goodbye'?: (_agent_v1_Goodbye__Output | null);
-  'msg'?: "accepted"|"ping"|"pong"|"k8s_request"|"watch_start"|"watch_stop"|"goodbye";
+  'stream_start'?: (_agent_v1_StreamStart__Output | null);
+  'msg'?: "accepted"|"ping"|"pong"|"k8s_request"|"watch_start"|"watch_stop"|"goodbye"|"stream_start";
 }
