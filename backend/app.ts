@@ -12,6 +12,7 @@ import { accountRoutes, loginRoutes } from "./auth/handlers.ts";
 import type { AuthService } from "./auth/service.ts";
 import { clusterRoutes } from "./cluster/handlers.ts";
 import { kubeStatus, proxyRoutes } from "./cluster/proxy.ts";
+import type { StreamProxyOptions } from "./cluster/stream_proxy.ts";
 import type { ClusterManager } from "./cluster/manager.ts";
 import type { SecretBox } from "./crypto/secretbox.ts";
 import type { Db } from "./store/db.ts";
@@ -35,6 +36,8 @@ export interface AppDeps {
   web?: Hono<AppEnv>;
   /** Aborted when the dashboard begins to shut down. */
   shutdown?: AbortSignal;
+  /** Exec, attach and port-forward through the proxy (answered 501 without). */
+  streams?: StreamProxyOptions;
 }
 
 const API_BODY_LIMIT = 1024 * 1024;
@@ -113,7 +116,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
   api.use("*", authenticate(deps.auth));
   api.route("/", accountRoutes(deps.auth));
-  api.route("/", proxyRoutes(deps.manager, deps.shutdown));
+  api.route("/", proxyRoutes(deps.manager, { shutdown: deps.shutdown, streams: deps.streams }));
   // Fixed paths such as /clusters/events go before /clusters/:id.
   for (const r of deps.extraApi ?? []) api.route("/", r);
   api.route(

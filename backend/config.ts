@@ -30,6 +30,10 @@ export interface Config {
   encryptionKey?: string;
   adminPassword?: string;
   sessionTtlHours: number;
+  /** Exec, attach and port-forward streams with no traffic this long are closed. */
+  streamIdleTimeoutMinutes: number;
+  /** Upgraded streams one user (session or API token) may have open at once. */
+  streamsPerUser: number;
   /** Interval of heartbeats on agent streams; status deadlines are multiples of it. */
   agentHeartbeatSeconds: number;
   logLevel: LogLevel;
@@ -50,6 +54,8 @@ const flagNames = {
   "log-level": "LOG_LEVEL",
   "session-ttl-hours": "SESSION_TTL_HOURS",
   "agent-heartbeat-seconds": "AGENT_HEARTBEAT_SECONDS",
+  "stream-idle-timeout-minutes": "STREAM_IDLE_TIMEOUT_MINUTES",
+  "streams-per-user": "STREAMS_PER_USER",
 } as const;
 
 export function parseListenAddr(name: string, value: string): ListenAddr {
@@ -160,10 +166,17 @@ export function loadConfig(env: Record<string, string | undefined>, args: string
   if (!["debug", "info", "warn", "error"].includes(logLevel)) {
     throw new ConfigError("LOG_LEVEL must be debug, info, warn or error");
   }
-  const sessionTtlHours = Number(get("SESSION_TTL_HOURS") ?? "12");
-  if (!Number.isInteger(sessionTtlHours) || sessionTtlHours < 1 || sessionTtlHours > 24 * 30) {
-    throw new ConfigError("SESSION_TTL_HOURS must be a whole number of hours from 1 to 720");
-  }
+  // A whole number within [min, max], or the default when unset.
+  const whole = (name: string, fallback: number, min: number, max: number, unit: string) => {
+    const n = Number(get(name) ?? String(fallback));
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new ConfigError(`${name} must be a whole number of ${unit} from ${min} to ${max}`);
+    }
+    return n;
+  };
+  const sessionTtlHours = whole("SESSION_TTL_HOURS", 12, 1, 24 * 30, "hours");
+  const streamIdleTimeoutMinutes = whole("STREAM_IDLE_TIMEOUT_MINUTES", 60, 1, 24 * 60, "minutes");
+  const streamsPerUser = whole("STREAMS_PER_USER", 16, 1, 1000, "streams");
 
   const agentHeartbeatSeconds = Number(get("AGENT_HEARTBEAT_SECONDS") ?? "10");
   if (
@@ -189,6 +202,8 @@ export function loadConfig(env: Record<string, string | undefined>, args: string
     encryptionKey,
     adminPassword,
     sessionTtlHours,
+    streamIdleTimeoutMinutes,
+    streamsPerUser,
     agentHeartbeatSeconds,
     logLevel,
   };

@@ -22,11 +22,16 @@ import { agentAssetRoutes } from "./agents/install/assets.ts";
 import { kubeconfigConnector } from "./cluster/connectors/kubeconfig.ts";
 import { agentConnector } from "./cluster/connectors/agent.ts";
 import { startTlsFront, type TlsFront } from "./http/tls_front.ts";
+import type { ServeInfo } from "./http/types.ts";
+import { OpenStreams } from "./cluster/open_streams.ts";
 import { VERSION } from "../common/version.ts";
 import { webRoutes } from "../web/routes/mod.ts";
 import { AGENT_CREDENTIAL_SECRET, isAgentCredentialPath } from "./cluster/proxy_guards.ts";
 
 type App = ReturnType<typeof createApp>;
+
+/** How often open exec/attach/port-forward streams check that their session is still valid. */
+const STREAM_RECHECK_MS = 5_000;
 
 export interface Dashboard {
   url: string;
@@ -43,6 +48,8 @@ export interface Dashboard {
   db: Db;
   auth: AuthService;
   manager: ClusterManager;
+  /** The exec, attach and port-forward streams open through this dashboard. */
+  streams: OpenStreams;
   /** Set when this start created the first admin with a generated password. */
   bootstrap: { username: string; password?: string } | null;
   /**
@@ -108,6 +115,13 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
   manager.removalListeners.add((id) =>
     hub.disconnect(id, "the cluster was deleted from the dashboard")
   );
+  const openStreams = new OpenStreams(async (token) => (await auth.authenticate(token)) !== null, {
+    perCaller: config.streamsPerUser,
+    recheckMs: STREAM_RECHECK_MS,
+  });
+  manager.removalListeners.add((id) =>
+    openStreams.closeCluster(id, "the cluster was deleted from the dashboard")
+  );
   metrics.gauge(
     "dashboard_agents_connected",
     "Agents with a live control stream.",
@@ -164,12 +178,14 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
       // read, and a promise nobody handles would reject (an interrupted response) unhandled and
       // end the process. The proxy reads it, with handlers, to release a caller's slot.
       const served = info;
-      info = {
+      const gated: ServeInfo = {
         remoteAddr: client,
         get completed() {
           return served.completed;
         },
+        readGate: front.readGate(info.remoteAddr),
       };
+      info = gated;
     }
     return app ? app.fetch(req, info) : new Response("starting", { status: 503 });
   });
@@ -201,6 +217,7 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
     box,
     metrics,
     shutdown: shutdown.signal,
+    streams: { open: openStreams, idleMs: config.streamIdleTimeoutMinutes * 60_000 },
     web: webRoutes({
       sessionUser: (token) => auth.authenticate(token),
       apiTokens: (userId) => auth.listApiTokens(userId),
@@ -229,10 +246,12 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
     db,
     auth,
     manager,
+    streams: openStreams,
     bootstrap,
     stop: (opts = {}) =>
       stopped ??= (async () => {
         shutdown.abort();
+        openStreams.closeAll("the dashboard is stopping");
         await hub.stop();
         if (!opts.exiting) await grpcServer.stop();
         manager.close();

@@ -8,15 +8,20 @@ import { once } from "node:events";
 import type { TunnelUp__Output } from "../../proto/gen/agent/v1/TunnelUp.ts";
 import type { K8sRequest } from "../../proto/gen/agent/v1/K8sRequest.ts";
 import type { WatchStart } from "../../proto/gen/agent/v1/WatchStart.ts";
+import type { StreamStart } from "../../proto/gen/agent/v1/StreamStart.ts";
 import { CHUNK_BYTES } from "../../proto/wire.ts";
 import { AgentUnavailableError } from "./errors.ts";
 import type { AgentSession } from "./sessions.ts";
 import { nextFrame, type TunnelCall, type TunnelLine } from "./tunnels.ts";
 
-/** What a line carries: a request or a watch (the same messages the control stream announces). */
+/**
+ * What a line carries: a request, a watch or an upgraded stream (the same messages the control
+ * stream announces; streams are stream_exchange.ts's).
+ */
 export type ExchangeWork =
-  | { request: K8sRequest; watch?: undefined }
-  | { watch: WatchStart; request?: undefined };
+  | { request: K8sRequest; watch?: undefined; stream?: undefined }
+  | { watch: WatchStart; request?: undefined; stream?: undefined }
+  | { stream: StreamStart; request?: undefined; watch?: undefined };
 
 /** The frame that starts a Request's exchange, and whether it is a watch. */
 export function toWork(req: Request, requestId: string): { work: ExchangeWork; isWatch: boolean } {
@@ -66,29 +71,9 @@ export async function exchange(
   reuse: (line: TunnelLine) => void,
 ): Promise<Response> {
   const { call } = tunnel;
-  s.inFlight++;
-  let released = false;
-  // The control stream ended (agent gone, heartbeat missed, cluster deleted): fail the line
-  // now rather than when its connection times out; a pending read rejects with this.
-  let dropped = "";
-  const drop = (reason: string) => {
-    dropped = `agent offline: ${reason}`;
-    if (call.writableEnded || call.destroyed) return;
-    call.emit(
-      "error",
-      Object.assign(new AgentUnavailableError(dropped), {
-        code: grpcStatus.UNAVAILABLE,
-        details: dropped,
-      }),
-    );
-  };
-  if (s.closed) drop("the control stream ended");
-  else s.tunnels.add(drop);
+  const tracked = trackInFlight(s, call);
   const release = () => {
-    if (released) return;
-    released = true;
-    s.inFlight--;
-    s.tunnels.delete(drop);
+    if (!tracked.release()) return;
     req.signal.removeEventListener("abort", cancel);
     call.off("close", release);
     call.off("error", release);
@@ -129,7 +114,7 @@ export async function exchange(
   if (!first?.response) {
     cancel();
     throw new AgentUnavailableError(
-      dropped || first?.end?.error || "the agent closed the request before answering",
+      tracked.dropped() || first?.end?.error || "the agent closed the request before answering",
     );
   }
   const head = first.response;
@@ -186,6 +171,44 @@ function watchEventLine(e: { type: string; object: Uint8Array }): Uint8Array[] {
     e.object,
     encoder.encode("}\n"),
   ];
+}
+
+/**
+ * Counts an exchange in flight on its session until release() (true on its first call). When
+ * the control stream ends first (agent gone, heartbeat missed, cluster deleted) the call fails
+ * with AgentUnavailableError at once rather than when its connection times out, so a pending
+ * read rejects; dropped() then says why.
+ */
+export function trackInFlight(
+  s: AgentSession,
+  call: TunnelCall,
+): { release(): boolean; dropped(): string } {
+  s.inFlight++;
+  let released = false;
+  let dropped = "";
+  const drop = (reason: string) => {
+    dropped = `agent offline: ${reason}`;
+    if (call.writableEnded || call.destroyed) return;
+    call.emit(
+      "error",
+      Object.assign(new AgentUnavailableError(dropped), {
+        code: grpcStatus.UNAVAILABLE,
+        details: dropped,
+      }),
+    );
+  };
+  if (s.closed) drop("the control stream ended");
+  else s.tunnels.add(drop);
+  return {
+    release() {
+      if (released) return false;
+      released = true;
+      s.inFlight--;
+      s.tunnels.delete(drop);
+      return true;
+    },
+    dropped: () => dropped,
+  };
 }
 
 /** Streams a request body to the agent in chunks, waiting for 'drain' when gRPC pushes back. */

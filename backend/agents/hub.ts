@@ -9,10 +9,14 @@
 import { log } from "../../common/log.ts";
 import type { Db } from "../store/db.ts";
 import { type AgentClusterInfo, ClusterStore, type LiveHeartbeat } from "../cluster/store.ts";
-import { AgentUnavailableError } from "./errors.ts";
+import { AgentUnavailableError, TunnelRefusedError } from "./errors.ts";
 import { AgentSession, SessionRegistry } from "./sessions.ts";
 import { announce, claim, offerIdle, refuse, takeIdle, type TunnelLine } from "./tunnels.ts";
 import { exchange, toWork } from "./exchange.ts";
+import { streamExchange, streamStart } from "./stream_exchange.ts";
+import type { KubeStream, StreamRequest } from "../cluster/client.ts";
+import { STREAMS_PROTOCOL_VERSION } from "../../proto/wire.ts";
+import { VERSION } from "../../common/version.ts";
 import { Liveness } from "./liveness.ts";
 
 export interface HubOptions {
@@ -277,6 +281,39 @@ export class AgentHub {
    * else announced on the control stream. Fails with AgentUnavailableError or TunnelRefusedError.
    */
   async fetch(clusterId: string, req: Request): Promise<Response> {
+    const s = this.admit(clusterId);
+    const requestId = crypto.randomUUID();
+    const { work, isWatch } = toWork(req, requestId);
+    let line = takeIdle(s);
+    if (line) line.call.write(work);
+    else line = await announce(s, requestId, work, req.signal, this.opts.openTimeoutMs);
+    return exchange(s, line, req, isWatch, (l) => this.offerIdle(s, l));
+  }
+
+  /**
+   * Opens an upgraded stream (exec, attach, port-forward) through the cluster's agent; it counts
+   * as a request in flight until it ends. An agent older than protocol v2 cannot carry one.
+   */
+  async stream(clusterId: string, req: StreamRequest): Promise<KubeStream> {
+    const s = this.admit(clusterId);
+    if (s.protocolVersion < STREAMS_PROTOCOL_VERSION) {
+      throw new TunnelRefusedError(
+        501,
+        `the cluster's agent (version ${s.agentVersion || "unknown"}, protocol ` +
+          `v${s.protocolVersion}) cannot carry exec, attach or port-forward; upgrade the agent ` +
+          `to ${VERSION}`,
+      );
+    }
+    const requestId = crypto.randomUUID();
+    const work = { stream: streamStart(req, requestId) };
+    let line = takeIdle(s);
+    if (line) line.call.write(work);
+    else line = await announce(s, requestId, work, req.signal, this.opts.openTimeoutMs);
+    return streamExchange(s, line, req.signal);
+  }
+
+  /** The cluster's live session, if it may take one more request. */
+  private admit(clusterId: string): AgentSession {
     const s = this.sessions.get(clusterId);
     if (!s) throw new AgentUnavailableError("agent offline: the cluster's agent is not connected");
     if (s.inFlight + s.pending.size >= this.opts.maxInFlight) {
@@ -284,11 +321,6 @@ export class AgentHub {
         `agent busy: ${this.opts.maxInFlight} requests already in flight`,
       );
     }
-    const requestId = crypto.randomUUID();
-    const { work, isWatch } = toWork(req, requestId);
-    let line = takeIdle(s);
-    if (line) line.call.write(work);
-    else line = await announce(s, requestId, work, req.signal, this.opts.openTimeoutMs);
-    return exchange(s, line, req, isWatch, (l) => this.offerIdle(s, l));
+    return s;
   }
 }

@@ -101,7 +101,13 @@ export async function announce(
     }
   };
   signal.addEventListener("abort", onAbort, { once: true });
-  s.send(work.request ? { k8s_request: work.request } : { watch_start: work.watch });
+  s.send(
+    work.request
+      ? { k8s_request: work.request }
+      : work.watch
+      ? { watch_start: work.watch }
+      : { stream_start: work.stream },
+  );
   try {
     return await open.promise;
   } finally {

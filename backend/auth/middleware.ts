@@ -1,5 +1,6 @@
 // Authentication for every /api route: a bearer token (session or API token) or the session
-// cookie. Cookie-authenticated writes must come from the dashboard's own pages (CSRF check).
+// cookie. Cookie-authenticated writes and upgrades must come from the dashboard's own pages
+// (CSRF check; for a WebSocket, cross-site WebSocket hijacking).
 import type { MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import type { AppEnv } from "../http/types.ts";
@@ -41,7 +42,10 @@ export function authenticate(auth: AuthService): MiddlewareHandler<AppEnv> {
         "the session or token is invalid or expired; log in again",
       );
     }
-    if (kind === "cookie" && !SAFE_METHODS.has(c.req.method)) {
+    // A WebSocket handshake is a GET, but what it opens (exec, attach) writes: a browser sends
+    // the cookie on a cross-site WebSocket, so it gets the same check as a write.
+    const upgrade = c.req.header("upgrade") !== undefined;
+    if (kind === "cookie" && (!SAFE_METHODS.has(c.req.method) || upgrade)) {
       const site = c.req.header("sec-fetch-site");
       const origin = c.req.header("origin");
       // Host (name and port) only: behind the HTTPS front an HTTP/1.1 request's URL says http:,

@@ -32,8 +32,54 @@ export class ClusterUnavailableError extends Error {
   }
 }
 
+/** One WebSocket message of an upgraded stream. */
+export interface StreamMessage {
+  data: Uint8Array;
+  /** A text message; otherwise binary. */
+  text: boolean;
+}
+
+/** An upgraded stream to open: exec, attach or port-forward, as kubectl asks for it. */
+export interface StreamRequest {
+  /** Kubernetes API path with query, e.g. /api/v1/namespaces/a/pods/p/exec?command=sh. */
+  path: string;
+  /** The WebSocket subprotocols the client offered, in its order. */
+  protocols: string[];
+  /** Request headers to pass on (never the dashboard's own credentials). */
+  headers: Headers;
+  /** Aborting it before the stream opens cancels the opening. */
+  signal: AbortSignal;
+}
+
+/**
+ * An upgraded stream to a cluster's API server. Both sides honour backpressure: `readable` is
+ * pulled (the source stops reading while nobody reads), and a `writable` write resolves once the
+ * path to the API server has room. Closing `writable` closes the stream normally; aborting it
+ * or cancelling `readable` tears it down. `readable` ends when the API server closes the stream
+ * and errors when the connection breaks.
+ */
+export interface KubeStream {
+  /** The subprotocol the API server chose. */
+  readonly protocol: string;
+  readonly readable: ReadableStream<StreamMessage>;
+  readonly writable: WritableStream<StreamMessage>;
+}
+
+/** The API server did not upgrade: its own answer (403 from RBAC, 404 for a missing pod...). */
+export class StreamRefusedError extends Error {
+  constructor(readonly response: Response) {
+    super(`the API server refused the stream with status ${response.status}`);
+  }
+}
+
 export interface ClusterClient {
   readonly fetch: KubeFetch;
+  /**
+   * Opens an upgraded stream. Fails with StreamRefusedError (the API server's answer) or
+   * ClusterUnavailableError (no answer: the agent is gone or cannot carry streams, the cluster
+   * is unreachable).
+   */
+  stream(req: StreamRequest): Promise<KubeStream>;
   /** Releases connections held for this cluster (called when the cluster changes or goes). */
   close(): void;
 }

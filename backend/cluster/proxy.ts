@@ -4,7 +4,8 @@
 // errors are Kubernetes Status objects so kubectl and helm print them as usual. Guards: the path
 // allow-list, the agent credential's Secret, viewers read only (upgrades are writes), a bound on
 // each caller's concurrent requests per cluster, and proxied content that a browser could run
-// is served as a sandboxed download (proxy_guards.ts holds the pure parts).
+// is served as a sandboxed download (proxy_guards.ts holds the pure parts). WebSocket upgrades
+// (exec, attach, port-forward) are stream_proxy.ts's.
 import { Hono } from "hono";
 import type { AppEnv } from "../http/types.ts";
 import type { ClusterManager } from "./manager.ts";
@@ -13,6 +14,7 @@ import { failureStatus } from "../../common/kube_status.ts";
 import { isProxyPath } from "../../common/api_path.ts";
 import { HttpError, uuidParam } from "../http/errors.ts";
 import { sha256Hex } from "../crypto/encoding.ts";
+import { isWebSocketUpgrade, serveStream, type StreamProxyOptions } from "./stream_proxy.ts";
 import {
   AGENT_CREDENTIAL_SECRET,
   ConcurrencyLimiter,
@@ -125,15 +127,22 @@ export function protectProxiedResponse(headers: Headers): void {
   }
 }
 
-/**
- * shutdown aborts every proxied stream when the dashboard stops, so watches end cleanly.
- * perCallerLimit bounds each caller's concurrent requests per cluster (PER_CALLER_LIMIT).
- */
-export function proxyRoutes(
-  manager: ClusterManager,
-  shutdown?: AbortSignal,
-  perCallerLimit = PER_CALLER_LIMIT,
-) {
+export interface ProxyOptions {
+  /** Aborts every proxied stream when the dashboard stops, so watches end cleanly. */
+  shutdown?: AbortSignal;
+  /** Each caller's concurrent requests per cluster (PER_CALLER_LIMIT). */
+  perCallerLimit?: number;
+  /** Exec, attach and port-forward; without it they answer 501. */
+  streams?: StreamProxyOptions;
+}
+
+/** The explanation for a SPDY upgrade that reached the API server as a plain request. */
+const SPDY_UNSUPPORTED =
+  "the dashboard carries exec, attach, cp and port-forward as WebSocket streams, which kubectl " +
+  "1.30 and newer use; this client asked for SPDY. Use kubectl 1.30 or newer";
+
+export function proxyRoutes(manager: ClusterManager, opts: ProxyOptions = {}) {
+  const { shutdown, perCallerLimit = PER_CALLER_LIMIT } = opts;
   const app = new Hono<AppEnv>();
   const slots = new ConcurrencyLimiter(perCallerLimit);
   app.all("/clusters/:id/k8s/*", async (c) => {
@@ -150,7 +159,8 @@ export function proxyRoutes(
       );
     }
     const viewer = c.get("user").role === "viewer";
-    if (c.req.header("upgrade") || /upgrade/i.test(c.req.header("connection") ?? "")) {
+    const upgrade = !!c.req.header("upgrade") || /upgrade/i.test(c.req.header("connection") ?? "");
+    if (upgrade) {
       if (viewer) {
         throw new HttpError(
           403,
@@ -158,11 +168,23 @@ export function proxyRoutes(
           "viewers may only read (get, list, watch); exec, attach and port-forward need the editor role",
         );
       }
-      throw new HttpError(
-        501,
-        "NotImplemented",
-        "exec, attach and port-forward are not supported by the dashboard yet",
-      );
+      if (isWebSocketUpgrade(c.req.raw)) {
+        if (!opts.streams) {
+          throw new HttpError(501, "NotImplemented", "this dashboard does not carry streams");
+        }
+        const client = await manager.client(id);
+        return await serveStream(
+          c,
+          client,
+          id,
+          path + url.search,
+          opts.streams,
+          kubeStatus,
+          protectProxiedResponse,
+        );
+      }
+      // SPDY goes on as a plain request (upgrade headers are never forwarded): the API server
+      // answers a refusal itself (RBAC, a missing pod), and nothing runs without the upgrade.
     }
     if (viewer && !READ_METHODS.has(method)) {
       throw new HttpError(
@@ -209,6 +231,11 @@ export function proxyRoutes(
       }
       throw err;
     }
+    if (upgrade && (upstream.status < 300 || await saysUpgradeRequired(upstream))) {
+      release();
+      upstream.body?.cancel().catch(() => {});
+      return kubeStatus(400, "BadRequest", SPDY_UNSUPPORTED);
+    }
     const out = new Headers();
     upstream.headers.forEach((v, k) => {
       if (!DROP_RESPONSE_HEADERS.has(k)) out.set(k, v);
@@ -230,4 +257,14 @@ export function proxyRoutes(
     });
   });
   return app;
+}
+
+/**
+ * Whether the API server's answer to a non-upgraded exec, attach or port-forward is its "needs
+ * an upgrade" error (as opposed to a refusal kubectl should see as it is). Reads a 400's body.
+ */
+async function saysUpgradeRequired(res: Response): Promise<boolean> {
+  if (res.status !== 400) return false;
+  const text = await res.clone().text().catch(() => "");
+  return /upgrade request required/i.test(text);
 }

@@ -203,6 +203,7 @@ function fakeProxy(opts: { limit?: number; upstream?: (path: string) => Upstream
         }),
       );
     },
+    stream: () => Promise.reject(new Error("no streams in this test")),
     close: () => {},
   };
   const manager = { client: () => Promise.resolve(client) } as unknown as ClusterManager;
@@ -214,7 +215,7 @@ function fakeProxy(opts: { limit?: number; upstream?: (path: string) => Upstream
     c.set("token", c.req.header("x-test-token") ?? "kdt_one");
     await next();
   });
-  app.route("/api", proxyRoutes(manager, undefined, opts.limit));
+  app.route("/api", proxyRoutes(manager, { perCallerLimit: opts.limit }));
   app.onError((err) =>
     err instanceof HttpError
       ? kubeStatus(err.status, err.code, err.message)

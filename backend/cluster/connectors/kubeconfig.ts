@@ -4,11 +4,14 @@
 // upstream call. fetch negotiates and decodes compression itself, so the caller's
 // accept-encoding is not passed on and the Response carries the decoded body without the API
 // server's content-encoding and content-length. A cluster that cannot be reached is a 502.
+// Upgraded streams (exec, attach, port-forward) are WebSockets to the API server with the same
+// credentials (../ws_stream.ts).
 import { type ClusterClient, ClusterUnavailableError } from "../client.ts";
 import { type DirectTarget, parseKubeconfig } from "../kubeconfig.ts";
 import type { Connector } from "../manager.ts";
 import type { ClusterStore } from "../store.ts";
 import type { SecretBox } from "../../crypto/secretbox.ts";
+import { openWebSocketStream } from "../ws_stream.ts";
 
 /** Builds kubeconfig clusters' clients from their stored, sealed kubeconfigs. */
 export function kubeconfigConnector(store: ClusterStore, box: SecretBox): Connector {
@@ -47,6 +50,7 @@ export function kubeconfigClient(target: DirectTarget): ClusterClient {
         );
       });
     },
+    stream: (req) => openWebSocketStream(target, req),
     close: () => http.close(),
   };
 }

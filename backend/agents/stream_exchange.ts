@@ -1,0 +1,152 @@
+// An upgraded stream (exec, attach, port-forward) on a tunnel line: the agent answers the
+// StreamStart with 101 and the subprotocol its API server chose, then WebSocket messages cross
+// the line both ways as StreamMessage frames until either side sends its end. The line is its
+// own HTTP/2 stream, so gRPC's flow control bounds each stream on its own: the readable side is
+// pulled frame by frame (the call stops reading while nobody reads), and writes wait for
+// 'drain'. Any other answer is the API server's (or the agent's) refusal, returned whole. A
+// stream's line is never reused.
+import { once } from "node:events";
+import { Buffer } from "node:buffer";
+import type { StreamStart } from "../../proto/gen/agent/v1/StreamStart.ts";
+import type { TunnelUp__Output } from "../../proto/gen/agent/v1/TunnelUp.ts";
+import {
+  type KubeStream,
+  type StreamMessage,
+  StreamRefusedError,
+  type StreamRequest,
+} from "../cluster/client.ts";
+import { AgentUnavailableError } from "./errors.ts";
+import { trackInFlight } from "./exchange.ts";
+import type { AgentSession } from "./sessions.ts";
+import { nextFrame, type TunnelCall, type TunnelLine } from "./tunnels.ts";
+
+/** Largest refusal body kept (a Kubernetes Status is far smaller). */
+const REFUSAL_BODY_LIMIT = 256 * 1024;
+
+/** The StreamStart frame for a request. */
+export function streamStart(req: StreamRequest, requestId: string): StreamStart {
+  return {
+    request_id: requestId,
+    path: req.path,
+    protocols: req.protocols,
+    headers: [...req.headers].map(([name, value]) => ({ name, value })),
+  };
+}
+
+/** Ends the line from the dashboard's side (`error` empty: a normal close). */
+function endLine(call: TunnelCall, error: string): void {
+  if (call.writableEnded) return;
+  call.write({ end: { error } });
+  call.end();
+}
+
+/**
+ * Waits for the agent's answer on the line and returns the open stream, or fails with
+ * StreamRefusedError (the answer) or AgentUnavailableError (no answer, or the agent left).
+ */
+export async function streamExchange(
+  s: AgentSession,
+  line: TunnelLine,
+  signal: AbortSignal,
+): Promise<KubeStream> {
+  const { call } = line;
+  const tracked = trackInFlight(s, call);
+  const release = () => {
+    if (tracked.release()) call.off("close", release);
+  };
+  call.on("close", release);
+  const cancel = () => endLine(call, "cancelled by the client");
+  signal.addEventListener("abort", cancel, { once: true });
+  let first: TunnelUp__Output | undefined;
+  try {
+    const r = await nextFrame(line);
+    first = r.done ? undefined : r.value;
+  } catch {
+    first = undefined;
+  } finally {
+    signal.removeEventListener("abort", cancel);
+  }
+  const head = first?.response;
+  if (!head || signal.aborted) {
+    endLine(call, "cancelled by the client");
+    release();
+    throw new AgentUnavailableError(
+      tracked.dropped() || first?.end?.error || "the agent closed the stream before answering",
+    );
+  }
+  const headers = new Headers();
+  for (const h of head.headers) headers.append(h.name, h.value);
+  if (head.status !== 101) {
+    const body = head.complete ? head.body : await refusalBody(line);
+    endLine(call, "");
+    release();
+    throw new StreamRefusedError(
+      new Response(body.length ? new Uint8Array(body) : null, { status: head.status, headers }),
+    );
+  }
+  return {
+    protocol: headers.get("sec-websocket-protocol") ?? "",
+    readable: new ReadableStream<StreamMessage>({
+      async pull(ctrl) {
+        let next: IteratorResult<TunnelUp__Output>;
+        try {
+          next = await nextFrame(line);
+        } catch (err) {
+          release();
+          ctrl.error(err);
+          return;
+        }
+        const f = next.done ? undefined : next.value;
+        if (f?.message) {
+          ctrl.enqueue({ data: f.message.data, text: f.message.text });
+          return;
+        }
+        release();
+        endLine(call, "");
+        if (f?.end && !f.end.error) ctrl.close();
+        else {
+          ctrl.error(
+            new Error(
+              f?.end?.error || tracked.dropped() || "the agent's stream ended unexpectedly",
+            ),
+          );
+        }
+      },
+      cancel() {
+        endLine(call, "closed by the client");
+        release();
+      },
+    }, { highWaterMark: 4 }),
+    writable: new WritableStream<StreamMessage>({
+      async write(msg) {
+        if (call.writableEnded || call.destroyed) throw new Error("the stream to the agent ended");
+        if (!call.write({ message: { data: msg.data, text: msg.text } })) {
+          await Promise.race([once(call, "drain"), once(call, "close")]);
+        }
+      },
+      close() {
+        endLine(call, "");
+      },
+      abort(reason) {
+        endLine(call, String((reason as Error)?.message ?? reason ?? "aborted"));
+        release();
+      },
+    }),
+  };
+}
+
+/** The refusal's body frames up to REFUSAL_BODY_LIMIT bytes. */
+async function refusalBody(line: TunnelLine): Promise<Uint8Array> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const r = await nextFrame(line);
+      if (r.done || !r.value.body) break;
+      if (size + r.value.body.data.length > REFUSAL_BODY_LIMIT) break;
+      parts.push(r.value.body.data);
+      size += r.value.body.data.length;
+    }
+  } catch { /* what arrived is the answer */ }
+  return Buffer.concat(parts);
+}

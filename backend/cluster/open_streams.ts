@@ -1,0 +1,103 @@
+// The upgraded streams (exec, attach, port-forward) open through this dashboard, so that each
+// one ends when it must: when its cluster is deleted, when the person's session or API token
+// stops being valid (logout, expiry, revocation, password change, user deleted: rechecked every
+// few seconds), and on shutdown. It also bounds how many streams one caller may hold open.
+import { sha256Hex } from "../crypto/encoding.ts";
+import { log } from "../../common/log.ts";
+
+export interface OpenStreamsOptions {
+  /** Streams one caller (session or API token) may have open at once. */
+  perCaller: number;
+  /** How often every open stream's token is checked again. */
+  recheckMs: number;
+}
+
+/** An open stream's registration: its signal aborts (with the reason) when it must close. */
+export interface StreamTicket {
+  readonly signal: AbortSignal;
+  release(): void;
+}
+
+interface Entry {
+  clusterId: string;
+  token: string;
+  ctrl: AbortController;
+}
+
+export class OpenStreams {
+  private readonly entries = new Set<Entry>();
+  private readonly perCaller = new Map<string, number>();
+  private timer?: ReturnType<typeof setInterval>;
+
+  constructor(
+    /** Whether a token still authenticates someone (AuthService.authenticate). */
+    private readonly stillValid: (token: string) => Promise<boolean>,
+    private readonly opts: OpenStreamsOptions,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Registers a stream, or returns null when the caller already holds perCaller streams. */
+  open(clusterId: string, token: string): StreamTicket | null {
+    const caller = sha256Hex(token);
+    const held = this.perCaller.get(caller) ?? 0;
+    if (held >= this.opts.perCaller) return null;
+    this.perCaller.set(caller, held + 1);
+    const entry: Entry = { clusterId, token, ctrl: new AbortController() };
+    this.entries.add(entry);
+    this.timer ??= setInterval(() => void this.recheck(), this.opts.recheckMs);
+    let released = false;
+    return {
+      signal: entry.ctrl.signal,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.entries.delete(entry);
+        const n = (this.perCaller.get(caller) ?? 1) - 1;
+        if (n > 0) this.perCaller.set(caller, n);
+        else this.perCaller.delete(caller);
+        if (this.entries.size === 0) {
+          clearInterval(this.timer);
+          this.timer = undefined;
+        }
+      },
+    };
+  }
+
+  /** Ends every stream to a cluster (it was deleted or its connection changed). */
+  closeCluster(clusterId: string, reason: string): void {
+    for (const e of [...this.entries]) {
+      if (e.clusterId === clusterId) e.ctrl.abort(new Error(reason));
+    }
+  }
+
+  /** Ends every stream (the dashboard is stopping). */
+  closeAll(reason: string): void {
+    for (const e of [...this.entries]) e.ctrl.abort(new Error(reason));
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Ends the streams whose token no longer authenticates anyone. */
+  async recheck(): Promise<void> {
+    const tokens = new Set([...this.entries].map((e) => e.token));
+    for (const token of tokens) {
+      let valid = true;
+      try {
+        valid = await this.stillValid(token);
+      } catch (err) {
+        log.warn("cannot recheck an open stream's session; keeping it until the next check", {
+          err,
+        });
+      }
+      if (valid) continue;
+      for (const e of [...this.entries]) {
+        if (e.token === token) {
+          e.ctrl.abort(new Error("your session or API token is no longer valid; log in again"));
+        }
+      }
+    }
+  }
+}

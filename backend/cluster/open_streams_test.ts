@@ -1,0 +1,74 @@
+// OpenStreams: the per-caller bound, and each reason a stream must end (its cluster deleted, its
+// token no longer valid, shutdown) aborting exactly the streams it concerns.
+import assert from "node:assert/strict";
+import { OpenStreams } from "./open_streams.ts";
+
+Deno.test("OpenStreams bounds each caller, not everyone", () => {
+  const open = new OpenStreams(() => Promise.resolve(true), { perCaller: 2, recheckMs: 60_000 });
+  const a1 = open.open("c1", "kdt_a");
+  const a2 = open.open("c2", "kdt_a");
+  assert(a1 && a2);
+  assert.equal(open.open("c1", "kdt_a"), null, "a third stream for the same caller is refused");
+  const b1 = open.open("c1", "kdt_b");
+  assert(b1, "another caller still may");
+  a1.release();
+  a1.release(); // twice is harmless
+  const a3 = open.open("c1", "kdt_a");
+  assert(a3, "a released slot is free again");
+  for (const t of [a2, a3, b1]) t.release();
+  assert.equal(open.size, 0);
+});
+
+Deno.test("OpenStreams ends the streams each event concerns", async (t) => {
+  const valid = new Set(["kdt_a", "kdt_b"]);
+  const open = new OpenStreams((tok) => Promise.resolve(valid.has(tok)), {
+    perCaller: 10,
+    recheckMs: 60_000,
+  });
+  const cases: Array<{
+    name: string;
+    act: () => Promise<void> | void;
+    ends: (s: { cluster: string; token: string }) => boolean;
+    reason: RegExp;
+  }> = [
+    {
+      name: "cluster deleted",
+      act: () => open.closeCluster("c1", "the cluster was deleted"),
+      ends: (s) => s.cluster === "c1",
+      reason: /deleted/,
+    },
+    {
+      name: "token no longer valid",
+      act: async () => {
+        valid.delete("kdt_b");
+        await open.recheck();
+      },
+      ends: (s) => s.token === "kdt_b",
+      reason: /no longer valid/,
+    },
+    {
+      name: "shutdown",
+      act: () => open.closeAll("stopping"),
+      ends: () => true,
+      reason: /stopping/,
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, async () => {
+      valid.add("kdt_b");
+      const streams = [
+        { cluster: "c1", token: "kdt_a" },
+        { cluster: "c2", token: "kdt_a" },
+        { cluster: "c2", token: "kdt_b" },
+      ].map((s) => ({ ...s, ticket: open.open(s.cluster, s.token)! }));
+      await c.act();
+      for (const s of streams) {
+        assert.equal(s.ticket.signal.aborted, c.ends(s), `${s.cluster}/${s.token}`);
+        if (s.ticket.signal.aborted) {
+          assert.match((s.ticket.signal.reason as Error).message, c.reason);
+        }
+        s.ticket.release();
+      }
+    });
+  }
+});

@@ -1,0 +1,162 @@
+// Upgraded streams to an API server the dashboard reaches itself (kubeconfig clusters): a
+// WebSocket opened with the npm `ws` client (TLS options, headers, and pause()/resume(), which
+// Deno's own WebSocket lacks), seen as a KubeStream whose two sides honour backpressure. An
+// answer other than 101 becomes StreamRefusedError carrying the API server's own response.
+// @ts-types="@types/ws"
+import WebSocket from "ws";
+import type { IncomingMessage } from "node:http";
+import { Readable } from "node:stream";
+import {
+  ClusterUnavailableError,
+  type KubeStream,
+  type StreamMessage,
+  StreamRefusedError,
+} from "./client.ts";
+
+/** Messages read ahead from the API server before its socket is paused. */
+const READ_AHEAD_MESSAGES = 16;
+/** Bytes queued for the API server's socket before a write waits for them to be sent. */
+const WRITE_HIGH_WATER_BYTES = 1024 * 1024;
+/** How long a closing WebSocket may take before its connection is dropped. */
+const CLOSE_GRACE_MS = 2_000;
+
+export interface WebSocketTarget {
+  /** https://host:port or http://host:port of the API server. */
+  server: string;
+  caPem?: string;
+  certPem?: string;
+  keyPem?: string;
+  token?: string;
+}
+
+/**
+ * Opens `path` on the API server as a WebSocket offering `protocols`. Resolves once it is open;
+ * fails with StreamRefusedError for any other answer, or ClusterUnavailableError when the
+ * server cannot be reached or `signal` aborts first.
+ */
+export function openWebSocketStream(
+  target: WebSocketTarget,
+  req: { path: string; protocols: string[]; headers: Headers; signal: AbortSignal },
+): Promise<KubeStream> {
+  const url = new URL(target.server.replace(/\/+$/, "") + req.path);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  const headers: Record<string, string> = Object.fromEntries(req.headers);
+  if (target.token) headers.authorization = `Bearer ${target.token}`;
+  const ws = new WebSocket(url, req.protocols, {
+    headers,
+    ca: target.caPem,
+    cert: target.certPem,
+    key: target.keyPem,
+    perMessageDeflate: false,
+    handshakeTimeout: 30_000,
+    maxPayload: 64 * 1024 * 1024,
+  });
+  return new Promise<KubeStream>((resolve, reject) => {
+    const onAbort = () => {
+      ws.terminate();
+      reject(new ClusterUnavailableError(499, "ClientClosed", "the client went away"));
+    };
+    req.signal.addEventListener("abort", onAbort, { once: true });
+    const settled = () => req.signal.removeEventListener("abort", onAbort);
+    ws.once("unexpected-response", (_req, res: IncomingMessage) => {
+      settled();
+      reject(new StreamRefusedError(asResponse(res)));
+    });
+    ws.once("error", (err) => {
+      settled();
+      ws.terminate();
+      reject(
+        new ClusterUnavailableError(
+          502,
+          "ServiceUnavailable",
+          `the cluster is unreachable: ${err.message}`,
+          { cause: err },
+        ),
+      );
+    });
+    ws.once("open", () => {
+      settled();
+      resolve(kubeStreamOf(ws));
+    });
+  });
+}
+
+/** The API server's non-101 answer as a Response (its body streams). */
+function asResponse(res: IncomingMessage): Response {
+  const headers = new Headers();
+  for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
+    headers.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
+  }
+  const status = res.statusCode ?? 502;
+  const bodyless = status === 204 || status === 304;
+  if (bodyless) res.resume();
+  const body = bodyless ? null : Readable.toWeb(res) as ReadableStream<Uint8Array>;
+  return new Response(body, { status: status < 200 ? 502 : status, headers });
+}
+
+/** An open `ws` WebSocket as a KubeStream. */
+export function kubeStreamOf(ws: WebSocket): KubeStream {
+  const closeGracefully = (code = 1000, reason = "") => {
+    if (ws.readyState === WebSocket.CLOSED) return;
+    if (ws.readyState === WebSocket.OPEN) ws.close(code, reason);
+    setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref?.();
+  };
+  const readable = new ReadableStream<StreamMessage>({
+    start(ctrl) {
+      ws.on("message", (data: Buffer, isBinary: boolean) => {
+        try {
+          ctrl.enqueue({
+            data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+            text: !isBinary,
+          });
+        } catch {
+          return; // cancelled: nobody reads any more
+        }
+        if ((ctrl.desiredSize ?? 1) <= 0) ws.pause();
+      });
+      ws.on("close", (code: number, reason: Buffer) => {
+        try {
+          if (code === 1000 || code === 1005) ctrl.close();
+          else ctrl.error(new Error(`the API server closed the stream (${code} ${reason})`.trim()));
+        } catch { /* already closed or cancelled */ }
+      });
+      ws.on("error", (err: Error) => {
+        try {
+          ctrl.error(err);
+        } catch { /* already closed */ }
+      });
+    },
+    pull() {
+      if (ws.isPaused) ws.resume();
+    },
+    cancel() {
+      ws.terminate();
+    },
+  }, { highWaterMark: READ_AHEAD_MESSAGES });
+  const writable = new WritableStream<StreamMessage>({
+    write(msg) {
+      if (ws.readyState !== WebSocket.OPEN) {
+        throw new Error("the stream to the API server is closed");
+      }
+      return new Promise<void>((resolve, reject) => {
+        let waiting = false;
+        ws.send(msg.data, { binary: !msg.text }, (err) => {
+          if (!waiting) return;
+          if (err) reject(err);
+          else resolve();
+        });
+        // Below the high-water mark the next message may go at once; above it, wait until this
+        // one has reached the socket (TCP backpressure then reaches the writer).
+        if (ws.bufferedAmount > WRITE_HIGH_WATER_BYTES) waiting = true;
+        else resolve();
+      });
+    },
+    close() {
+      closeGracefully();
+    },
+    abort() {
+      ws.terminate();
+    },
+  });
+  return { protocol: ws.protocol, readable, writable };
+}
