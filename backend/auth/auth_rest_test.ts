@@ -4,6 +4,7 @@
 // deletion, and the login limiters (per client and username; per username from any address, a
 // growing delay) with an injected clock and simulated client addresses.
 import assert from "node:assert/strict";
+import { wsHandshake } from "../../testing/ws_handshake.ts";
 import { Hono } from "hono";
 import { startTestDashboard } from "../../testing/harness.ts";
 import { loginRoutes } from "./handlers.ts";
@@ -90,6 +91,15 @@ Deno.test({
               assert.equal(res.status, 400, label);
             }
           }
+        }
+        // A WebSocket handshake is a GET, but with the cookie it gets the writes' check (what it
+        // opens, exec or attach, writes; a browser sends the cookie cross-site).
+        for (const [origin, want] of [["https://evil.example", 403], [self, 200]] as const) {
+          const r = await wsHandshake(`${self}/api/auth/me`, {
+            headers: { cookie: `kd_session=${session}`, origin },
+            caPem: dash.d.httpCaPem,
+          });
+          assert.equal(r.status, want, `upgrade from ${origin}: ${r.body}`);
         }
         // Reads with the cookie need neither header.
         const read = await dash.fetch("/api/auth/me", {

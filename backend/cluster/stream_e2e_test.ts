@@ -9,6 +9,7 @@ import { ADMIN_PASSWORD, startTestDashboard, type TestDashboard } from "../../te
 import { connectCluster, type ConnectionKind } from "../../testing/clusters.ts";
 import { eventually } from "../../testing/eventually.ts";
 import { sha256Hex } from "../crypto/encoding.ts";
+import { upgradeRequest, wsHandshake } from "../../testing/ws_handshake.ts";
 
 const kinds: ConnectionKind[] = ["kubeconfig", "agent"];
 
@@ -209,40 +210,33 @@ for (const kind of kinds) {
 
         await t.step("a cross-site WebSocket on a session cookie is refused", async () => {
           const session = await dash.login("admin", ADMIN_PASSWORD);
-          const res = await dash.fetch(
-            `/api/clusters/${cluster.id}/k8s/api/v1/namespaces/${ns}/pods/shell/exec?command=id&stdout=true`,
+          const r = await wsHandshake(
+            `${dash.d.url}/api/clusters/${cluster.id}/k8s/api/v1/namespaces/${ns}/pods/shell/exec?command=id&stdout=true`,
             {
-              headers: {
-                cookie: `kd_session=${session}`,
-                upgrade: "websocket",
-                connection: "Upgrade",
-                "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
-                "sec-websocket-version": "13",
-                "sec-websocket-protocol": "v5.channel.k8s.io",
-                origin: "https://evil.example",
-              },
+              headers: { cookie: `kd_session=${session}`, origin: "https://evil.example" },
+              protocols: ["v5.channel.k8s.io"],
+              caPem: dash.d.httpCaPem,
             },
           );
-          await res.body?.cancel();
-          assert.equal(res.status, 403);
+          assert.equal(r.status, 403, r.body);
+          assert.match(r.body, /cross-site request refused/);
         });
 
         await t.step("a SPDY client is told to use WebSocket", async () => {
-          const res = await dash.fetch(
-            `/api/clusters/${cluster.id}/k8s/api/v1/namespaces/${ns}/pods/shell/exec?command=id&stdout=true`,
+          const r = await upgradeRequest(
+            `${dash.d.url}/api/clusters/${cluster.id}/k8s/api/v1/namespaces/${ns}/pods/shell/exec?command=id&stdout=true`,
             {
               method: "POST",
+              upgrade: "SPDY/3.1",
               headers: {
                 authorization: `Bearer ${dash.adminToken}`,
-                upgrade: "SPDY/3.1",
-                connection: "Upgrade",
                 "x-stream-protocol-version": "v4.channel.k8s.io",
               },
+              caPem: dash.d.httpCaPem,
             },
           );
-          const body = await res.json() as { message: string };
-          assert.equal(res.status, 400);
-          assert.match(body.message, /WebSocket.*kubectl 1\.30 or newer/);
+          assert.equal(r.status, 400, r.body);
+          assert.match(r.body, /WebSocket.*kubectl 1\.30 or newer/);
         });
 
         await t.step("ending the session closes its open exec", async () => {

@@ -81,7 +81,10 @@ export function relay(client: WebSocket, upstream: KubeStream, opts: RelayOption
   opts.signal.addEventListener("abort", onAbort, { once: true });
   const idleTimer = setInterval(() => {
     if (Date.now() - lastActivity >= opts.idleMs) {
-      finish(CLOSE.ended, `idle for ${Math.round(opts.idleMs / 60_000)} minutes; closed by the dashboard`);
+      finish(
+        CLOSE.ended,
+        `idle for ${Math.round(opts.idleMs / 60_000)} minutes; closed by the dashboard`,
+      );
     }
   }, Math.min(opts.idleMs / 4, 30_000));
 
