@@ -1,8 +1,9 @@
 /**
  * testenv/binaries: the pinned Kubernetes binaries (etcd, kube-apiserver,
  * kube-controller-manager, kubectl, helm) that tools/kube/build.sh builds from the Go module proxy
- * into .cache/kube. kubeTools() builds them once per process (serialized across processes by
- * flock) and returns their bin dir; without Go it fails plainly, in CI too: tests never skip.
+ * into .cache/kube, and test-kubelet (tools/kube/kubelet, the test kubelet) beside them.
+ * kubeTools() builds them once per process (serialized across processes by flock) and returns
+ * their bin dir; without Go it fails plainly, in CI too: tests never skip.
  */
 
 /** The repository root (no trailing slash). */
@@ -11,6 +12,16 @@ export const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathna
   "",
 );
 const BUILD_SCRIPT = `${ROOT}/tools/kube/build.sh`;
+
+/** The programs in the bin dir that kubeTools() returns. */
+export const TOOLS = [
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kubectl",
+  "etcd",
+  "helm",
+  "test-kubelet",
+] as const;
 
 let toolsPromise: Promise<string> | undefined;
 
@@ -73,8 +84,9 @@ export async function runBuildScript(env: Record<string, string> = {}): Promise<
       ? " (in CI too: the tests never skip)"
       : "";
     throw new Error(
-      `Go is needed for the tests: kube-apiserver, etcd, kubectl and helm are built from source ` +
-        `with Go 1.26 or newer (https://go.dev/doc/install)${ci}. build.sh said: ${stderr.trim()}`,
+      `Go is needed for the tests: kube-apiserver, etcd, kubectl, helm and test-kubelet are ` +
+        `built from source with Go 1.26 or newer (https://go.dev/doc/install)${ci}. ` +
+        `build.sh said: ${stderr.trim()}`,
     );
   }
   if (!status.success) {
@@ -85,7 +97,7 @@ export async function runBuildScript(env: Record<string, string> = {}): Promise<
     );
   }
   const bin = out.trim().split("\n").pop() ?? "";
-  for (const tool of ["kube-apiserver", "kube-controller-manager", "kubectl", "etcd", "helm"]) {
+  for (const tool of TOOLS) {
     try {
       await Deno.stat(`${bin}/${tool}`);
     } catch {

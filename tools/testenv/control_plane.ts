@@ -12,7 +12,7 @@
 import { freePorts } from "../ports.ts";
 import { kubeTools } from "./binaries.ts";
 import { type Certs, kubeconfigYaml, makeCerts } from "./certs.ts";
-import type { FakeKubelet } from "./kubelet.ts";
+import type { TestKubelet } from "./kubelet.ts";
 import { Proc, sweepStaleDirs, waitForReady } from "./process.ts";
 
 const READY_TIMEOUT_MS = 90_000;
@@ -62,7 +62,7 @@ export interface ControlPlane {
   helm(args: string[], opts?: RunOptions): Promise<RunResult>;
   /** A token for a ServiceAccount from the TokenRequest API (expiry at least 600 s). */
   serviceAccountToken(namespace: string, name: string, seconds?: number): Promise<string>;
-  /** Kills every process, stops the fake kubelet, removes temp dirs. Idempotent. */
+  /** Kills every process, stops the test kubelet, removes temp dirs. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -98,7 +98,8 @@ export class LocalControlPlane implements ControlPlane {
   readonly client: Deno.HttpClient;
   readonly certs: Certs;
   readonly procs: Proc[] = [];
-  kubelet?: FakeKubelet;
+  /** test-kubelet, started by the first createNode(). */
+  kubelet?: TestKubelet;
   #stopped = false;
   #stopping?: Promise<void>;
 
@@ -229,6 +230,7 @@ export class LocalControlPlane implements ControlPlane {
     if (this.#stopped) return;
     this.#stopped = true;
     live.delete(this);
+    this.kubelet?.stopSync();
     for (const p of this.procs) p.killSync();
     try {
       this.client.close();
@@ -353,7 +355,7 @@ async function startOnce(binDir: string, controllerManager: boolean): Promise<Lo
       // No endpoint for the `kubernetes` Service: its address would be loopback, which the API
       // rejects for Endpoints, and nothing in the test cluster routes to it anyway.
       "--endpoint-reconciler-type=none",
-      // The fake kubelet: reached on the node's InternalIP (127.0.0.1); with no
+      // test-kubelet: reached on the node's InternalIP (127.0.0.1); with no
       // --kubelet-certificate-authority the apiserver does not verify its certificate.
       "--kubelet-preferred-address-types=InternalIP",
       "--allow-privileged=true",

@@ -1,12 +1,13 @@
 /**
  * testenv/fixtures: objects a test puts into a control plane: namespaces (with their default
- * ServiceAccount), ConfigMaps in bulk, Nodes backed by the fake kubelet, and Pods marked Running
- * on them; reconcilePods() does once what a scheduler and kubelets would do for the fake nodes.
+ * ServiceAccount), ConfigMaps in bulk, Nodes backed by the test kubelet (test-kubelet: logs, exec,
+ * attach, cp and port-forward), and Pods marked Running on them; reconcilePods() does once what a
+ * scheduler and kubelets would do for these nodes.
  */
 
 import { encodeBase64 } from "../../backend/crypto/encoding.ts";
 import { apiOk, type ControlPlane, internals, type LocalControlPlane } from "./control_plane.ts";
-import { FakeKubelet } from "./kubelet.ts";
+import { TestKubelet } from "./kubelet.ts";
 
 /** Options for createRunningPod. */
 export interface PodOptions {
@@ -80,18 +81,20 @@ function randomBase64(length: number): string {
   return encodeBase64(raw).slice(0, length);
 }
 
-function fakeKubelet(cp: LocalControlPlane): FakeKubelet {
-  cp.kubelet ??= new FakeKubelet(cp.certs.kubeletCert, cp.certs.kubeletKey);
-  return cp.kubelet;
+/** The control plane's test-kubelet, started on first use; resolves to its port. */
+function kubeletPort(cp: LocalControlPlane): Promise<number> {
+  cp.kubelet ??= new TestKubelet(cp.binDir, cp.dir, cp.certs.kubeletCert, cp.certs.kubeletKey);
+  return cp.kubelet.port();
 }
 
 /**
- * Registers a Ready Node whose kubelet is this process's fake kubelet (127.0.0.1, its port), so
- * the apiserver proxies container logs of pods on it there. Idempotent.
+ * Registers a Ready Node whose kubelet is the control plane's test-kubelet (127.0.0.1, its
+ * port), so the apiserver sends container logs, exec, attach and port-forward of pods on it
+ * there. Idempotent.
  */
 export async function createNode(cp: ControlPlane, name: string): Promise<void> {
   const lcp = internals(cp);
-  const port = fakeKubelet(lcp).port;
+  const port = await kubeletPort(lcp);
   await apiOk(lcp, "POST", "/api/v1/nodes", {
     apiVersion: "v1",
     kind: "Node",
@@ -127,7 +130,7 @@ export async function createNode(cp: ControlPlane, name: string): Promise<void> 
         cond("MemoryPressure", "False", "KubeletHasSufficientMemory", "fake"),
         cond("DiskPressure", "False", "KubeletHasNoDiskPressure", "fake"),
         cond("PIDPressure", "False", "KubeletHasSufficientPID", "fake"),
-        cond("Ready", "True", "KubeletReady", "testenv fake kubelet is ready"),
+        cond("Ready", "True", "KubeletReady", "testenv test-kubelet is ready"),
       ],
       nodeInfo: {
         machineID: name,
@@ -200,7 +203,7 @@ async function markRunning(cp: LocalControlPlane, pod: PodLike): Promise<void> {
 }
 
 /**
- * Creates a Pod bound to a fake-kubelet node (spec.nodeName) and sets its status to Running and
+ * Creates a Pod bound to a test-kubelet node (spec.nodeName) and sets its status to Running and
  * Ready through the status subresource. Creates the namespace, its default ServiceAccount and
  * the node when missing.
  */
@@ -229,7 +232,7 @@ export async function createRunningPod(
 }
 
 /**
- * What a scheduler and kubelets would do, once, for the fake nodes: binds unscheduled pods to
+ * What a scheduler and kubelets would do, once, for the test nodes: binds unscheduled pods to
  * nodes (round robin), marks bound pods Running/Ready, and finishes deleting pods that are
  * terminating. Returns how many pods it changed. Call it in a loop for a live cluster.
  */

@@ -1,9 +1,10 @@
 // Acceptance tests for tools/testenv/ (through mod.ts): a real etcd + kube-apiserver +
 // kube-controller-manager, kubectl and helm, RBAC with TokenRequest tokens, container logs through
-// the fake kubelet, and no leaked processes. Run: deno test -A tools/testenv/
+// test-kubelet (its streams: kubelet_test.ts), and no leaked processes. Run:
+// deno test -A tools/testenv/
 //
 // The tests that use the shared control plane turn the op/resource sanitizers off: its child
-// processes, HTTP client and fake kubelet server live across tests until the module unloads.
+// processes, HTTP client and kubelet live across tests until the module unloads.
 
 import assert from "node:assert/strict";
 import {
@@ -252,7 +253,7 @@ data:
 });
 
 Deno.test({
-  name: "kubectl logs reads the fake kubelet through the apiserver",
+  name: "kubectl logs reads the test kubelet through the apiserver",
   ...shared,
   async fn(t) {
     const cp = await sharedControlPlane();
@@ -269,6 +270,12 @@ Deno.test({
       { args: ["-c", "app"], want: lines("app", 1, 10) },
       { args: ["-c", "sidecar"], want: lines("sidecar", 1, 10) },
       { args: ["-c", "app", "--tail=3"], want: lines("app", 8, 10) },
+      { args: ["-c", "app", "--tail=0"], want: "" },
+      {
+        args: ["-c", "sidecar", "--tail=2", "--timestamps"],
+        want: "2026-01-01T00:00:09.000Z log line 9 from talker/sidecar\n" +
+          "2026-01-01T00:00:10.000Z log line 10 from talker/sidecar\n",
+      },
     ];
     for (const c of cases) {
       await t.step(`kubectl logs talker ${c.args.join(" ")}`, async () => {
@@ -350,7 +357,8 @@ spec:
 
 Deno.test({
   name: "stop() kills etcd, kube-apiserver and kube-controller-manager and removes the temp dir",
-  // Starts and awaits its own child processes; the fake kubelet is not started here.
+  // Starts and awaits its own child processes; the kubelet is not started here (kubelet_test.ts
+  // stops one).
   async fn() {
     const cp = await startControlPlane();
     const dir = cp.kubeconfigPath.replace(/\/[^/]+$/, "");
