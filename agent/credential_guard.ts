@@ -3,10 +3,12 @@
 // legacy /api/v1/watch/... form, percent-encoded names) is refused with a 403, and a list, watch
 // or deletecollection of Secrets that could include it is narrowed with the field selector
 // metadata.name!=<name>, ANDed before the client's own selector, so the API server leaves it out
-// without the agent buffering anything. The agent's own reads and writes (./credentials.ts) do not
-// pass through here.
+// without the agent buffering anything. Upgraded streams (protocol v2) are WebSocket GETs and are
+// guarded as GETs: the API server serves watches over WebSocket too, so a stream of a Secret list
+// is narrowed like a list and one naming the Secret is refused. The agent's own reads and writes
+// (./credentials.ts) do not pass through here.
 import { refusePath } from "./kube.ts";
-import type { ExchangeWork } from "./tunnel.ts";
+import { type ExchangeWork, workTarget } from "./tunnel.ts";
 
 /** The Secret the agent keeps its credential in. */
 export interface ProtectedSecret {
@@ -85,15 +87,16 @@ export function guardCredentialSecret(
 }
 
 /**
- * The checks every tunnelled request (a K8sRequest or a WatchStart) passes before it runs: the
- * path allow-list (refusePath), then, when the credential is kept in a Secret, this guard, which
- * narrows the work's path in place. Returns why it is refused (answered with 403), or null.
+ * The checks every tunnelled request (a K8sRequest, a WatchStart or a StreamStart) passes before
+ * it runs: the path allow-list (refusePath), then, when the credential is kept in a Secret, this
+ * guard, which narrows the work's path in place (a stream's as a GET: a WebSocket handshake is
+ * one). Returns why it is refused (answered with 403), or null.
  */
 export function admitTunnelled(
   work: ExchangeWork,
   secret: ProtectedSecret | undefined,
 ): string | null {
-  const target = work.request ?? work.watch;
+  const target = workTarget(work);
   const why = refusePath(target.path);
   if (why || !secret) return why;
   const guarded = guardCredentialSecret(work.request?.method ?? "GET", target.path, secret);

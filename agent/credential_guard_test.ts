@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { admitTunnelled, guardCredentialSecret, type ProtectedSecret } from "./credential_guard.ts";
 import { fileCredentialStore, secretCredentialStore } from "./credentials.ts";
 import type { KubeAccess } from "./kube.ts";
-import type { ExchangeWork } from "./tunnel.ts";
+import { type ExchangeWork, workTarget } from "./tunnel.ts";
 
 const SECRET: ProtectedSecret = {
   namespace: "dashboard-agent",
@@ -189,6 +189,10 @@ Deno.test("admitTunnelled: the path allow-list first, then the guard, narrowing 
   const watch = (path: string): ExchangeWork => ({
     watch: { request_id: "w", path, resource_version: "", headers: [] },
   });
+  // An upgraded stream is a WebSocket GET (the API server serves watches over WebSocket too).
+  const stream = (path: string): ExchangeWork => ({
+    stream: { request_id: "s", path, protocols: ["v5.channel.k8s.io"], headers: [] },
+  });
   const cases: Array<{
     name: string;
     work: ExchangeWork;
@@ -225,9 +229,27 @@ Deno.test("admitTunnelled: the path allow-list first, then the guard, narrowing 
       path: OBJ,
     },
     { name: "other paths untouched", work: request("GET", "/api/v1/pods"), secret: SECRET },
+    {
+      name: "stream: exec untouched",
+      work: stream("/api/v1/namespaces/a/pods/p/exec?command=sh&stdin=true"),
+      secret: SECRET,
+    },
+    { name: "stream naming the Secret", work: stream(OBJ), secret: SECRET, refused: /credential/ },
+    {
+      name: "stream: a WebSocket watch of its namespace's Secrets is narrowed",
+      work: stream(`${NS}/secrets?watch=1`),
+      secret: SECRET,
+      path: `${NS}/secrets?watch=1&fieldSelector=metadata.name%21%3Ddashboard-agent-credential`,
+    },
+    {
+      name: "stream: refusePath applies",
+      work: stream("/api/v1/namespaces/a/pods/p/../exec"),
+      refused: /dot segments/,
+    },
+    { name: "stream: outside the API", work: stream("/healthz"), refused: /only/ },
   ];
   for (const c of cases) {
-    const target = c.work.request ?? c.work.watch;
+    const target = workTarget(c.work);
     const before = target.path;
     const why = admitTunnelled(c.work, c.secret);
     if (c.refused) {

@@ -1,7 +1,8 @@
 // The agent's dialer, its connection to the dashboard: registers once with the token (then keeps
-// the credential), holds the control stream, answers heartbeats, runs tunnelled requests and
-// watches with a concurrency bound, reports ClusterInfo on connect and when it changes, and
-// reconnects forever with exponential backoff and full jitter (cap 30 s).
+// the credential), holds the control stream, answers heartbeats, runs tunnelled requests, watches
+// and upgraded streams (exec, attach, port-forward) with one concurrency bound, reports
+// ClusterInfo on connect and when it changes, and reconnects forever with exponential backoff and
+// full jitter (cap 30 s).
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import {
@@ -20,10 +21,11 @@ import type { AgentConfig } from "./config.ts";
 import type { KubeAccess } from "./kube.ts";
 import { admitTunnelled } from "./credential_guard.ts";
 import type { CredentialStore, StoredCredential } from "./credentials.ts";
-import type { Exchange, ExchangeWork, TunnelCall } from "./tunnel.ts";
+import { type Exchange, type ExchangeWork, type TunnelCall, workTarget } from "./tunnel.ts";
 import { TunnelPool } from "./tunnel_pool.ts";
 import { failTunnel, proxyRequest } from "./proxy.ts";
 import { runWatch } from "./watcher.ts";
+import { runStream } from "./stream.ts";
 import { collectClusterInfo } from "./discovery.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { fetchPinnedCa, isIpAddress } from "./tls_pin.ts";
@@ -269,11 +271,14 @@ export class Dialer {
             heartbeat.pings.pong(msg.pong!.seq);
             break;
           case "k8s_request":
-          case "watch_start": {
+          case "watch_start":
+          case "stream_start": {
             const work: ExchangeWork = msg.k8s_request
               ? { request: msg.k8s_request }
-              : { watch: msg.watch_start! };
-            const id = (work.request ?? work.watch).request_id;
+              : msg.watch_start
+              ? { watch: msg.watch_start }
+              : { stream: msg.stream_start! };
+            const id = workTarget(work).request_id;
             const refused = pool ? this.refusal(work) : { status: 503, why: "not ready" };
             if (refused) {
               send({
@@ -285,7 +290,10 @@ export class Dialer {
               });
               break;
             }
-            this.runWork(pool!.announced(id, work.request?.has_body ?? false), work);
+            const tunnel = pool!.announced(id, work.request?.has_body ?? false);
+            // The pool opens lines for requests; no frame has arrived on it yet.
+            if (work.stream) tunnel.beginStream();
+            this.runWork(tunnel, work);
             break;
           }
           case "watch_stop": {
@@ -335,7 +343,7 @@ export class Dialer {
     });
   }
 
-  /** Why the agent will not run this request now, or null. */
+  /** Why the agent will not run this request, watch or stream now, or null. */
   private refusal(work: ExchangeWork): { status: number; why: string } | null {
     if (this.running.size >= this.cfg.maxConcurrentRequests) {
       return {
@@ -359,12 +367,14 @@ export class Dialer {
   }
 
   private runWork(tunnel: Exchange, work: ExchangeWork): void {
-    const id = (work.request ?? work.watch).request_id;
+    const id = workTarget(work).request_id;
     this.running.set(id, tunnel);
     const opts = { allowImpersonation: this.cfg.allowImpersonation };
     const done = work.request
       ? proxyRequest(this.kube, work.request, tunnel, opts)
-      : runWatch(this.kube, work.watch, tunnel, opts);
+      : work.watch
+      ? runWatch(this.kube, work.watch, tunnel, opts)
+      : runStream(this.kube, work.stream, tunnel, opts);
     done.catch((err) => log.warn("tunnelled request failed", { err }))
       .finally(() => this.running.delete(id));
   }

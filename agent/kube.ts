@@ -6,14 +6,18 @@
 // A token file (the ServiceAccount's, or a kubeconfig's tokenFile) is re-read periodically
 // (projected tokens rotate). Only API paths are reachable, and the dashboard's own credential
 // headers never pass (no SSRF, no privilege borrowing) unless impersonation is explicitly allowed.
+// Upgraded streams (exec, attach, port-forward: protocol v2) open a WebSocket to the API server
+// with the npm ws client (openStream), which can pause reading; ./stream.ts relays it.
 import { KubeAccessError, loadInCluster, loadKubeconfig, readTokenFile } from "./kubeconfig.ts";
 import { log } from "../common/log.ts";
 import { isProxyPath } from "../common/api_path.ts";
 import http from "node:http";
 import https from "node:https";
 import { Readable } from "node:stream";
+import { connectWebSocket, type OpenedStream } from "../common/ws_client.ts";
 
 export { KubeAccessError };
+export { type OpenedStream, StreamRequestError } from "../common/ws_client.ts";
 
 export interface KubeAccess {
   server: string;
@@ -34,6 +38,19 @@ export interface KubeAccess {
       signal: AbortSignal;
     },
   ): Promise<Response>;
+  /**
+   * Opens the WebSocket an upgraded stream asks for (`wss://<server><pathAndQuery>`) with the
+   * client's offered subprotocols, the already filtered `headers` (see forwardHeaders; any
+   * Sec-WebSocket-* header in them is dropped, the client library makes its own) and the agent's
+   * credentials. Rejects when the API server cannot be reached, the handshake fails or times
+   * out, or `signal` aborts (nothing is left open then).
+   */
+  openStream(
+    pathAndQuery: string,
+    protocols: string[],
+    headers: Headers,
+    signal: AbortSignal,
+  ): Promise<OpenedStream>;
   close(): void;
 }
 
@@ -222,6 +239,22 @@ export async function loadKube(kubeconfigPath?: string): Promise<KubeAccess> {
             .pipe(req);
         }
       });
+    },
+    async openStream(pathAndQuery, protocols, headers, signal) {
+      signal.throwIfAborted();
+      const url = new URL(server + pathAndQuery);
+      url.protocol = secure ? "wss:" : "ws:";
+      const upstream: Record<string, string> = {};
+      headers.forEach((value, name) => {
+        if (!name.startsWith("sec-websocket-")) upstream[name] = value;
+      });
+      const t = await currentToken();
+      if (t) upstream.authorization = `Bearer ${t}`;
+      signal.throwIfAborted();
+      return await connectWebSocket(url, protocols, {
+        headers: upstream,
+        ...(secure ? { ca: caPem, cert: certPem, key: keyPem } : {}),
+      }, signal);
     },
     close: () => {
       client.close();
