@@ -14,7 +14,12 @@ import { failureStatus } from "../../common/kube_status.ts";
 import { isProxyPath } from "../../common/api_path.ts";
 import { HttpError, uuidParam } from "../http/errors.ts";
 import { sha256Hex } from "../crypto/encoding.ts";
-import { isWebSocketUpgrade, serveStream, type StreamProxyOptions } from "./stream_proxy.ts";
+import {
+  isWebSocketUpgrade,
+  refuseStream,
+  serveStream,
+  type StreamProxyOptions,
+} from "./stream_proxy.ts";
 import {
   AGENT_CREDENTIAL_SECRET,
   ConcurrencyLimiter,
@@ -162,7 +167,9 @@ export function proxyRoutes(manager: ClusterManager, opts: ProxyOptions = {}) {
     const upgrade = !!c.req.header("upgrade") || /upgrade/i.test(c.req.header("connection") ?? "");
     if (upgrade) {
       if (viewer) {
-        throw new HttpError(
+        return refuseStream(
+          c.req.raw,
+          kubeStatus,
           403,
           "Forbidden",
           "viewers may only read (get, list, watch); exec, attach and port-forward need the editor role",

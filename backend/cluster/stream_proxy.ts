@@ -6,12 +6,19 @@
 // is upgraded with the subprotocol the API server chose and stream_relay.ts carries the messages.
 // SPDY (kubectl before 1.30, and its fallback when a WebSocket attempt fails) is not upgraded:
 // proxy.ts forwards it as a plain request, so the API server's own error still reaches kubectl.
+//
+// Refusals travel inside the stream. Deno.serve answers an upgrade request it does not upgrade
+// with an empty body, so a 403 would reach kubectl without its message, and kubectl would then
+// retry with SPDY and print that failure instead. For the exec and attach protocols
+// (v4/v5.channel.k8s.io) a refusal is therefore an accepted WebSocket that carries the Status on
+// the error channel (3) and closes: kubectl prints its message as it prints the API server's.
 import type { Context } from "hono";
 import type { AppEnv, ServeInfo } from "../http/types.ts";
 import { type ClusterClient, ClusterUnavailableError, StreamRefusedError } from "./client.ts";
 import type { OpenStreams } from "./open_streams.ts";
 import { relay } from "./stream_relay.ts";
 import { log } from "../../common/log.ts";
+import { failureStatus, type KubeStatus, statusReason } from "../../common/kube_status.ts";
 
 export interface StreamProxyOptions {
   open: OpenStreams;
@@ -27,12 +34,80 @@ export function isWebSocketUpgrade(req: Request): boolean {
   return req.method === "GET" && /^websocket$/i.test(req.headers.get("upgrade") ?? "");
 }
 
+/** Whether a refusal of this request travels inside the stream (refuseStream). */
+function inBand(req: Request): boolean {
+  return offeredProtocols(req.headers.get("sec-websocket-protocol"))
+    .some((p) => STATUS_CHANNEL_PROTOCOLS.has(p));
+}
+
 /** The subprotocols a WebSocket request offers, in its order. */
 export function offeredProtocols(header: string | null): string[] {
   return (header ?? "").split(",").map((p) => p.trim()).filter(Boolean);
 }
 
+/** Subprotocols whose error channel (3) carries a Kubernetes Status that kubectl prints. */
+const STATUS_CHANNEL_PROTOCOLS = new Set(["v5.channel.k8s.io", "v4.channel.k8s.io"]);
+/** The error channel of the channel protocols. */
+const ERROR_CHANNEL = 3;
+/** The most of a refusal's body read to find its Status. */
+const REFUSAL_READ_LIMIT = 64 * 1024;
+
 type Answer = (code: number, reason: string, message: string, headers?: HeadersInit) => Response;
+
+/**
+ * A refusal of a WebSocket request: inside an accepted stream when the client speaks a channel
+ * protocol (see the header), else `answer`'s HTTP Status (the body of which Deno.serve drops).
+ */
+export function refuseStream(
+  req: Request,
+  answer: Answer,
+  code: number,
+  reason: string,
+  message: string,
+): Response {
+  const protocol = offeredProtocols(req.headers.get("sec-websocket-protocol"))
+    .find((p) => STATUS_CHANNEL_PROTOCOLS.has(p));
+  if (!protocol || !isWebSocketUpgrade(req)) return answer(code, reason, message);
+  const { socket, response } = Deno.upgradeWebSocket(req, { protocol });
+  socket.onopen = () => {
+    const status = new TextEncoder().encode(JSON.stringify(failureStatus(code, message, reason)));
+    const frame = new Uint8Array(status.length + 1);
+    frame[0] = ERROR_CHANNEL;
+    frame.set(status, 1);
+    socket.send(frame);
+    socket.close(1000);
+  };
+  return response;
+}
+
+/** The Status inside an API server's refusal, or one made from its status and text. */
+async function refusalStatus(res: Response): Promise<KubeStatus> {
+  let text = "";
+  if (res.body) {
+    const reader = res.body.getReader();
+    const decoder = new TextDecoder();
+    try {
+      while (text.length < REFUSAL_READ_LIMIT) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+      }
+    } catch { /* what arrived is the answer */ }
+    reader.cancel().catch(() => {});
+  }
+  try {
+    const s = JSON.parse(text) as Partial<KubeStatus>;
+    if (s.kind === "Status" && typeof s.message === "string") {
+      return failureStatus(res.status, s.message, s.reason || statusReason(res.status));
+    }
+  } catch { /* not a Status */ }
+  return failureStatus(
+    res.status,
+    `the API server refused the stream (HTTP ${res.status})${
+      text ? ": " + text.slice(0, 500) : ""
+    }`,
+  );
+}
 
 /**
  * Opens the stream and upgrades the client's connection, or answers why not. `answer` builds the
@@ -47,9 +122,11 @@ export async function serveStream(
   answer: Answer,
   protect: (headers: Headers) => void,
 ): Promise<Response> {
+  const refuse = (code: number, reason: string, message: string) =>
+    refuseStream(c.req.raw, answer, code, reason, message);
   const ticket = opts.open.open(clusterId, c.get("token"));
   if (!ticket) {
-    return answer(
+    return refuse(
       429,
       "TooManyRequests",
       "you have the most exec, attach and port-forward streams open that one user may " +
@@ -72,6 +149,10 @@ export async function serveStream(
     });
   } catch (err) {
     ticket.release();
+    if (err instanceof StreamRefusedError && inBand(c.req.raw)) {
+      const status = await refusalStatus(err.response);
+      return refuse(status.code, status.reason, status.message);
+    }
     if (err instanceof StreamRefusedError) {
       const out = new Headers(err.response.headers);
       for (const h of ["connection", "upgrade", "content-length", "transfer-encoding"]) {
@@ -81,9 +162,7 @@ export async function serveStream(
       protect(out);
       return new Response(err.response.body, { status: err.response.status, headers: out });
     }
-    if (err instanceof ClusterUnavailableError) {
-      return answer(err.status, err.reason, err.message, { "cache-control": "no-store" });
-    }
+    if (err instanceof ClusterUnavailableError) return refuse(err.status, err.reason, err.message);
     throw err;
   }
   let socket: WebSocket;

@@ -123,8 +123,14 @@ export function relay(client: WebSocket, upstream: KubeStream, opts: RelayOption
   };
   client.onerror = () => finish(CLOSE.failed, "the client connection failed");
 
-  // Cluster -> client.
+  // Cluster -> client, once the client's socket is open (the upgrade completes after the
+  // handler returns its response).
+  const opened = new Promise<void>((resolve) => {
+    if (client.readyState === WebSocket.OPEN) resolve();
+    else client.addEventListener("open", () => resolve(), { once: true });
+  });
   (async () => {
+    await opened;
     const reader = upstream.readable.getReader();
     try {
       for (;;) {

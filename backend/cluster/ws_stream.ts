@@ -1,11 +1,10 @@
 // Upgraded streams to an API server the dashboard reaches itself (kubeconfig clusters): a
-// WebSocket opened with the npm `ws` client (TLS options, headers, and pause()/resume(), which
-// Deno's own WebSocket lacks), seen as a KubeStream whose two sides honour backpressure. An
-// answer other than 101 becomes StreamRefusedError carrying the API server's own response.
+// WebSocket opened with common/ws_client.ts (the npm ws client, which the agent uses too), seen
+// as a KubeStream whose two sides honour backpressure. An answer other than 101 becomes
+// StreamRefusedError carrying the API server's own response.
 // @ts-types="@types/ws"
 import WebSocket from "ws";
-import type { IncomingMessage } from "node:http";
-import { Readable } from "node:stream";
+import { connectWebSocket, type OpenedStream, StreamRequestError } from "../../common/ws_client.ts";
 import {
   ClusterUnavailableError,
   type KubeStream,
@@ -32,9 +31,9 @@ export interface WebSocketTarget {
 /**
  * Opens `path` on the API server as a WebSocket offering `protocols`. Resolves once it is open;
  * fails with StreamRefusedError for any other answer, or ClusterUnavailableError when the
- * server cannot be reached or `signal` aborts first.
+ * server cannot be reached, the request cannot be made, or `signal` aborts first.
  */
-export function openWebSocketStream(
+export async function openWebSocketStream(
   target: WebSocketTarget,
   req: { path: string; protocols: string[]; headers: Headers; signal: AbortSignal },
 ): Promise<KubeStream> {
@@ -42,60 +41,34 @@ export function openWebSocketStream(
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   const headers: Record<string, string> = Object.fromEntries(req.headers);
   if (target.token) headers.authorization = `Bearer ${target.token}`;
-  const ws = new WebSocket(url, req.protocols, {
-    headers,
-    ca: target.caPem,
-    cert: target.certPem,
-    key: target.keyPem,
-    perMessageDeflate: false,
-    handshakeTimeout: 30_000,
-    maxPayload: 64 * 1024 * 1024,
-  });
-  return new Promise<KubeStream>((resolve, reject) => {
-    const onAbort = () => {
-      ws.terminate();
-      reject(new ClusterUnavailableError(499, "ClientClosed", "the client went away"));
-    };
-    req.signal.addEventListener("abort", onAbort, { once: true });
-    const settled = () => req.signal.removeEventListener("abort", onAbort);
-    ws.once("unexpected-response", (_req, res: IncomingMessage) => {
-      settled();
-      reject(new StreamRefusedError(asResponse(res)));
-    });
-    ws.once("error", (err) => {
-      settled();
-      ws.terminate();
-      reject(
-        new ClusterUnavailableError(
-          502,
-          "ServiceUnavailable",
-          `the cluster is unreachable: ${err.message}`,
-          { cause: err },
-        ),
-      );
-    });
-    ws.once("open", () => {
-      settled();
-      resolve(kubeStreamOf(ws));
-    });
-  });
-}
-
-/** The API server's non-101 answer as a Response (its body streams). */
-function asResponse(res: IncomingMessage): Response {
-  const headers = new Headers();
-  for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
-    headers.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
+  let opened: OpenedStream;
+  try {
+    opened = await connectWebSocket(url, req.protocols, {
+      headers,
+      ca: target.caPem,
+      cert: target.certPem,
+      key: target.keyPem,
+    }, req.signal);
+  } catch (err) {
+    if (err instanceof StreamRequestError) {
+      throw new ClusterUnavailableError(400, "BadRequest", err.message, { cause: err });
+    }
+    if (req.signal.aborted) {
+      throw new ClusterUnavailableError(499, "ClientClosed", "the client went away");
+    }
+    throw new ClusterUnavailableError(
+      502,
+      "ServiceUnavailable",
+      `the cluster is unreachable: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
-  const status = res.statusCode ?? 502;
-  const bodyless = status === 204 || status === 304;
-  if (bodyless) res.resume();
-  const body = bodyless ? null : Readable.toWeb(res) as ReadableStream<Uint8Array>;
-  return new Response(body, { status: status < 200 ? 502 : status, headers });
+  if (opened.refused) throw new StreamRefusedError(opened.refused);
+  return kubeStreamOf(opened.ws, opened.protocol);
 }
 
-/** An open `ws` WebSocket as a KubeStream. */
-export function kubeStreamOf(ws: WebSocket): KubeStream {
+/** An open `ws` WebSocket (paused, as connectWebSocket returns it) as a KubeStream. */
+function kubeStreamOf(ws: WebSocket, protocol: string): KubeStream {
   const closeGracefully = (code = 1000, reason = "") => {
     if (ws.readyState === WebSocket.CLOSED) return;
     if (ws.readyState === WebSocket.OPEN) ws.close(code, reason);
@@ -158,5 +131,6 @@ export function kubeStreamOf(ws: WebSocket): KubeStream {
       ws.terminate();
     },
   });
-  return { protocol: ws.protocol, readable, writable };
+  ws.resume();
+  return { protocol, readable, writable };
 }
