@@ -5,7 +5,8 @@
  *    code splitting (one chunk per island, loaded on demand). esbuild names chunks by content
  *    hash; the entry is renamed main-<hash>.js here.
  *  - the stylesheet: Tailwind CSS v4 (npm @tailwindcss/cli, run by Deno) over web/styles.css,
- *    minified, named app-<hash>.css.
+ *    minified, named app-<hash>.css. Its `@import "<npm package>/<file>.css"` lines (xterm.js's
+ *    stylesheet) are rewritten to the installed package's file.
  *  - manifest.json naming the current entry and stylesheet (read by the server per request, so
  *    a rebuild needs no restart). Files of older builds are removed after a day.
  *
@@ -29,6 +30,19 @@ async function tailwindIndexCss(): Promise<string> {
   const url = import.meta.resolve("tailwindcss/index.css");
   if (!url.startsWith("file:")) {
     throw new Error(`cannot locate tailwindcss on disk (resolved to ${url})`);
+  }
+  return decodeURIComponent(new URL(url).pathname);
+}
+
+/**
+ * The file of an installed npm package that the stylesheet imports (`@xterm/xterm/css/xterm.css`),
+ * as a path the Tailwind CLI can read: the package is resolved through deno.json's imports (the
+ * island bundle, built first, has installed it).
+ */
+function packageCss(specifier: string): string {
+  const url = import.meta.resolve(specifier);
+  if (!url.startsWith("file:")) {
+    throw new Error(`cannot locate ${specifier} on disk (resolved to ${url})`);
   }
   return decodeURIComponent(new URL(url).pathname);
 }
@@ -79,6 +93,10 @@ export async function buildWeb(opts: { config?: string } = {}): Promise<BuildRes
     // 2. Tailwind CSS.
     const input = (await Deno.readTextFile(join(WEB_DIR, "styles.css")))
       .replace(/@import\s+"tailwindcss"/, `@import ${JSON.stringify(await tailwindIndexCss())}`)
+      .replace(
+        /@import\s+"((?:@[\w.-]+\/)?[\w.-]+\/[^"]+\.css)"/g,
+        (_m, spec) => `@import ${JSON.stringify(packageCss(spec))}`,
+      )
       .replace(
         /@source(\s+not)?\s+"\.\/([^"]*)"/g,
         (_m, not, rel) => `@source${not ?? ""} ${JSON.stringify(join(WEB_DIR, rel))}`,

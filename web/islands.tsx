@@ -128,6 +128,20 @@ export function islandData(islands: IslandRecord[], nonce?: string): string {
 // ---------------------------------------------------------------------------------------------
 // Browser side
 
+/**
+ * This page's CSP nonce ("" when the page has none), for the rare element a script must create
+ * that the policy checks: a <style> element a library injects (the Terminal island's xterm.js).
+ * The browser hides the nonce *attribute* of the page's <script> and stylesheet tags once parsed
+ * (so CSS selectors and injected markup cannot read it), but their `nonce` property keeps it for
+ * scripts, which the policy already trusts ('strict-dynamic'); reading it here admits nothing new.
+ */
+export function pageNonce(doc: Document = document): string {
+  for (const el of doc.querySelectorAll<HTMLElement>("script[nonce], link[nonce]")) {
+    if (el.nonce) return el.nonce;
+  }
+  return "";
+}
+
 /** Island name → lazy module loader (each becomes its own bundle chunk). */
 // deno-lint-ignore no-explicit-any
 export type IslandRegistry = Record<string, () => Promise<{ default: ComponentType<any> }>>;

@@ -12,6 +12,7 @@ export const registry: IslandRegistry = {
   LogViewer: () => import("../islands/LogViewer.tsx"),
   NamespacePicker: () => import("../islands/NamespacePicker.tsx"),
   ResourceTable: () => import("../islands/ResourceTable.tsx"),
+  Terminal: () => import("../islands/Terminal.tsx"),
   ThemeToggle: () => import("../islands/ThemeToggle.tsx"),
   UserMenu: () => import("../islands/UserMenu.tsx"),
   YamlEditor: () => import("../islands/YamlEditor.tsx"),

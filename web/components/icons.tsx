@@ -24,6 +24,7 @@ const PATHS = {
   upload: "M12 21V9M7 14l5-5 5 5M5 3h14",
   search: "M11 18a7 7 0 1 0 0-14 7 7 0 0 0 0 14zM21 21l-5-5",
   logs: "M4 17l6-6-6-6M12 19h8",
+  terminal: "M3 4h18v16H3zM7 9l3 3-3 3M13 15h4",
   code: "M16 18l6-6-6-6M8 6l-6 6 6 6",
   cube: "M21 16V8l-9-5-9 5v8l9 5 9-5zM3.3 7L12 12l8.7-5M12 22V12",
   layers: "M12 2L2 7l10 5 10-5-10-5zM2 17l10 5 10-5M2 12l10 5 10-5",

@@ -1,9 +1,11 @@
 // The resource explorer's page of one object: overview (metadata, conditions, a pod's
-// containers, events), YAML (editor island) and a pod's logs (viewer island).
+// containers, events), YAML (editor island), a pod's logs (viewer island) and shell (terminal
+// island).
 import { Island } from "../islands.tsx";
 import YamlEditor from "../islands/YamlEditor.tsx";
 import LogViewer from "../islands/LogViewer.tsx";
 import DeleteObject from "../islands/DeleteObject.tsx";
+import { PodShell } from "../components/pod_shell.tsx";
 import { PageHeader, Shell } from "../components/layout.tsx";
 import { Icon } from "../components/icons.tsx";
 import { Badge, Card, Chips, KeyValues, linkClass, PhaseText, TimeAgo } from "../components/ui.tsx";
@@ -45,7 +47,7 @@ export interface ObjectPageProps {
   now: number;
   resource: ResourceRef;
   obj: KubeObject;
-  tab: "overview" | "yaml" | "logs";
+  tab: "overview" | "yaml" | "logs" | "shell";
   yaml: string;
   events: KubeEvent[];
   logs: { text: string; error: string | null } | null;
@@ -185,10 +187,19 @@ export function ObjectPage(p: ObjectPageProps) {
   const label = navLabel(resource);
   const canEdit = p.user.role !== "viewer";
   const list = listUrl(cluster.id, resource, ns ?? undefined);
-  const tabs: { id: ObjectPageProps["tab"]; label: string; icon: "info" | "code" | "logs" }[] = [
+  const tabs: {
+    id: ObjectPageProps["tab"];
+    label: string;
+    icon: "info" | "code" | "logs" | "terminal";
+  }[] = [
     { id: "overview", label: "Overview", icon: "info" },
     { id: "yaml", label: "YAML", icon: "code" },
-    ...(isPod ? [{ id: "logs" as const, label: "Logs", icon: "logs" as const }] : []),
+    ...(isPod
+      ? [
+        { id: "logs" as const, label: "Logs", icon: "logs" as const },
+        { id: "shell" as const, label: "Shell", icon: "terminal" as const },
+      ]
+      : []),
   ];
   const meta = obj.metadata;
   const nodeName = isPod ? (obj.spec as { nodeName?: string })?.nodeName : undefined;
@@ -331,6 +342,7 @@ export function ObjectPage(p: ObjectPageProps) {
           }}
         />
       )}
+      {tab === "shell" && isPod && <PodShell clusterId={cluster.id} pod={obj} role={p.user.role} />}
     </Shell>
   );
 }

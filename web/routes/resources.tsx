@@ -1,7 +1,8 @@
 // The resource explorer's pages: GET /clusters/{id}/r (every kind the cluster serves),
 // /clusters/{id}/r/{group}/{version}/{resource}[?ns=] (the first rows of a list) and
-// /clusters/{id}/r/{group}/{version}/{resource}/{ns|_}/{name}[?tab=yaml|logs] (one object). The
-// route params are validated here, in `routeParams()`, before any API path is built from them.
+// /clusters/{id}/r/{group}/{version}/{resource}/{ns|_}/{name}[?tab=yaml|logs|shell] (one object).
+// The route params are validated here, in `routeParams()`, before any API path is built from
+// them.
 import type { Context, Hono } from "hono";
 import { stringify } from "yaml";
 import type { WebDeps, WebEnv } from "../deps.ts";
@@ -146,7 +147,13 @@ export function resourceRoutes(pages: Hono<WebEnv>, deps: WebDeps): void {
       );
       const isPod = resource.group === "" && resource.resource === "pods";
       const tabParam = c.req.query("tab");
-      const tab = tabParam === "yaml" ? "yaml" : tabParam === "logs" && isPod ? "logs" : "overview";
+      const tab = tabParam === "yaml"
+        ? "yaml"
+        : tabParam === "logs" && isPod
+        ? "logs"
+        : tabParam === "shell" && isPod
+        ? "shell"
+        : "overview";
       let events: KubeEvent[] = [];
       let logs: { text: string; error: string | null } | null = null;
       if (tab === "overview" && obj.metadata.uid) {
