@@ -2,7 +2,7 @@
  * `deno task dev-cluster`: a local Kubernetes control plane to develop the dashboard against.
  *
  * Starts etcd, kube-apiserver and kube-controller-manager through tools/testenv/ and seeds:
- * namespaces `demo` and `staging`, two fake-kubelet nodes, Deployments whose pods are bound and
+ * namespaces `demo` and `staging`, two test-kubelet nodes, Deployments whose pods are bound and
  * marked Running (with logs), a ConfigMap, a Secret, the CRD `widgets.example.com` and one
  * Widget. Writes the admin kubeconfig to .cache/dev-cluster/kubeconfig and, once ready, prints
  * exactly one line on stdout:

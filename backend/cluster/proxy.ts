@@ -179,10 +179,9 @@ export function proxyRoutes(manager: ClusterManager, opts: ProxyOptions = {}) {
         if (!opts.streams) {
           throw new HttpError(501, "NotImplemented", "this dashboard does not carry streams");
         }
-        const client = await manager.client(id);
         return await serveStream(
           c,
-          client,
+          await manager.client(id),
           id,
           path + url.search,
           opts.streams,

@@ -1,6 +1,6 @@
 /**
  * testenv/certs: the certificates of a control plane, made by openssl in its temp dir: a CA, the
- * apiserver serving cert, an admin client cert (CN=admin, O=system:masters), the fake kubelet's
+ * apiserver serving cert, an admin client cert (CN=admin, O=system:masters), the test kubelet's
  * serving cert and a ServiceAccount signing key pair; and kubeconfigYaml(), a kubeconfig with
  * embedded data for a client cert or a bearer token.
  */

@@ -9,9 +9,10 @@
  * - certs.ts: a CA, the apiserver serving cert, an admin client cert (CN=admin,
  *   O=system:masters) and a ServiceAccount signing key, made by openssl in a temp dir, so
  *   TokenRequest, RBAC and client-cert auth behave as in a real cluster; kubeconfigs.
- * - kubelet.ts: there is no scheduler and no real kubelet: a fake kubelet (an HTTPS server in
- *   this process) serves container logs for Nodes made with createNode(), so `kubectl logs [-f]`
- *   works through the real apiserver.
+ * - kubelet.ts: there is no scheduler and no real kubelet: a test kubelet (tools/kube/kubelet, a
+ *   Go program on Kubernetes' own streaming server, run as a child process) serves container
+ *   logs, exec, attach and port-forward for Nodes made with createNode(), so `kubectl logs [-f]`,
+ *   `exec`, `cp` and `port-forward` work through the real apiserver.
  * - control_plane.ts: startControlPlane(), sharedControlPlane(), kubeRequest(),
  *   tokenKubeconfig(). kube-controller-manager is on by default: it costs about a second after
  *   the apiserver is ready and makes Deployments create ReplicaSets and Pods, creates default

@@ -356,7 +356,7 @@ current-context: ctx
         await page.goto(`${base}/clusters/${clusterId}/r/core/v1/pods/e2e/hello?tab=logs`);
         await hydrated(page);
         const out = page.getByTestId("log-output");
-        // Server-rendered tail first (10 lines from the fake kubelet), then followed lines.
+        // Server-rendered tail first (10 lines from the test kubelet), then followed lines.
         await out.getByText("log line 10 from hello/main").waitFor();
         await page.locator("[data-testid=log-state][data-state=streaming]").waitFor();
         await page.waitForFunction(() =>
