@@ -993,7 +993,8 @@ Deno.test({
             await within("the line to close", f.lineClosed);
             const took = Date.now() - began;
             if (c.freeze) {
-              assert.ok(took >= 1_500 && took < 4_000, `terminated after the grace (${took} ms)`);
+              // ws's closeTimeout (CLOSE_HANDSHAKE_TIMEOUT_MS) or the agent's own grace ends it.
+              assert.ok(took < 4_000, `terminated (${took} ms)`);
               assert.equal(f.stats.closeCode, 1006);
               f.relay!.kill();
             } else {

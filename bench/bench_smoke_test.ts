@@ -44,6 +44,27 @@ Deno.test({
       assert.equal(tunnel.hol_errors[t], 0, `no errors during head-of-line (${t})`);
       assert.equal(tunnel.watch_events_seen[t], 5, `every watch event seen (${t})`);
     }
+    const streams = res.streams as Record<string, Record<"a" | "b" | "c", number>>;
+    for (
+      const figure of [
+        "kubectl_exec_p50_ms",
+        "ws_echo_p50_ms",
+        "cp_in_mb_per_s",
+        "cp_out_mb_per_s",
+        "hol_cp_idle_p99_ms",
+        "hol_cp_loaded_p99_ms",
+      ]
+    ) {
+      for (const t of ["a", "b", "c"] as const) {
+        const v = streams[figure]?.[t];
+        assert.ok(Number.isFinite(v) && v > 0, `streams ${figure}[${t}] = ${v}`);
+      }
+    }
+    for (const t of ["b", "c"] as const) {
+      const ms = streams.deletion_exec_closed_ms?.[t];
+      assert.ok(Number.isFinite(ms) && ms > 0, `the cluster's deletion ended the exec (${t})`);
+      assert.notEqual(streams.deletion_exec_exit_code[t], 0, `kubectl exec failed (${t})`);
+    }
     assert.ok(
       res.fleet.rows.length >= 1 && res.fleet.rows[0].routed_errors === 0,
       "fleet requests routed",
@@ -56,5 +77,6 @@ Deno.test({
       "agent footprint measured",
     );
     assert.match(text, /Tunnel vs direct/);
+    assert.match(text, /Streams \(exec, cp/);
   },
 });

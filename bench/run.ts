@@ -1,6 +1,8 @@
-// `deno task bench`: tunnel against direct access, fleet scale and agent footprint in one run.
-// Prints a table and writes bench/results/latest.json. `--smoke` runs every scenario with tiny
-// sizes (part of the test suite); `--fleet=1000,5000,10000` sets the fleet sizes.
+// `deno task bench`: tunnel against direct access, upgraded streams (exec, cp), fleet scale and
+// agent footprint in one run. Prints a table and writes bench/results/latest.json. `--smoke` runs
+// every scenario with tiny sizes (part of the test suite); `--fleet=1000,5000,10000` sets the
+// fleet sizes; `--only=streams` (a comma list of tunnel, streams, fleet; the agent footprint goes
+// with tunnel) runs only those sections and writes bench/results/latest-<sections>.json.
 import { parseArgs } from "node:util";
 import { startControlPlane } from "../tools/testenv/mod.ts";
 import { serviceAccountKubeconfig } from "../testing/clusters.ts";
@@ -8,16 +10,35 @@ import { startAgent } from "../testing/harness.ts";
 import { startDashboardProcess } from "./dashboard_process.ts";
 import { directTarget, fullSizes, proxyTarget, runTunnelBench, smokeSizes } from "./tunnel.ts";
 import { runFleetBench } from "./fleet.ts";
+import {
+  directStreamTarget,
+  fullStreamSizes,
+  proxyStreamTarget,
+  runStreamsBench,
+  smokeStreamSizes,
+} from "./streams.ts";
 import { fmt, processStats, ratio, table } from "./stats.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const { values } = parseArgs({
   args: Deno.args,
-  options: { smoke: { type: "boolean" }, fleet: { type: "string" }, out: { type: "string" } },
+  options: {
+    smoke: { type: "boolean" },
+    fleet: { type: "string" },
+    out: { type: "string" },
+    only: { type: "string" },
+  },
 });
 const smoke = values.smoke === true;
 const fleetSteps = (values.fleet ?? (smoke ? "20" : "1000,5000,10000")).split(",").map(Number);
-const outFile = values.out ?? `${ROOT}bench/results/latest.json`;
+const SECTIONS = ["tunnel", "streams", "fleet"];
+const only = values.only?.split(",") ?? SECTIONS;
+for (const s of only) {
+  if (!SECTIONS.includes(s)) throw new Error(`--only: "${s}" is not one of ${SECTIONS.join(", ")}`);
+}
+const want = (section: string) => only.includes(section);
+const outFile = values.out ??
+  `${ROOT}bench/results/${values.only ? `latest-${only.join("-")}` : "latest"}.json`;
 const started = performance.now();
 
 async function bundleSize(): Promise<number> {
@@ -33,160 +54,229 @@ async function bundleSize(): Promise<number> {
   return size;
 }
 
-const cp = await startControlPlane({ controllerManager: false });
-const dash = await startDashboardProcess();
-let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
 const results: Record<string, unknown> = {
-  machine: {
-    cpus: navigator.hardwareConcurrency,
-    deno: Deno.version.deno,
-    kubernetes: cp.version,
-    smoke,
-  },
+  machine: { cpus: navigator.hardwareConcurrency, deno: Deno.version.deno, smoke },
 };
-try {
-  // Clusters: (b) by kubeconfig, (c) by agent, both with the same ServiceAccount credential so
-  // that c/b is the agent's own cost (the API server authenticates a ServiceAccount token more
-  // slowly than (a)'s admin client certificate: that difference shows in c/a and b/a).
-  const saKubeconfig = await serviceAccountKubeconfig(cp, "bench-agent", "cluster-admin");
-  const kc = await dash.api("POST", "/api/clusters", {
-    name: "bench-kubeconfig",
-    kubeconfig: await Deno.readTextFile(saKubeconfig),
-  });
-  if (kc.status !== 201) throw new Error(`kubeconfig cluster: ${kc.status} ${await kc.text()}`);
-  const kcId = (await kc.json() as { id: string }).id;
-  const tok = await dash.api("POST", "/api/clusters/agent-token", {
-    cluster_name: "bench-agent",
-    permissions: "admin",
-  });
-  const { token } = await tok.json() as { token: string };
-  agent = await startAgent({
-    dashboardUrl: dash.agentUrl,
-    caHash: dash.caHash,
-    kubeconfig: saKubeconfig,
-    token,
-    extraEnv: { LOG_LEVEL: "warn" },
-  });
-  let agentId = "";
-  for (let i = 0; i < 300 && !agentId; i++) {
-    const list = await (await dash.api("GET", "/api/clusters")).json() as {
-      items: { id: string; name: string; status: string }[];
-    };
-    agentId = list.items.find((c) => c.name === "bench-agent" && c.status === "connected")?.id ??
-      "";
-    if (!agentId) await new Promise((r) => setTimeout(r, 100));
-  }
-  if (!agentId) throw new Error(`the agent did not connect:\n${await agent.logs()}`);
-  await new Promise((r) => setTimeout(r, 3000));
-  const agentIdle = await processStats(agent.process.pid);
+if (want("tunnel") || want("streams")) await againstApiServer();
 
-  // Four callers (the session and three API tokens): 100 concurrent clients stay within each
-  // caller's share of open requests per cluster.
-  const callers = [dash.token];
-  for (let i = 1; i < 4; i++) {
-    const res = await dash.api("POST", "/api/tokens", { name: `bench caller ${i}` });
-    if (!res.ok) throw new Error(`creating a bench API token: ${res.status} ${await res.text()}`);
-    callers.push((await res.json() as { token: string }).token);
-  }
-  const targets = [
-    directTarget(cp, await Deno.readTextFile(cp.kubeconfigPath)),
-    proxyTarget("b", "proxy→kubeconfig", dash.url, dash.caPem, callers, kcId),
-    proxyTarget("c", "proxy→agent", dash.url, dash.caPem, callers, agentId),
-  ];
-  const cpuBefore = await processStats(agent.process.pid);
-  const tunnel = await runTunnelBench(cp, targets, smoke ? smokeSizes : fullSizes);
-  const agentAfter = await processStats(agent.process.pid);
-  for (const t of targets) t.close();
-  results.tunnel = tunnel;
+/** The sections that need a real API server, a dashboard and an agent: tunnel and streams. */
+async function againstApiServer() {
+  const cp = await startControlPlane({ controllerManager: false });
+  const dash = await startDashboardProcess();
+  let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
+  (results.machine as Record<string, unknown>).kubernetes = cp.version;
+  try {
+    // Clusters: (b) by kubeconfig, (c) by agent, both with the same ServiceAccount credential so
+    // that c/b is the agent's own cost (the API server authenticates a ServiceAccount token more
+    // slowly than (a)'s admin client certificate: that difference shows in c/a and b/a).
+    const saKubeconfig = await serviceAccountKubeconfig(cp, "bench-agent", "cluster-admin");
+    const kc = await dash.api("POST", "/api/clusters", {
+      name: "bench-kubeconfig",
+      kubeconfig: await Deno.readTextFile(saKubeconfig),
+    });
+    if (kc.status !== 201) throw new Error(`kubeconfig cluster: ${kc.status} ${await kc.text()}`);
+    const kcId = (await kc.json() as { id: string }).id;
+    const tok = await dash.api("POST", "/api/clusters/agent-token", {
+      cluster_name: "bench-agent",
+      permissions: "admin",
+    });
+    const { token } = await tok.json() as { token: string };
+    agent = await startAgent({
+      dashboardUrl: dash.agentUrl,
+      caHash: dash.caHash,
+      kubeconfig: saKubeconfig,
+      token,
+      extraEnv: { LOG_LEVEL: "warn" },
+    });
+    let agentId = "";
+    for (let i = 0; i < 300 && !agentId; i++) {
+      const list = await (await dash.api("GET", "/api/clusters")).json() as {
+        items: { id: string; name: string; status: string }[];
+      };
+      agentId = list.items.find((c) => c.name === "bench-agent" && c.status === "connected")?.id ??
+        "";
+      if (!agentId) await new Promise((r) => setTimeout(r, 100));
+    }
+    if (!agentId) throw new Error(`the agent did not connect:\n${await agent.logs()}`);
+    await new Promise((r) => setTimeout(r, 3000));
 
-  // CPU per 1000 proxied requests: a dedicated run of small GETs through the agent only.
-  const n = smoke ? 50 : 1000;
-  const before = await processStats(agent.process.pid);
-  const c = proxyTarget("c", "proxy→agent", dash.url, dash.caPem, [dash.token], agentId);
-  for (let i = 0; i < n; i++) {
-    await (await c.fetch("/api/v1/namespaces/bench-small/configmaps/cm-0")).arrayBuffer();
+    if (want("tunnel")) {
+      const agentIdle = await processStats(agent.process.pid);
+      // Four callers (the session and three API tokens): 100 concurrent clients stay within
+      // each caller's share of open requests per cluster.
+      const callers = [dash.token];
+      for (let i = 1; i < 4; i++) {
+        const res = await dash.api("POST", "/api/tokens", { name: `bench caller ${i}` });
+        if (!res.ok) {
+          throw new Error(`creating a bench API token: ${res.status} ${await res.text()}`);
+        }
+        callers.push((await res.json() as { token: string }).token);
+      }
+      const targets = [
+        directTarget(cp, await Deno.readTextFile(cp.kubeconfigPath)),
+        proxyTarget("b", "proxy→kubeconfig", dash.url, dash.caPem, callers, kcId),
+        proxyTarget("c", "proxy→agent", dash.url, dash.caPem, callers, agentId),
+      ];
+      const cpuBefore = await processStats(agent.process.pid);
+      const tunnel = await runTunnelBench(cp, targets, smoke ? smokeSizes : fullSizes);
+      const agentAfter = await processStats(agent.process.pid);
+      for (const t of targets) t.close();
+      results.tunnel = tunnel;
+
+      // CPU per 1000 proxied requests: a dedicated run of small GETs through the agent only.
+      const n = smoke ? 50 : 1000;
+      const before = await processStats(agent.process.pid);
+      const c = proxyTarget("c", "proxy→agent", dash.url, dash.caPem, [dash.token], agentId);
+      for (let i = 0; i < n; i++) {
+        await (await c.fetch("/api/v1/namespaces/bench-small/configmaps/cm-0")).arrayBuffer();
+      }
+      c.close();
+      const after = await processStats(agent.process.pid);
+      results.agent = {
+        idle_rss_mb: agentIdle.rssBytes / 1e6,
+        idle_private_rss_mb: agentIdle.privateBytes / 1e6,
+        peak_rss_mb_during_bench: agentAfter.hwmBytes / 1e6,
+        cpu_seconds_per_1000_requests: (after.cpuSeconds - before.cpuSeconds) * 1000 / n,
+        cpu_seconds_whole_tunnel_bench: agentAfter.cpuSeconds - cpuBefore.cpuSeconds,
+        bundle_bytes: await bundleSize(),
+      };
+    }
+
+    // Last: its final scenario deletes both clusters from the dashboard.
+    if (want("streams")) {
+      const http = [
+        directTarget(cp, await Deno.readTextFile(cp.kubeconfigPath)),
+        proxyTarget("b", "proxy→kubeconfig", dash.url, dash.caPem, [dash.token], kcId),
+        proxyTarget("c", "proxy→agent", dash.url, dash.caPem, [dash.token], agentId),
+      ];
+      const targets = [
+        directStreamTarget(cp, http[0]),
+        await proxyStreamTarget("b", "proxy→kubeconfig", dash, kcId, http[1]),
+        await proxyStreamTarget("c", "proxy→agent", dash, agentId, http[2]),
+      ];
+      const streamsStarted = performance.now();
+      try {
+        results.streams = await runStreamsBench(
+          cp,
+          dash,
+          targets,
+          smoke ? smokeStreamSizes : fullStreamSizes,
+        );
+      } finally {
+        for (const t of http) t.close();
+        for (const t of targets.slice(1)) await Deno.remove(t.kubeconfig).catch(() => {});
+      }
+      results.streams_duration_seconds = (performance.now() - streamsStarted) / 1000;
+    }
+  } finally {
+    await agent?.stop();
+    await dash.stop();
+    await cp.stop();
   }
-  c.close();
-  const after = await processStats(agent.process.pid);
-  results.agent = {
-    idle_rss_mb: agentIdle.rssBytes / 1e6,
-    idle_private_rss_mb: agentIdle.privateBytes / 1e6,
-    peak_rss_mb_during_bench: agentAfter.hwmBytes / 1e6,
-    cpu_seconds_per_1000_requests: (after.cpuSeconds - before.cpuSeconds) * 1000 / n,
-    cpu_seconds_whole_tunnel_bench: agentAfter.cpuSeconds - cpuBefore.cpuSeconds,
-    bundle_bytes: await bundleSize(),
-  };
-} finally {
-  await agent?.stop();
-  await dash.stop();
-  await cp.stop();
 }
 
-results.fleet = await runFleetBench(fleetSteps, {
-  // 90 s = nine heartbeat intervals. Shorter windows right after connecting read low: the
-  // connection burst's garbage has just been collected, and the next major collections (a few
-  // seconds of CPU each at 10,000 agents) come later.
-  steadySeconds: smoke ? 2 : 90,
-  settleSeconds: smoke ? 3 : 10,
-  routedRequests: smoke ? 20 : 500,
-});
+if (want("fleet")) {
+  results.fleet = await runFleetBench(fleetSteps, {
+    // 90 s = nine heartbeat intervals. Shorter windows right after connecting read low: the
+    // connection burst's garbage has just been collected, and the next major collections (a few
+    // seconds of CPU each at 10,000 agents) come later.
+    steadySeconds: smoke ? 2 : 90,
+    settleSeconds: smoke ? 3 : 10,
+    routedRequests: smoke ? 20 : 500,
+  });
+}
 results.duration_seconds = (performance.now() - started) / 1000;
 
-// The table.
-const tunnel = results.tunnel as Record<string, Record<string, number>>;
-const rows = Object.entries(tunnel).map(([k, v]) => [
-  k,
-  fmt(v.a),
-  fmt(v.b),
-  fmt(v.c),
-  fmt(ratio(v.c, v.b)),
-  fmt(ratio(v.c, v.a)),
-]);
-console.log(
-  "\nTunnel vs direct (a = direct, b = proxy→kubeconfig cluster, c = proxy→agent cluster)\n",
-);
-console.log(table(["figure", "a", "b", "c", "c/b", "c/a"], rows));
-const fleet = results.fleet as Awaited<ReturnType<typeof runFleetBench>>;
-console.log("\nFleet\n");
-console.log(table(
-  [
-    "agents",
-    "connect s",
-    "RSS MB",
-    "bytes/agent",
-    "heartbeat CPU % of a core",
-    "routed p99 ms",
-    "errors",
-  ],
-  fleet.rows.map((
-    r,
-  ) => [
-    String(r.agents),
-    fmt(r.connect_seconds),
-    fmt(r.rss_mb),
-    fmt(r.bytes_per_agent, 0),
-    fmt(r.heartbeat_cpu_pct_of_core),
-    fmt(r.routed_p99_ms),
-    String(r.routed_errors),
-  ]),
-));
-console.log(
-  `\nAll ${fleet.reconnect_agents} agents reconnected ${
-    fmt(fleet.reconnect_seconds)
-  } s after kill -9 and restart.`,
-);
-const a = results.agent as Record<string, number>;
-console.log("\nAgent footprint\n");
-console.log(table(["figure", "value"], [
-  ["idle RSS MB", fmt(a.idle_rss_mb)],
-  [
-    "of which private (RssAnon; the rest is the deno executable's pages)",
-    fmt(a.idle_private_rss_mb),
-  ],
-  ["peak RSS MB during the tunnel bench (50 MB list included)", fmt(a.peak_rss_mb_during_bench)],
-  ["CPU s per 1000 proxied requests", fmt(a.cpu_seconds_per_1000_requests, 3)],
-  ["bundle bytes (deno bundle agent/main.ts)", String(a.bundle_bytes)],
-]));
+// The tables.
+if (results.tunnel) {
+  const tunnel = results.tunnel as Record<string, Record<string, number>>;
+  const rows = Object.entries(tunnel).map(([k, v]) => [
+    k,
+    fmt(v.a),
+    fmt(v.b),
+    fmt(v.c),
+    fmt(ratio(v.c, v.b)),
+    fmt(ratio(v.c, v.a)),
+  ]);
+  console.log(
+    "\nTunnel vs direct (a = direct, b = proxy→kubeconfig cluster, c = proxy→agent cluster)\n",
+  );
+  console.log(table(["figure", "a", "b", "c", "c/b", "c/a"], rows));
+}
+if (results.streams) {
+  const streams = results.streams as Record<string, Record<string, number>>;
+  // Counts and exit codes: whole numbers, no ratios.
+  const counts = new Set(["hol_cp_runs", "deletion_exec_exit_code"]);
+  const rows = Object.entries(streams).map(([k, v]) =>
+    counts.has(k)
+      ? [k, ...[v.a, v.b, v.c].map((n) => Number.isFinite(n) ? String(n) : ""), "", "", ""]
+      : [
+        k,
+        fmt(v.a),
+        fmt(v.b),
+        fmt(v.c),
+        fmt(ratio(v.b, v.a)),
+        fmt(ratio(v.c, v.a)),
+        fmt(ratio(v.c, v.b)),
+      ]
+  );
+  console.log(
+    "\nStreams (exec, cp; a = direct, b = proxy→kubeconfig cluster, c = proxy→agent cluster)\n",
+  );
+  console.log(table(["figure", "a", "b", "c", "b/a", "c/a", "c/b"], rows));
+  const idle = streams.hol_cp_idle_p99_ms;
+  const loaded = streams.hol_cp_loaded_p99_ms;
+  console.log(
+    `\nSmall-GET p99 during kubectl cp / idle: ${
+      (["a", "b", "c"] as const).map((t) => `${t} ${fmt(ratio(loaded[t], idle[t]))}×`).join(", ")
+    }; the stream section took ${fmt(results.streams_duration_seconds as number)} s.`,
+  );
+}
+if (results.fleet) {
+  const fleet = results.fleet as Awaited<ReturnType<typeof runFleetBench>>;
+  console.log("\nFleet\n");
+  console.log(table(
+    [
+      "agents",
+      "connect s",
+      "RSS MB",
+      "bytes/agent",
+      "heartbeat CPU % of a core",
+      "routed p99 ms",
+      "errors",
+    ],
+    fleet.rows.map((
+      r,
+    ) => [
+      String(r.agents),
+      fmt(r.connect_seconds),
+      fmt(r.rss_mb),
+      fmt(r.bytes_per_agent, 0),
+      fmt(r.heartbeat_cpu_pct_of_core),
+      fmt(r.routed_p99_ms),
+      String(r.routed_errors),
+    ]),
+  ));
+  console.log(
+    `\nAll ${fleet.reconnect_agents} agents reconnected ${
+      fmt(fleet.reconnect_seconds)
+    } s after kill -9 and restart.`,
+  );
+}
+if (results.agent) {
+  const a = results.agent as Record<string, number>;
+  console.log("\nAgent footprint\n");
+  console.log(table(["figure", "value"], [
+    ["idle RSS MB", fmt(a.idle_rss_mb)],
+    [
+      "of which private (RssAnon; the rest is the deno executable's pages)",
+      fmt(a.idle_private_rss_mb),
+    ],
+    ["peak RSS MB during the tunnel bench (50 MB list included)", fmt(a.peak_rss_mb_during_bench)],
+    ["CPU s per 1000 proxied requests", fmt(a.cpu_seconds_per_1000_requests, 3)],
+    ["bundle bytes (deno bundle agent/main.ts)", String(a.bundle_bytes)],
+  ]));
+}
 await Deno.mkdir(new URL(".", `file://${outFile}`).pathname, { recursive: true });
 await Deno.writeTextFile(outFile, JSON.stringify(results, null, 2));
 console.log(`\nwrote ${outFile} in ${fmt(results.duration_seconds as number)} s`);
