@@ -53,13 +53,45 @@ export function responseHeaders(res: Response, asSent = false): Header[] {
   return out;
 }
 
+/**
+ * Sends a response on the tunnel: its head, then its body, the API server's ~8-16 KiB reads
+ * joined into tunnel-sized messages; a body that ends within its first piece goes out with the
+ * head in one frame. `sent.head` says whether the head has gone out (a failure after it ends the
+ * body instead of answering).
+ */
+export async function sendResponse(
+  tunnel: Exchange,
+  res: Response,
+  headers: Header[],
+  sent: { head: boolean },
+): Promise<void> {
+  for await (
+    const { bytes, last } of coalesce(res.body ?? ReadableStream.from([]), CHUNK_BYTES)
+  ) {
+    if (!sent.head && last && bytes.length <= CHUNK_BYTES) {
+      sent.head = true;
+      await tunnel.respondWhole(res.status, headers, bytes);
+      return;
+    }
+    if (!sent.head) {
+      sent.head = true;
+      await tunnel.respond(res.status, headers);
+    }
+    await tunnel.sendBody(bytes);
+  }
+  if (!sent.head) {
+    sent.head = true;
+    await tunnel.respondWhole(res.status, headers, new Uint8Array());
+  } else tunnel.finish();
+}
+
 export async function proxyRequest(
   kube: KubeAccess,
   req: K8sRequest__Output,
   tunnel: Exchange,
   opts: { allowImpersonation: boolean },
 ): Promise<void> {
-  let headSent = false;
+  const sent = { head: false };
   try {
     const upstream = forwardHeaders(req.headers, opts.allowImpersonation);
     // A read that may be large passes the API server's compression on (when the client accepts
@@ -78,30 +110,11 @@ export async function proxyRequest(
     const length = Number(res.headers.get("content-length") ?? NaN);
     if (res.body && length <= CHUNK_BYTES) {
       const whole = new Uint8Array(await res.arrayBuffer());
-      headSent = true;
+      sent.head = true;
       await tunnel.respondWhole(res.status, headers, whole);
       return;
     }
-    // The API server's ~8-16 KiB reads are joined into tunnel-sized messages; a body that ends
-    // within its first piece goes out with the head in one frame.
-    for await (
-      const { bytes, last } of coalesce(res.body ?? ReadableStream.from([]), CHUNK_BYTES)
-    ) {
-      if (!headSent && last && bytes.length <= CHUNK_BYTES) {
-        headSent = true;
-        await tunnel.respondWhole(res.status, headers, bytes);
-        return;
-      }
-      if (!headSent) {
-        headSent = true;
-        await tunnel.respond(res.status, headers);
-      }
-      await tunnel.sendBody(bytes);
-    }
-    if (!headSent) {
-      headSent = true;
-      await tunnel.respondWhole(res.status, headers, new Uint8Array());
-    } else tunnel.finish();
+    await sendResponse(tunnel, res, headers, sent);
   } catch (err) {
     if (tunnel.signal.aborted) {
       tunnel.finish("cancelled");
@@ -110,7 +123,7 @@ export async function proxyRequest(
     log.warn("tunnelled request failed", { method: req.method, path: req.path.split("?")[0], err });
     await failTunnel(
       tunnel,
-      headSent,
+      sent.head,
       502,
       `the agent could not reach its API server: ${(err as Error).message}`,
     );

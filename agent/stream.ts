@@ -26,9 +26,7 @@ import type { StreamMessage__Output } from "../proto/gen/agent/v1/StreamMessage.
 import type { Header } from "../proto/gen/agent/v1/Header.ts";
 import { forwardHeaders, type KubeAccess, type OpenedStream, StreamRequestError } from "./kube.ts";
 import type { Exchange } from "./tunnel.ts";
-import { failTunnel, responseHeaders } from "./proxy.ts";
-import { coalesce } from "../proto/chunks.ts";
-import { CHUNK_BYTES } from "../proto/wire.ts";
+import { failTunnel, responseHeaders, sendResponse } from "./proxy.ts";
 import { log } from "../common/log.ts";
 
 /** Unsent bytes for the API server above which no further message is taken from the tunnel. */
@@ -127,27 +125,9 @@ export async function runStream(
 
 /** The API server refused the upgrade: its status, headers and body, as a normal response. */
 async function relayRefusal(tunnel: Exchange, res: Response): Promise<void> {
-  let headSent = false;
+  const sent = { head: false };
   try {
-    const headers = responseHeaders(res, true);
-    for await (
-      const { bytes, last } of coalesce(res.body ?? ReadableStream.from([]), CHUNK_BYTES)
-    ) {
-      if (!headSent && last && bytes.length <= CHUNK_BYTES) {
-        headSent = true;
-        await tunnel.respondWhole(res.status, headers, bytes);
-        return;
-      }
-      if (!headSent) {
-        headSent = true;
-        await tunnel.respond(res.status, headers);
-      }
-      await tunnel.sendBody(bytes);
-    }
-    if (!headSent) {
-      headSent = true;
-      await tunnel.respondWhole(res.status, headers, new Uint8Array());
-    } else tunnel.finish();
+    await sendResponse(tunnel, res, responseHeaders(res, true), sent);
   } catch (err) {
     await res.body?.cancel().catch(() => {});
     if (tunnel.signal.aborted) {
@@ -156,7 +136,7 @@ async function relayRefusal(tunnel: Exchange, res: Response): Promise<void> {
     }
     await failTunnel(
       tunnel,
-      headSent,
+      sent.head,
       502,
       `the API server's answer to the stream was cut off: ${(err as Error).message}`,
     );

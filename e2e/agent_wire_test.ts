@@ -27,7 +27,10 @@ mainAgentTest(
         await s.step("Register: wrong protocol version, oversized, garbage token", async () => {
           const v = await register(raw, "a.b.c", 99);
           assert.equal(grpc.status[v.code], "FAILED_PRECONDITION");
-          assert.match(v.details, /agent protocol v99 is not supported by this dashboard \(v1 to v2\)/);
+          assert.match(
+            v.details,
+            /agent protocol v99 is not supported by this dashboard \(v1 to v2\)/,
+          );
           const big = await register(raw, "x".repeat(18 * 1024 * 1024));
           assert.equal(grpc.status[big.code], "RESOURCE_EXHAUSTED", big.details);
           const long = await register(raw, "x".repeat(5000));
