@@ -60,14 +60,6 @@ export interface Api {
   fetch(path: string, init?: RequestInit): Promise<Response>;
 }
 
-export async function kubeconfigFor(t: Api, clusterId: string): Promise<string> {
-  const r = await t.api("GET", `/api/clusters/${clusterId}/kubeconfig`, undefined, t.adminToken);
-  assert.equal(r.status, 200, r.text);
-  const path = await Deno.makeTempFile({ suffix: ".kubeconfig" });
-  await Deno.writeTextFile(path, r.text);
-  return path;
-}
-
 export async function listClusters(t: Api): Promise<ClusterJson[]> {
   const r = await t.api("GET", "/api/clusters", undefined, t.adminToken);
   assert.equal(r.status, 200, r.text);

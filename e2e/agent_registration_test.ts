@@ -14,17 +14,15 @@ import {
   type StoreKind,
 } from "../testing/harness.ts";
 import { eventually } from "../testing/eventually.ts";
-import { connectCluster, createAgentToken, getCluster } from "../testing/clusters.ts";
+import {
+  connectCluster,
+  createAgentToken,
+  downloadKubeconfig,
+  getCluster,
+} from "../testing/clusters.ts";
 import { hello, rawCall, rawClient, register } from "../testing/raw_agent.ts";
 import { MAX_UNAUTHENTICATED_PER_ADDRESS } from "../backend/agents/grpc_server.ts";
-import {
-  agentLogTail,
-  kubeconfigFor,
-  listClusters,
-  readyz,
-  shared,
-  startAgentScene,
-} from "./agent_fixtures.ts";
+import { agentLogTail, listClusters, readyz, shared, startAgentScene } from "./agent_fixtures.ts";
 
 /** Concurrent registrations with one token in the single-use test. */
 const RACERS = 50;
@@ -119,7 +117,7 @@ Deno.test({
             metadata: { name: "victim" },
           });
           assert(cm.status === 201 || cm.status === 409);
-          const kc = await kubeconfigFor(api, ro.id);
+          const kc = await downloadKubeconfig(api, ro.id);
           const get = await cp.kubectl(["get", "configmap", "victim", "-n", ns, "-o", "name"], {
             kubeconfig: kc,
           });

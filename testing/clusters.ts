@@ -62,6 +62,19 @@ export async function serviceAccountKubeconfig(
   return await tokenKubeconfig(cp, await cp.serviceAccountToken(ns, name, 3600));
 }
 
+/** The cluster's kubeconfig as downloaded by `token`'s user, written to a temp file; its path. */
+export async function downloadKubeconfig(
+  t: Pick<TestDashboard, "api" | "adminToken">,
+  clusterId: string,
+  token = t.adminToken,
+): Promise<string> {
+  const r = await t.api("GET", `/api/clusters/${clusterId}/kubeconfig`, undefined, token);
+  if (r.status !== 200) throw new Error(`GET kubeconfig of ${clusterId}: ${r.status} ${r.text}`);
+  const path = await Deno.makeTempFile({ suffix: ".kubeconfig" });
+  await Deno.writeTextFile(path, r.text);
+  return path;
+}
+
 export async function getCluster(t: TestDashboard, id: string): Promise<ClusterJson> {
   const r = await t.api("GET", `/api/clusters/${id}`, undefined, t.adminToken);
   if (r.status !== 200) throw new Error(`GET cluster ${id}: ${r.status} ${r.text}`);

@@ -9,8 +9,13 @@ import {
   kubeRequest,
   sharedControlPlane,
 } from "../../tools/testenv/mod.ts";
-import { startTestDashboard, type StoreKind, type TestDashboard } from "../../testing/harness.ts";
-import { connectCluster, type ConnectionKind, getCluster } from "../../testing/clusters.ts";
+import { startTestDashboard, type StoreKind } from "../../testing/harness.ts";
+import {
+  connectCluster,
+  type ConnectionKind,
+  downloadKubeconfig,
+  getCluster,
+} from "../../testing/clusters.ts";
 
 const combos: Array<{ store: StoreKind; kind: ConnectionKind }> = [
   { store: "pglite", kind: "kubeconfig" },
@@ -18,14 +23,6 @@ const combos: Array<{ store: StoreKind; kind: ConnectionKind }> = [
   { store: "postgres", kind: "kubeconfig" },
   { store: "postgres", kind: "agent" },
 ];
-
-async function kubeconfigFor(t: TestDashboard, clusterId: string, token: string): Promise<string> {
-  const r = await t.api("GET", `/api/clusters/${clusterId}/kubeconfig`, undefined, token);
-  assert.equal(r.status, 200, r.text);
-  const path = await Deno.makeTempFile({ suffix: ".kubeconfig" });
-  await Deno.writeTextFile(path, r.text);
-  return path;
-}
 
 /** Reads a running command's stdout line by line; next(re) waits for a line matching re. */
 function lineReader(stream: ReadableStream<Uint8Array>) {
@@ -114,7 +111,7 @@ for (const { store, kind } of combos) {
           }
         });
 
-        const adminKc = await kubeconfigFor(dash, cluster.id, dash.adminToken);
+        const adminKc = await downloadKubeconfig(dash, cluster.id, dash.adminToken);
 
         await t.step("kubectl get pods -A through the dashboard", async () => {
           const r = await kubectl(["get", "pods", "-A", "-o", "name"], adminKc);
@@ -194,7 +191,7 @@ for (const { store, kind } of combos) {
             role: "viewer",
           }, dash.adminToken);
           assert.equal(created.status, 201, created.text);
-          const viewerKc = await kubeconfigFor(
+          const viewerKc = await downloadKubeconfig(
             dash,
             cluster.id,
             await dash.login("viewer1", "viewer-password-1"),

@@ -5,21 +5,13 @@
 // deletion and the end of the person's session.
 import assert from "node:assert/strict";
 import { createRunningPod, ensureNamespace, sharedControlPlane } from "../../tools/testenv/mod.ts";
-import { ADMIN_PASSWORD, startTestDashboard, type TestDashboard } from "../../testing/harness.ts";
-import { connectCluster, type ConnectionKind } from "../../testing/clusters.ts";
+import { ADMIN_PASSWORD, startTestDashboard } from "../../testing/harness.ts";
+import { connectCluster, type ConnectionKind, downloadKubeconfig } from "../../testing/clusters.ts";
 import { eventually } from "../../testing/eventually.ts";
 import { sha256Hex } from "../crypto/encoding.ts";
 import { upgradeRequest, wsHandshake } from "../../testing/ws_handshake.ts";
 
 const kinds: ConnectionKind[] = ["kubeconfig", "agent"];
-
-async function kubeconfigFor(t: TestDashboard, clusterId: string, token: string): Promise<string> {
-  const r = await t.api("GET", `/api/clusters/${clusterId}/kubeconfig`, undefined, token);
-  assert.equal(r.status, 200, r.text);
-  const path = await Deno.makeTempFile({ suffix: ".kubeconfig" });
-  await Deno.writeTextFile(path, r.text);
-  return path;
-}
 
 interface Run {
   code: number;
@@ -72,7 +64,7 @@ for (const kind of kinds) {
       const cluster = await connectCluster(dash, cp, kind, `streams-${kind}`);
       const kubectlPath = `${cp.binDir}/kubectl`;
       try {
-        const adminKc = await kubeconfigFor(dash, cluster.id, dash.adminToken);
+        const adminKc = await downloadKubeconfig(dash, cluster.id, dash.adminToken);
         const kubectl = (args: string[], stdin?: Uint8Array, kc = adminKc) =>
           run(kubectlPath, ["--kubeconfig", kc, "-n", ns, ...args], stdin);
 
@@ -208,7 +200,7 @@ for (const kind of kinds) {
           }, dash.adminToken);
           assert.equal(created.status, 201, created.text);
           const token = await dash.login(`viewer-${kind}`, "viewer-password-123");
-          const kc = await kubeconfigFor(dash, cluster.id, token);
+          const kc = await downloadKubeconfig(dash, cluster.id, token);
           const r = await kubectl(["exec", "shell", "--", "echo", "hi"], undefined, kc);
           assert.notEqual(r.code, 0);
           assert.match(r.stderr, /viewers may only read/);
@@ -258,7 +250,7 @@ for (const kind of kinds) {
             assert.equal(created.status, 201, created.text);
             const token = await dash.login(`editor-${kind}`, "editor-password-123");
             // The downloaded kubeconfig carries a new API token of this user's.
-            const kc = await kubeconfigFor(dash, cluster.id, token);
+            const kc = await downloadKubeconfig(dash, cluster.id, token);
             const child = new Deno.Command(kubectlPath, {
               args: ["--kubeconfig", kc, "-n", ns, "exec", "shell", "--", "sleep", "600"],
               stdout: "null",
