@@ -55,7 +55,13 @@ async function bundleSize(): Promise<number> {
 }
 
 const results: Record<string, unknown> = {
-  machine: { cpus: navigator.hardwareConcurrency, deno: Deno.version.deno, smoke },
+  machine: {
+    cpus: navigator.hardwareConcurrency,
+    deno: Deno.version.deno,
+    smoke,
+    // Other work on the machine at the start (1, 5 and 15 minute load averages).
+    load_average_at_start: Deno.loadavg(),
+  },
 };
 if (want("tunnel") || want("streams")) await againstApiServer();
 

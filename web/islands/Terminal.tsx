@@ -25,7 +25,7 @@ import {
   hasCloseChannel,
   type KubeStatus,
   parseStatus,
-  sessionEndText,
+  sessionOutcome,
   shouldRetryWithSh,
   splitCommand,
   SUBPROTOCOLS,
@@ -296,10 +296,11 @@ export default function Terminal(props: Props) {
         return;
       }
       if (s.status) {
-        const text = sessionEndText(s.status);
-        setState("ended");
+        // A refusal (missing pod, a viewer) arrives the same way, as a Status without exit code.
+        const { state, text } = sessionOutcome(s.status);
+        setState(state);
         setDetail(text);
-        say(text);
+        say(state === "ended" ? text : `disconnected: ${text}`);
       } else {
         const reason = s.closedByUser
           ? "you disconnected"

@@ -191,11 +191,20 @@ export function exitCodeOf(status: KubeStatus): number | null {
   return Number.isInteger(n) ? n : null;
 }
 
-/** The status line once the server has ended the session with `status`. */
-export function sessionEndText(status: KubeStatus): string {
+/**
+ * What the server's final `status` means for the session: it ended (the process exited, with its
+ * code), or it never ran or broke (a refusal such as a missing pod or a viewer's 403, which the
+ * dashboard sends on the error channel; an error), shown as a disconnection with the message.
+ */
+export function sessionOutcome(
+  status: KubeStatus,
+): { state: "ended" | "disconnected"; text: string } {
   const code = exitCodeOf(status);
-  if (code !== null) return `the session ended (exit code ${code})`;
-  return `the session ended: ${status.message?.trim() || status.reason || "failure"}`;
+  if (code !== null) return { state: "ended", text: `the session ended (exit code ${code})` };
+  return {
+    state: "disconnected",
+    text: status.message?.trim() || status.reason || "the server reported a failure",
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

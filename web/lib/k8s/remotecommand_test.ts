@@ -17,7 +17,7 @@ import {
   hasCloseChannel,
   type KubeStatus,
   parseStatus,
-  sessionEndText,
+  sessionOutcome,
   shouldRetryWithSh,
   splitCommand,
   SUBPROTOCOLS,
@@ -123,11 +123,17 @@ Deno.test("Status: parsing, exit codes and the status line", () => {
     exitCodeOf({ status: "Failure", details: { causes: [{ reason: "ExitCode", message: "x" }] } }),
     null,
   );
-  assert.equal(sessionEndText(success), "the session ended (exit code 0)");
-  assert.equal(sessionEndText(exit3), "the session ended (exit code 3)");
-  assert.equal(
-    sessionEndText({ status: "Failure", message: 'container not found ("x")' }),
-    'the session ended: container not found ("x")',
+  assert.deepEqual(sessionOutcome(success), {
+    state: "ended",
+    text: "the session ended (exit code 0)",
+  });
+  assert.deepEqual(sessionOutcome(exit3), {
+    state: "ended",
+    text: "the session ended (exit code 3)",
+  });
+  assert.deepEqual(
+    sessionOutcome({ status: "Failure", message: 'pods "shell" not found', reason: "NotFound" }),
+    { state: "disconnected", text: 'pods "shell" not found' },
   );
 });
 
