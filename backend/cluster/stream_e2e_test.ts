@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createRunningPod, ensureNamespace, sharedControlPlane } from "../../tools/testenv/mod.ts";
 import { ADMIN_PASSWORD, startTestDashboard } from "../../testing/harness.ts";
 import { connectCluster, type ConnectionKind, downloadKubeconfig } from "../../testing/clusters.ts";
-import { eventually } from "../../testing/eventually.ts";
+import { eventually, withTimeout } from "../../testing/eventually.ts";
 import { sha256Hex } from "../crypto/encoding.ts";
 import { upgradeRequest, wsHandshake } from "../../testing/ws_handshake.ts";
 
@@ -40,6 +40,17 @@ function randomBytes(n: number): Uint8Array {
   const out = new Uint8Array(n);
   for (let off = 0; off < n; off += 65536) crypto.getRandomValues(out.subarray(off, off + 65536));
   return out;
+}
+
+/** The command's end, or a failure (and the command killed) if it does not end within 10 s. */
+async function ended(child: Deno.ChildProcess, what: string): Promise<Deno.CommandStatus> {
+  try {
+    return await withTimeout(child.status, 10_000, `${what} did not end`);
+  } catch (err) {
+    child.kill();
+    await child.status;
+    throw err;
+  }
 }
 
 /** An HTTP server on a free local port that the test kubelet's port-forward reaches. */
@@ -262,7 +273,7 @@ for (const kind of kinds) {
               password: "another-password-456",
             }, dash.adminToken);
             assert.equal(r.status, 200, r.text);
-            const status = await child.status;
+            const status = await ended(child, "the exec after the password change");
             const stderr = new TextDecoder().decode((await child.output()).stderr);
             assert.notEqual(status.code, 0);
             assert.match(stderr, /no longer valid/);
@@ -284,7 +295,7 @@ for (const kind of kinds) {
             dash.adminToken,
           );
           assert.equal(r.status, 204, r.text);
-          const status = await child.status;
+          const status = await ended(child, "the exec after the cluster's deletion");
           const ms = performance.now() - started;
           assert.notEqual(status.code, 0);
           console.log(`exec closed ${ms.toFixed(0)} ms after the cluster's deletion`);
