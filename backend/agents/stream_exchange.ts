@@ -5,7 +5,6 @@
 // pulled frame by frame (the call stops reading while nobody reads), and writes wait for
 // 'drain'. Any other answer is the API server's (or the agent's) refusal, returned whole. A
 // stream's line is never reused.
-import { once } from "node:events";
 import { Buffer } from "node:buffer";
 import type { StreamStart } from "../../proto/gen/agent/v1/StreamStart.ts";
 import type { TunnelUp__Output } from "../../proto/gen/agent/v1/TunnelUp.ts";
@@ -31,6 +30,19 @@ export function streamStart(req: StreamRequest, requestId: string): StreamStart 
     protocols: req.protocols,
     headers: [...req.headers].map(([name, value]) => ({ name, value })),
   };
+}
+
+/** Resolves on the call's next 'drain' or its close, leaving no listener behind. */
+function drainOrClose(call: TunnelCall): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      call.off("drain", done);
+      call.off("close", done);
+      resolve();
+    };
+    call.on("drain", done);
+    call.on("close", done);
+  });
 }
 
 /** Ends the line from the dashboard's side (`error` empty: a normal close). */
@@ -120,9 +132,7 @@ export async function streamExchange(
     writable: new WritableStream<StreamMessage>({
       async write(msg) {
         if (call.writableEnded || call.destroyed) throw new Error("the stream to the agent ended");
-        if (!call.write({ message: { data: msg.data, text: msg.text } })) {
-          await Promise.race([once(call, "drain"), once(call, "close")]);
-        }
+        if (!call.write({ message: { data: msg.data, text: msg.text } })) await drainOrClose(call);
       },
       close() {
         endLine(call, "");
