@@ -507,6 +507,8 @@ Deno.test({
         await page.goto(s!.podUrl);
         await hydrated(page);
         await waitForState(page, "idle");
+        // Port-forward stays kubectl's: the tab gives the command for this pod.
+        await page.getByText(`-n ${NS} port-forward pod/shell`).waitFor();
         await page.getByRole("button", { name: "Connect", exact: true }).click();
         await page.locator(
           "[data-testid=terminal-status]:is([data-state=connected],[data-state=disconnected])",
