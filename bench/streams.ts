@@ -11,7 +11,7 @@ import { createRunningPod } from "../tools/testenv/mod.ts";
 import { parseKubeconfig } from "../backend/cluster/kubeconfig.ts";
 import { sha256Hex } from "../backend/crypto/encoding.ts";
 import type { DashboardProcess } from "./dashboard_process.ts";
-import type { Target } from "./tunnel.ts";
+import { type Target, timedGet } from "./tunnel.ts";
 import { percentile } from "./stats.ts";
 
 /** One way to the pod: kubectl's kubeconfig, an in-process WebSocket, and small GETs. */
@@ -215,14 +215,6 @@ async function openEcho(t: StreamTarget): Promise<{
       clearTimeout(timer);
     },
   };
-}
-
-async function timedGet(t: Target, path: string): Promise<number> {
-  const start = performance.now();
-  const res = await t.fetch(path);
-  await res.arrayBuffer();
-  if (!res.ok) throw new Error(`${t.label} GET ${path}: HTTP ${res.status}`);
-  return performance.now() - start;
 }
 
 function randomFile(bytes: number): Uint8Array {

@@ -103,7 +103,8 @@ export const smokeSizes: BenchSizes = {
   holGets: 20,
 };
 
-async function timedGet(t: Target, path: string): Promise<number> {
+/** One GET through `t`, its latency in ms; fails on a non-2xx answer. */
+export async function timedGet(t: Target, path: string): Promise<number> {
   const start = performance.now();
   const res = await t.fetch(path);
   await res.arrayBuffer();
