@@ -3,42 +3,14 @@
 // its end frame), the agent's frames as the Response (whole, streamed, watch events as JSON
 // lines), reuse only after a clean exchange, and the ways it fails or is cancelled.
 import assert from "node:assert/strict";
-import type { TunnelUp } from "../../proto/gen/agent/v1/TunnelUp.ts";
-import type { TunnelDown } from "../../proto/gen/agent/v1/TunnelDown.ts";
-import type { TunnelUp__Output } from "../../proto/gen/agent/v1/TunnelUp.ts";
 import { CHUNK_BYTES } from "../../proto/wire.ts";
-import { duplexPair, type FakeCall } from "../../testing/duplex.ts";
+import { received, testLine, testSession } from "../../testing/tunnel_line.ts";
 import { exchange, toWork } from "./exchange.ts";
-import { AgentSession, type ControlCall } from "./sessions.ts";
-import type { TunnelCall, TunnelLine } from "./tunnels.ts";
+import type { TunnelLine } from "./tunnels.ts";
 import { AgentUnavailableError } from "./errors.ts";
 
 const BASE = "http://cluster.invalid";
 const enc = new TextEncoder();
-
-function session(): AgentSession {
-  const { a } = duplexPair<unknown, unknown>();
-  return new AgentSession("c1", "one", "test", a as unknown as ControlCall);
-}
-
-/** The dashboard's line (`line`) and the agent's end of it (`agent`). */
-function line(): { line: TunnelLine; agent: FakeCall<TunnelDown, TunnelUp> } {
-  const { a, b } = duplexPair<TunnelDown, TunnelUp>();
-  const call = a as unknown as TunnelCall;
-  return { line: { call, frames: a.frames() as AsyncIterator<TunnelUp__Output> }, agent: b };
-}
-
-/** What the agent received, once `n` frames are in. */
-async function received(agent: FakeCall<TunnelDown, TunnelUp>, n: number): Promise<TunnelDown[]> {
-  const got: TunnelDown[] = [];
-  const frames = agent.frames();
-  while (got.length < n) {
-    const r = await frames.next();
-    if (r.done) break;
-    got.push(r.value);
-  }
-  return got;
-}
 
 Deno.test("toWork: a request, or a watch without its watch and resourceVersion parameters", () => {
   const get = toWork(new Request(`${BASE}/api/v1/pods?limit=5`), "r1");
@@ -77,8 +49,8 @@ Deno.test("toWork: a request, or a watch without its watch and resourceVersion p
 });
 
 Deno.test("exchange: a whole answer in one frame, and the line is reused", async () => {
-  const s = session();
-  const { line: l, agent } = line();
+  const s = testSession();
+  const { line: l, agent } = testLine();
   const reused: TunnelLine[] = [];
   agent.write({
     response: {
@@ -103,8 +75,8 @@ Deno.test("exchange: a whole answer in one frame, and the line is reused", async
 });
 
 Deno.test("exchange: a streamed body, then end; 204 has no body", async () => {
-  const s = session();
-  const { line: l, agent } = line();
+  const s = testSession();
+  const { line: l, agent } = testLine();
   const reused: TunnelLine[] = [];
   agent.write({ response: { status: 200, headers: [] } });
   agent.write({ body: { data: enc.encode("ab") } });
@@ -120,7 +92,7 @@ Deno.test("exchange: a streamed body, then end; 204 has no body", async () => {
   assert.equal(await res.text(), "abcd");
   assert.deepEqual(reused, [l]);
 
-  const second = line();
+  const second = testLine();
   second.agent.write({
     response: { status: 204, headers: [], body: enc.encode(""), complete: true },
   });
@@ -129,8 +101,8 @@ Deno.test("exchange: a streamed body, then end; 204 has no body", async () => {
 });
 
 Deno.test("exchange: watch events become the API server's JSON lines", async () => {
-  const s = session();
-  const { line: l, agent } = line();
+  const s = testSession();
+  const { line: l, agent } = testLine();
   agent.write({ response: { status: 200, headers: [] } });
   agent.write({ watch_event: { type: "ADDED", object: enc.encode('{"a":1}') } });
   agent.write({ watch_event: { type: "DELETED", object: enc.encode('{"b":2}') } });
@@ -143,8 +115,8 @@ Deno.test("exchange: watch events become the API server's JSON lines", async () 
 });
 
 Deno.test("exchange: a request body goes in CHUNK_BYTES pieces, then its end frame", async () => {
-  const s = session();
-  const { line: l, agent } = line();
+  const s = testSession();
+  const { line: l, agent } = testLine();
   const body = new Uint8Array(CHUNK_BYTES * 2 + 10).fill(7);
   // The agent answers once it has read the whole body: then the line is reused.
   const frames = received(agent, 4).then((got) => {
@@ -170,8 +142,8 @@ Deno.test("exchange: a request body goes in CHUNK_BYTES pieces, then its end fra
 });
 
 Deno.test("exchange: an answer before the whole body was sent ends the line", async () => {
-  const s = session();
-  const { line: l, agent } = line();
+  const s = testSession();
+  const { line: l, agent } = testLine();
   const body = new ReadableStream<Uint8Array>({ pull: () => new Promise(() => {}) });
   agent.write({ response: { status: 413, headers: [], body: enc.encode("no"), complete: true } });
   const reused: TunnelLine[] = [];
@@ -191,8 +163,8 @@ Deno.test("exchange: an answer before the whole body was sent ends the line", as
 });
 
 Deno.test("exchange: the agent ends the line before answering", async () => {
-  const s = session();
-  const { line: l, agent } = line();
+  const s = testSession();
+  const { line: l, agent } = testLine();
   agent.write({ end: { error: "the agent could not start the request" } });
   const reused: TunnelLine[] = [];
   await assert.rejects(
@@ -205,8 +177,8 @@ Deno.test("exchange: the agent ends the line before answering", async () => {
 });
 
 Deno.test("exchange: the client going away cancels the request on the line", async () => {
-  const s = session();
-  const { line: l, agent } = line();
+  const s = testSession();
+  const { line: l, agent } = testLine();
   const ctl = new AbortController();
   agent.write({ response: { status: 200, headers: [] } });
   const res = await exchange(
@@ -225,8 +197,8 @@ Deno.test("exchange: the client going away cancels the request on the line", asy
 });
 
 Deno.test("exchange: the control stream ending fails the exchange in flight", async () => {
-  const s = session();
-  const { line: l, agent } = line();
+  const s = testSession();
+  const { line: l, agent } = testLine();
   const pending = exchange(s, l, new Request(`${BASE}/api/v1/pods`), false, () => {});
   await new Promise((r) => setTimeout(r, 0));
   s.close("the agent went away", true);

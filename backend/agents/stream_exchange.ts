@@ -67,11 +67,16 @@ export async function streamExchange(
     if (tracked.release()) call.off("close", release);
   };
   call.on("close", release);
-  const cancel = () => endLine(call, "cancelled by the client");
+  // A client that goes away ends the line and stops waiting for the agent's answer.
+  const cancelled = Promise.withResolvers<IteratorResult<TunnelUp__Output>>();
+  const cancel = () => {
+    endLine(call, "cancelled by the client");
+    cancelled.resolve({ done: true, value: undefined });
+  };
   signal.addEventListener("abort", cancel, { once: true });
   let first: TunnelUp__Output | undefined;
   try {
-    const r = await nextFrame(line);
+    const r = await Promise.race([nextFrame(line), cancelled.promise]);
     first = r.done ? undefined : r.value;
   } catch {
     first = undefined;
@@ -105,6 +110,7 @@ export async function streamExchange(
           next = await nextFrame(line);
         } catch (err) {
           release();
+          endLine(call, (err as Error).message);
           ctrl.error(err);
           return;
         }
