@@ -14,6 +14,7 @@ import {
   startControlPlane,
 } from "./mod.ts";
 import { internals } from "./control_plane.ts";
+import { alive } from "./process.ts";
 import { freePorts } from "../ports.ts";
 import { eventually, withTimeout } from "../../testing/eventually.ts";
 
@@ -194,15 +195,6 @@ function randomBytes(n: number): Uint8Array {
 async function sha256(b: Uint8Array): Promise<string> {
   const d = new Uint8Array(await crypto.subtle.digest("SHA-256", b as Uint8Array<ArrayBuffer>));
   return Array.from(d, (x) => x.toString(16).padStart(2, "0")).join("");
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return !/^\d+ \(.*\) Z/.test(stat); // a zombie is dead
-  } catch {
-    return false;
-  }
 }
 
 Deno.test({

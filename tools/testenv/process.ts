@@ -11,6 +11,16 @@ import { eventually, StopTrying } from "../../testing/eventually.ts";
 const KILL_WAIT_MS = 10_000;
 
 /** Resolves after `ms` milliseconds. */
+/** Whether a process runs (a zombie counts as gone). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return !/^\d+ \(.*\) Z/.test(stat);
+  } catch {
+    return false;
+  }
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

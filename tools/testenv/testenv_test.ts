@@ -19,6 +19,7 @@ import {
   tokenKubeconfig,
 } from "./mod.ts";
 import { eventually } from "../../testing/eventually.ts";
+import { alive } from "./process.ts";
 
 const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname).replace(/\/$/, "");
 const shared = { sanitizeOps: false, sanitizeResources: false };
@@ -34,15 +35,6 @@ async function ok(cp: ControlPlane, args: string[], stdin?: string): Promise<str
   const r = await cp.kubectl(args, { stdin });
   assert.equal(r.code, 0, `kubectl ${args.join(" ")}: ${r.stderr}`);
   return r.stdout;
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return !/^\d+ \(.*\) Z/.test(stat); // a zombie is dead
-  } catch {
-    return false;
-  }
 }
 
 Deno.test("kubeTools: without Go it fails plainly, in CI too (never skips)", async (t) => {
