@@ -309,7 +309,7 @@ export class AgentHub {
     let line = takeIdle(s);
     if (line) line.call.write(work);
     else line = await announce(s, requestId, work, req.signal, this.opts.openTimeoutMs);
-    return streamExchange(s, line, req.signal);
+    return streamExchange(s, line, req);
   }
 
   /** The cluster's live session, if it may take one more request. */

@@ -54,13 +54,15 @@ function endLine(call: TunnelCall, error: string): void {
 
 /**
  * Waits for the agent's answer on the line and returns the open stream, or fails with
- * StreamRefusedError (the answer) or AgentUnavailableError (no answer, or the agent left).
+ * StreamRefusedError (the answer) or AgentUnavailableError (no answer, the agent left, or it
+ * chose a subprotocol the client did not offer).
  */
 export async function streamExchange(
   s: AgentSession,
   line: TunnelLine,
-  signal: AbortSignal,
+  req: Pick<StreamRequest, "protocols" | "signal">,
 ): Promise<KubeStream> {
+  const { signal } = req;
   const { call } = line;
   const tracked = trackInFlight(s, call);
   const release = () => {
@@ -101,8 +103,19 @@ export async function streamExchange(
       new Response(body.length ? new Uint8Array(body) : null, { status: head.status, headers }),
     );
   }
+  // The agent (like any API server) may only choose one of the client's subprotocols: a
+  // compromised agent must not make the dashboard speak a protocol the client did not ask for.
+  const protocol = headers.get("sec-websocket-protocol") ?? "";
+  if (protocol && !req.protocols.includes(protocol)) {
+    endLine(call, "a subprotocol the client did not offer");
+    release();
+    throw new AgentUnavailableError(
+      `the agent answered with the subprotocol ${JSON.stringify(protocol.slice(0, 64))}, ` +
+        "which the client did not offer",
+    );
+  }
   return {
-    protocol: headers.get("sec-websocket-protocol") ?? "",
+    protocol,
     readable: new ReadableStream<StreamMessage>({
       async pull(ctrl) {
         let next: IteratorResult<TunnelUp__Output>;

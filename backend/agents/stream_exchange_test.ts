@@ -11,6 +11,8 @@ import { AgentUnavailableError } from "./errors.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+const OFFERED = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
+const open = () => ({ protocols: OFFERED, signal: new AbortController().signal });
 const opened = {
   response: {
     status: 101,
@@ -22,7 +24,7 @@ Deno.test("stream exchange: 101 opens the stream; messages cross both ways; the 
   const s = testSession();
   const { line, agent } = testLine();
   agent.write(opened);
-  const stream = await streamExchange(s, line, new AbortController().signal);
+  const stream = await streamExchange(s, line, open());
   assert.equal(stream.protocol, "v5.channel.k8s.io");
   assert.equal(s.inFlight, 1);
 
@@ -58,7 +60,7 @@ Deno.test("stream exchange: a refusal comes back whole as the API server's answe
       complete: true,
     },
   });
-  const err = await streamExchange(s, line, new AbortController().signal).then(
+  const err = await streamExchange(s, line, open()).then(
     () => assert.fail("a 403 is no stream"),
     (e) => e,
   );
@@ -96,7 +98,7 @@ Deno.test("stream exchange: each way a stream ends releases it and ends the line
       const s = testSession();
       const { line, agent } = testLine();
       agent.write(opened);
-      const stream = await streamExchange(s, line, new AbortController().signal);
+      const stream = await streamExchange(s, line, open());
       if (c.readerSees) {
         const reading = stream.readable.getReader().read();
         await c.end({ s, stream });
@@ -117,10 +119,25 @@ Deno.test("stream exchange: the client going away before the answer cancels it",
   const s = testSession();
   const { line, agent } = testLine();
   const ctl = new AbortController();
-  const pending = streamExchange(s, line, ctl.signal);
+  const pending = streamExchange(s, line, { protocols: OFFERED, signal: ctl.signal });
   const down = received(agent, 1);
   ctl.abort();
   assert.deepEqual(await down, [{ end: { error: "cancelled by the client" } }]);
   await assert.rejects(pending, (e) => e instanceof AgentUnavailableError);
+  assert.equal(s.inFlight, 0);
+});
+
+Deno.test("stream exchange: a compromised agent cannot choose a subprotocol the client did not offer", async () => {
+  const s = testSession();
+  const { line, agent } = testLine();
+  const closing = received(agent, 1);
+  agent.write({
+    response: { status: 101, headers: [{ name: "sec-websocket-protocol", value: "evil.example" }] },
+  });
+  await assert.rejects(
+    streamExchange(s, line, open()),
+    (e) => e instanceof AgentUnavailableError && /did not offer/.test(e.message),
+  );
+  assert.deepEqual(await closing, [{ end: { error: "a subprotocol the client did not offer" } }]);
   assert.equal(s.inFlight, 0);
 });
