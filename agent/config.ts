@@ -5,6 +5,9 @@
 import { parseArgs } from "node:util";
 import type { LogLevel } from "../common/log.ts";
 
+/** The prefix every impersonated user and group name must start with, unless configured. */
+export const DEFAULT_IMPERSONATION_PREFIX = "dashboard:";
+
 export interface AgentConfig {
   dashboardUrl: URL;
   token?: string;
@@ -18,6 +21,8 @@ export interface AgentConfig {
   healthAddr: { hostname: string; port: number };
   maxConcurrentRequests: number;
   allowImpersonation: boolean;
+  /** Every impersonated user and group name must start with it (docs/agent.md). */
+  impersonationPrefix: string;
   logLevel: LogLevel;
 }
 
@@ -35,9 +40,14 @@ export const agentFlags = {
   "state-dir": "STATE_DIR",
   "health-addr": "HEALTH_ADDR",
   "max-concurrent-requests": "MAX_CONCURRENT_REQUESTS",
+  "impersonation-prefix": "IMPERSONATION_PREFIX",
   "log-level": "LOG_LEVEL",
 } as const;
 const boolFlags = { "insecure": "INSECURE", "allow-impersonation": "ALLOW_IMPERSONATION" } as const;
+
+/** The names the agent impersonates start with it; it ends in a separator so that "dashboard:"
+ * never also matches "dashboardx...". The chart's values.schema.json has the same pattern. */
+const IMPERSONATION_PREFIX = /^[a-z0-9][a-z0-9:._-]{0,62}[:-]$/;
 
 function bool(name: string, v: string | undefined): boolean {
   if (v === undefined || v === "") return false;
@@ -165,6 +175,17 @@ export function loadAgentConfig(
   ) {
     throw new AgentConfigError("MAX_CONCURRENT_REQUESTS must be a whole number from 1 to 10000");
   }
+  const impersonationPrefix = get("impersonation-prefix") ?? DEFAULT_IMPERSONATION_PREFIX;
+  if (
+    !IMPERSONATION_PREFIX.test(impersonationPrefix) || impersonationPrefix.startsWith("system:")
+  ) {
+    throw new AgentConfigError(
+      `IMPERSONATION_PREFIX=${
+        JSON.stringify(impersonationPrefix)
+      } must be 2-64 characters of a-z, 0-9, ':', '.', '_', '-', start with a letter or digit, ` +
+        `end with ':' or '-', and not start with "system:" (e.g. ${DEFAULT_IMPERSONATION_PREFIX})`,
+    );
+  }
   const logLevel = (get("log-level") ?? "info") as LogLevel;
   if (!["debug", "info", "warn", "error"].includes(logLevel)) {
     throw new AgentConfigError("LOG_LEVEL must be debug, info, warn or error");
@@ -182,6 +203,7 @@ export function loadAgentConfig(
     healthAddr: { hostname: hm[1] || "0.0.0.0", port: Number(hm[2]) },
     maxConcurrentRequests,
     allowImpersonation: getBool("allow-impersonation"),
+    impersonationPrefix,
     logLevel,
   };
 }

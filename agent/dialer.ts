@@ -18,7 +18,7 @@ import type { ClusterInfo } from "../proto/gen/agent/v1/ClusterInfo.ts";
 import { VERSION } from "../common/version.ts";
 import { log } from "../common/log.ts";
 import type { AgentConfig } from "./config.ts";
-import type { KubeAccess } from "./kube.ts";
+import { type ImpersonationPolicy, type KubeAccess, refuseImpersonation } from "./kube.ts";
 import { admitTunnelled } from "./credential_guard.ts";
 import type { CredentialStore, StoredCredential } from "./credentials.ts";
 import { type Exchange, type ExchangeWork, type TunnelCall, workTarget } from "./tunnel.ts";
@@ -75,12 +75,19 @@ export class Dialer {
   private client?: ClusterAgentClient;
   private readonly running = new Map<string, Exchange>();
   private readonly stopping = new AbortController();
+  /** Whether and as whom tunnelled work may impersonate (kube.ts refuseImpersonation). */
+  private readonly impersonation: ImpersonationPolicy;
 
   constructor(
     private readonly cfg: AgentConfig,
     private readonly kube: KubeAccess,
     private readonly store: CredentialStore,
-  ) {}
+  ) {
+    this.impersonation = {
+      allowImpersonation: cfg.allowImpersonation,
+      impersonationPrefix: cfg.impersonationPrefix,
+    };
+  }
 
   /** Runs until stop(); never gives up on its own. */
   async run(): Promise<void> {
@@ -353,7 +360,11 @@ export class Dialer {
     }
     // The path allow-list, and the credential Secret's guard (which may narrow the path).
     const why = admitTunnelled(work, this.store.secret);
-    return why ? { status: 403, why } : null;
+    if (why) return { status: 403, why };
+    // Impersonation the agent will not do (kube.ts refuseImpersonation): never sent on without it.
+    const headers = (work.request ?? work.watch ?? work.stream).headers;
+    const refused = refuseImpersonation(headers, this.impersonation);
+    return refused ? { status: 403, why: refused } : null;
   }
 
   /** A request handed to an idle tunnel: refusals are answered on the tunnel itself. */
@@ -369,7 +380,7 @@ export class Dialer {
   private runWork(tunnel: Exchange, work: ExchangeWork): void {
     const id = workTarget(work).request_id;
     this.running.set(id, tunnel);
-    const opts = { allowImpersonation: this.cfg.allowImpersonation };
+    const opts = this.impersonation;
     const done = work.request
       ? proxyRequest(this.kube, work.request, tunnel, opts)
       : work.watch

@@ -45,6 +45,7 @@ readonly RE_DNS_LABEL='^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$'
 readonly RE_CA_HASH='^sha256:[0-9a-f]{64}$'
 readonly RE_SHA256='^[0-9a-f]{64}$'
 readonly RE_TOKEN='^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$'
+readonly RE_IMPERSONATION_PREFIX='^[a-z0-9][a-z0-9:._-]{0,62}[:-]$'
 
 tmp=""
 
@@ -74,6 +75,9 @@ Options:
   --insecure                 the agent dials an http:// dashboard without TLS (tests only)
   --permissions PRESET       read-only (default), operator, admin or custom
   --rules JSON               the RBAC rules for --permissions custom (a JSON array)
+  --allow-impersonation      the agent may act as the dashboard's users (for clusters set to
+                             "impersonate users"; the dashboard's command sets it for admin)
+  --impersonation-prefix P   the prefix of every name it impersonates (default dashboard:)
   --namespace NS             the namespace to install into (default: dashboard-agent)
   --chart-url URL|FILE       where to get the chart instead of --dashboard-http-url
   --values FILE              more Helm values (image, proxy settings via extraEnv, ...);
@@ -154,6 +158,12 @@ write_values() {
   if [[ -n $rules ]]; then
     printf '  rules: %s\n' "$rules"
   fi
+  if [[ $allow_impersonation == true ]]; then
+    printf 'allowImpersonation: true\n'
+  fi
+  if [[ -n $impersonation_prefix ]]; then
+    printf 'impersonationPrefix: "%s"\n' "$impersonation_prefix"
+  fi
 }
 
 main() {
@@ -167,6 +177,8 @@ main() {
   permissions="read-only"
   rules=""
   insecure=false
+  allow_impersonation=false
+  impersonation_prefix=""
 
   while (($# > 0)); do
     local opt=$1 value="" inline=false
@@ -181,15 +193,19 @@ main() {
         usage
         exit 0
         ;;
-      --insecure | --dry-run)
+      --insecure | --dry-run | --allow-impersonation)
         if [[ $inline == true ]]; then
           die "$E_USAGE" "$opt takes no value"
         fi
-        if [[ $opt == --insecure ]]; then insecure=true; else dry_run=true; fi
+        case $opt in
+          --insecure) insecure=true ;;
+          --dry-run) dry_run=true ;;
+          --allow-impersonation) allow_impersonation=true ;;
+        esac
         ;;
       --dashboard-url | --dashboard-http-url | --token | --token-file | --cluster-name | \
         --ca-hash | --chart-sha256 | --permissions | --rules | --namespace | --chart-url | \
-        --values | --kube-context)
+        --values | --kube-context | --impersonation-prefix)
         if [[ $inline == false ]]; then
           if (($# == 0)); then
             die "$E_USAGE" "$opt needs a value (see --help)"
@@ -214,6 +230,7 @@ main() {
           --chart-url) chart_url=$value ;;
           --values) extra_values+=("$value") ;;
           --kube-context) kube_context=$value ;;
+          --impersonation-prefix) impersonation_prefix=$value ;;
         esac
         ;;
       *) die "$E_USAGE" "unknown argument $(shown "$opt") (see --help)" ;;
@@ -265,6 +282,14 @@ main() {
     fi
   elif [[ -n $rules ]]; then
     die "$E_USAGE" "--rules is only accepted with --permissions custom"
+  fi
+  if [[ -n $impersonation_prefix ]]; then
+    if ! [[ $impersonation_prefix =~ $RE_IMPERSONATION_PREFIX ]] || [[ $impersonation_prefix == system:* ]]; then
+      die "$E_USAGE" "--impersonation-prefix $(shown "$impersonation_prefix") must be 2-64 characters of a-z, 0-9, ':', '.', '_', '-', end with ':' or '-' and not start with system: (e.g. dashboard:)"
+    fi
+    if [[ $allow_impersonation != true ]]; then
+      die "$E_USAGE" "--impersonation-prefix needs --allow-impersonation"
+    fi
   fi
   local token_source="AGENT_TOKEN"
   if [[ $token_from_flag == true ]]; then
@@ -445,6 +470,9 @@ main() {
   fi
 
   info "installing release $RELEASE in namespace $namespace (permissions: $permissions)"
+  if [[ $allow_impersonation == true ]]; then
+    info "the agent may act as the dashboard's users (names starting with ${impersonation_prefix:-dashboard:})"
+  fi
   if ! helm "${helm_args[@]}" </dev/null; then
     die "$E_HELM" "helm upgrade --install failed (see above)"
   fi

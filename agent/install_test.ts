@@ -190,6 +190,26 @@ Deno.test("install.sh rejects bad arguments with exit code 2 and a clear message
       error: /--rules must be a JSON array on one line/,
     },
     {
+      name: "--allow-impersonation with a value",
+      args: [...goodArgs(), "--allow-impersonation=yes"],
+      error: /--allow-impersonation takes no value/,
+    },
+    {
+      name: "an impersonation prefix with capitals",
+      args: [...goodArgs(), "--allow-impersonation", "--impersonation-prefix", "Dash:"],
+      error: /--impersonation-prefix Dash: must be 2-64 characters/,
+    },
+    {
+      name: "an impersonation prefix of Kubernetes' own names",
+      args: [...goodArgs(), "--allow-impersonation", "--impersonation-prefix", "system:"],
+      error: /--impersonation-prefix system: must be .* not start with system:/,
+    },
+    {
+      name: "an impersonation prefix without impersonation",
+      args: [...goodArgs(), "--impersonation-prefix", "kd-"],
+      error: /--impersonation-prefix needs --allow-impersonation/,
+    },
+    {
       name: "bad namespace",
       args: goodArgs({ "--namespace": "Kube_System" }),
       error: /--namespace .* is not a valid namespace name/,
@@ -480,6 +500,26 @@ Deno.test("install.sh end to end with the command the API generates", async (t) 
         assert.equal(ns.status, 404, "no namespace after a dry run");
       },
     );
+
+    await t.step("admin: the command lets the agent impersonate (dry run)", async () => {
+      const { token, install_command, helm_command } = await issue("dry-admin", "admin");
+      assert.match(install_command, / --allow-impersonation /);
+      assert.match(helm_command, /^allowImpersonation: true$/m);
+      const r = await run(
+        [BASH, "-c", `${install_command} --dry-run`],
+        baseEnv(e, cp, await withToken(token)),
+      );
+      assert.equal(r.code, 0, r.out + r.err);
+      assert.match(r.out, /preset: "admin"/);
+      assert.match(r.out, /^ {2}allowImpersonation: true$/m);
+      assert.doesNotMatch(r.out, /impersonationPrefix/, "the chart's default prefix");
+      const kd = await run(
+        [BASH, "-c", `${install_command} --impersonation-prefix kd- --dry-run`],
+        baseEnv(e, cp, await withToken(token)),
+      );
+      assert.equal(kd.code, 0, kd.out + kd.err);
+      assert.match(kd.out, /^ {2}impersonationPrefix: "kd-"$/m);
+    });
 
     await t.step("installs, then upgrades in place when run again", async () => {
       const { token, install_command } = await issue("installed", "operator");

@@ -5,15 +5,26 @@
 // a client that accepts gzip crosses the tunnel compressed and the agent never decodes it.
 // A token file (the ServiceAccount's, or a kubeconfig's tokenFile) is re-read periodically
 // (projected tokens rotate). Only API paths are reachable, and the dashboard's own credential
-// headers never pass (no SSRF, no privilege borrowing) unless impersonation is explicitly allowed.
+// headers never pass (no SSRF, no privilege borrowing). Impersonation (docs/agent.md,
+// "Impersonation") fails closed: with --allow-impersonation, Impersonate-User and -Group pass only
+// when every name starts with the agent's prefix; anything else carrying Impersonate-* is refused
+// (403), never sent on as the agent's own identity.
 // Upgraded streams (exec, attach, port-forward: protocol v2) open a WebSocket to the API server
 // with the npm ws client (openStream), which can pause reading; ./stream.ts relays it.
 import { KubeAccessError, loadInCluster, loadKubeconfig, readTokenFile } from "./kubeconfig.ts";
+import { DEFAULT_IMPERSONATION_PREFIX } from "./config.ts";
 import { log } from "../common/log.ts";
 import { isProxyPath } from "../common/api_path.ts";
 import http from "node:http";
 import https from "node:https";
-import { Readable } from "node:stream";
+import { nodeFetch } from "../common/node_fetch.ts";
+import {
+  IMPERSONATE_GROUP,
+  IMPERSONATE_USER,
+  isImpersonationHeader,
+  needsSeparateGroupLines,
+  nodeHeaders,
+} from "../common/impersonation.ts";
 import { connectWebSocket, type OpenedStream } from "../common/ws_client.ts";
 
 export { KubeAccessError };
@@ -126,17 +137,97 @@ export function acceptedEncoding(
   return gzip > 0 ? "gzip" : "identity";
 }
 
-/** Headers to forward from the dashboard: never its credentials; impersonation only if allowed. */
+export { DEFAULT_IMPERSONATION_PREFIX };
+
+/** Whether and as whom the agent may impersonate (agent/config.ts). */
+export interface ImpersonationPolicy {
+  allowImpersonation: boolean;
+  /** Default DEFAULT_IMPERSONATION_PREFIX. */
+  impersonationPrefix?: string;
+}
+
+/** Characters an impersonated name may not hold: a comma (one header joined from several lines
+ * splits there) and control characters. */
+// deno-lint-ignore no-control-regex
+const NOT_IN_NAMES = /[,\x00-\x1f\x7f]/;
+
+/** A request whose Impersonate-* headers the agent will not send: answered with 403. */
+export class ImpersonationRefused extends Error {}
+
+/**
+ * Why the agent refuses a request's Impersonate-* headers, or null (none, or only allowed ones).
+ * Fail closed: dropping a header the agent will not send would run the request as the agent's
+ * own ServiceAccount, with its rights rather than the person's.
+ *
+ * - Without impersonation, any Impersonate-* header is refused.
+ * - With it: exactly one Impersonate-User, any number of Impersonate-Group, and each name the
+ *   prefix followed by at least one character, none holding a comma (a comma would split one
+ *   header into two when the headers are joined) or a control character. Impersonate-Uid,
+ *   Impersonate-Extra-* and any other Impersonate-* header are refused: the chart's ClusterRole
+ *   grants impersonate on users and groups only.
+ */
+export function refuseImpersonation(
+  pairs: Iterable<{ name: string; value: string }>,
+  policy: ImpersonationPolicy,
+): string | null {
+  const prefix = policy.impersonationPrefix ?? DEFAULT_IMPERSONATION_PREFIX;
+  const users: string[] = [];
+  const groups: string[] = [];
+  const others: string[] = [];
+  for (const { name, value } of pairs) {
+    if (!isImpersonationHeader(name)) continue;
+    const n = name.toLowerCase();
+    if (n === IMPERSONATE_USER) users.push(value.trim());
+    else if (n === IMPERSONATE_GROUP) groups.push(value.trim());
+    else others.push(name);
+  }
+  if (!users.length && !groups.length && !others.length) return null;
+  if (!policy.allowImpersonation) {
+    const who = users.length
+      ? `dashboard user ${JSON.stringify(users[0])}`
+      : `another identity (${[...groups.length ? ["Impersonate-Group"] : [], ...others][0]})`;
+    return `this agent was installed without impersonation (allowImpersonation=false), so it ` +
+      `cannot act as ${who}; reinstall the agent with --set allowImpersonation=true, or turn ` +
+      `off "impersonate users" for this cluster in the dashboard`;
+  }
+  if (others.length) {
+    return `the agent forwards only Impersonate-User and Impersonate-Group, not ${
+      others.join(", ")
+    } (Impersonate-Uid and Impersonate-Extra-* are never forwarded)`;
+  }
+  if (!users.length) return "Impersonate-Group without Impersonate-User is refused";
+  if (users.length > 1) return "more than one Impersonate-User header is refused";
+  const named = [
+    ...users.map((u) => ["Impersonate-User", u]),
+    ...groups.map((g) => ["Impersonate-Group", g]),
+  ];
+  for (const [header, value] of named) {
+    if (!value.startsWith(prefix) || value.length === prefix.length || NOT_IN_NAMES.test(value)) {
+      return `the agent impersonates only names that start with ${
+        JSON.stringify(prefix)
+      } (its IMPERSONATION_PREFIX), without commas; refused ${header}: ${JSON.stringify(value)}`;
+    }
+  }
+  return null;
+}
+
+/**
+ * Headers to forward from the dashboard: never its credentials nor hop-by-hop headers; the
+ * Impersonate-User and -Group headers only as refuseImpersonation allows, else this throws
+ * ImpersonationRefused (callers answer 403; the dialer refuses such work before it runs).
+ */
 export function forwardHeaders(
   pairs: Iterable<{ name: string; value: string }>,
-  allowImpersonation: boolean,
+  policy: ImpersonationPolicy,
 ): Headers {
+  const list = [...pairs];
+  const refused = refuseImpersonation(list, policy);
+  if (refused) throw new ImpersonationRefused(refused);
   const out = new Headers();
-  for (const { name, value } of pairs) {
+  for (const { name, value } of list) {
     const n = name.toLowerCase();
     if (DROPPED_HEADERS.has(n)) continue;
-    if (n.startsWith("impersonate-") && !allowImpersonation) continue;
-    out.append(n, value);
+    out.append(n, isImpersonationHeader(n) ? value.trim() : value);
   }
   return out;
 }
@@ -194,6 +285,18 @@ export async function loadKube(kubeconfigPath?: string): Promise<KubeAccess> {
       const headers = new Headers(init.headers);
       const t = await currentToken();
       if (t) headers.set("authorization", `Bearer ${t}`);
+      if (needsSeparateGroupLines(headers)) {
+        // Deno's fetch would send the groups as one joined line, which the API server reads as
+        // one group named "a, b": node's client sends one line per group. No accept-encoding
+        // goes out (forwardHeaders drops it), so the body is not encoded either.
+        headers.delete("accept-encoding");
+        return await nodeFetch(request, pool, new URL(server + pathAndQuery), {
+          method: init.method ?? "GET",
+          headers,
+          body: init.body == null ? null : new Response(init.body).body,
+          signal: init.signal ?? new AbortController().signal,
+        });
+      }
       const req: RequestInit & { client: Deno.HttpClient } = {
         method: init.method ?? "GET",
         headers,
@@ -205,49 +308,16 @@ export async function loadKube(kubeconfigPath?: string): Promise<KubeAccess> {
       return await fetch(server + pathAndQuery, req);
     },
     async forward(pathAndQuery, init) {
-      const url = new URL(server + pathAndQuery);
-      const headers: Record<string, string> = Object.fromEntries(init.headers);
+      const headers = new Headers(init.headers);
       const t = await currentToken();
-      if (t) headers.authorization = `Bearer ${t}`;
-      return await new Promise<Response>((resolve, reject) => {
-        const req = request(url, {
-          method: init.method,
-          headers,
-          agent: pool,
-          signal: init.signal,
-        }, (res) => {
-          const out = new Headers();
-          for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
-            out.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
-          }
-          const status = res.statusCode ?? 0;
-          const bodyless = init.method === "HEAD" || status === 204 || status === 304;
-          try {
-            if (bodyless) res.resume();
-            const body = bodyless ? null : Readable.toWeb(res) as ReadableStream<Uint8Array>;
-            resolve(new Response(body, { status, headers: out }));
-          } catch (err) {
-            res.destroy();
-            reject(new Error(`the API server answered with status ${status}: ${err}`));
-          }
-        });
-        req.on("error", reject);
-        if (!init.body) req.end();
-        else {
-          Readable.fromWeb(init.body as import("node:stream/web").ReadableStream<Uint8Array>)
-            .on("error", (err) => req.destroy(err))
-            .pipe(req);
-        }
-      });
+      if (t) headers.set("authorization", `Bearer ${t}`);
+      return await nodeFetch(request, pool, new URL(server + pathAndQuery), { ...init, headers });
     },
     async openStream(pathAndQuery, protocols, headers, signal) {
       signal.throwIfAborted();
       const url = new URL(server + pathAndQuery);
       url.protocol = secure ? "wss:" : "ws:";
-      const upstream: Record<string, string> = {};
-      headers.forEach((value, name) => {
-        if (!name.startsWith("sec-websocket-")) upstream[name] = value;
-      });
+      const upstream = nodeHeaders(headers, (name) => !name.startsWith("sec-websocket-"));
       const t = await currentToken();
       if (t) upstream.authorization = `Bearer ${t}`;
       signal.throwIfAborted();

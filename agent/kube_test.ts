@@ -1,5 +1,6 @@
 // Unit tests for the agent's request guards: which API paths it will request (refusePath) and
-// which headers from the dashboard reach its API server (forwardHeaders). The agent must not
+// which headers from the dashboard reach its API server (forwardHeaders) and which impersonation
+// it refuses (refuseImpersonation). The agent must not
 // trust the dashboard: every path that a URL parser could turn into something outside the
 // Kubernetes API is refused. Also the agent's own config loader (./kubeconfig.ts): what it reads
 // from a kubeconfig or the in-cluster files, and what it refuses and why.
@@ -8,8 +9,11 @@ import {
   acceptedEncoding,
   answerMayBeLarge,
   forwardHeaders,
+  type ImpersonationPolicy,
+  ImpersonationRefused,
   KubeAccessError,
   loadKube,
+  refuseImpersonation,
   refusePath,
 } from "./kube.ts";
 import { type KubeTarget, loadInCluster, loadKubeconfig } from "./kubeconfig.ts";
@@ -94,11 +98,14 @@ Deno.test("refusePath: what it allows stays inside the API after URL parsing", (
   }
 });
 
+const OFF: ImpersonationPolicy = { allowImpersonation: false };
+const ON: ImpersonationPolicy = { allowImpersonation: true };
+
 Deno.test("forwardHeaders drops credentials and hop-by-hop headers", () => {
   const cases: Array<{
     name: string;
     in: Array<[string, string]>;
-    allowImpersonation: boolean;
+    policy: ImpersonationPolicy;
     out: Record<string, string>;
   }> = [
     {
@@ -107,7 +114,7 @@ Deno.test("forwardHeaders drops credentials and hop-by-hop headers", () => {
         "User-Agent",
         "kubectl",
       ]],
-      allowImpersonation: false,
+      policy: OFF,
       out: {
         accept: "application/json",
         "content-type": "application/json",
@@ -122,7 +129,7 @@ Deno.test("forwardHeaders drops credentials and hop-by-hop headers", () => {
         ["Proxy-Authorization", "Basic x"],
         ["accept", "*/*"],
       ],
-      allowImpersonation: true,
+      policy: ON,
       out: { accept: "*/*" },
     },
     {
@@ -138,28 +145,159 @@ Deno.test("forwardHeaders drops credentials and hop-by-hop headers", () => {
         ["content-length", "12"],
         ["accept-encoding", "gzip"],
       ],
-      allowImpersonation: false,
+      policy: OFF,
       out: {},
-    },
-    {
-      name: "impersonation is dropped unless allowed",
-      in: [["Impersonate-User", "admin"], ["impersonate-group", "system:masters"], [
-        "Impersonate-Extra-scopes",
-        "x",
-      ]],
-      allowImpersonation: false,
-      out: {},
-    },
-    {
-      name: "impersonation passes when allowed",
-      in: [["Impersonate-User", "jane"], ["impersonate-group", "devs"]],
-      allowImpersonation: true,
-      out: { "impersonate-user": "jane", "impersonate-group": "devs" },
     },
   ];
   for (const c of cases) {
-    const h = forwardHeaders(c.in.map(([name, value]) => ({ name, value })), c.allowImpersonation);
+    const h = forwardHeaders(c.in.map(([name, value]) => ({ name, value })), c.policy);
     assert.deepEqual(Object.fromEntries(h), c.out, c.name);
+  }
+});
+
+Deno.test("impersonation: prefixed users and groups pass when allowed; the rest is refused", () => {
+  const OFF_WHY =
+    /^this agent was installed without impersonation \(allowImpersonation=false\), so it cannot act as /;
+  const PREFIX_WHY = /only names that start with "dashboard:" \(its IMPERSONATION_PREFIX\)/;
+  const cases: Array<{
+    name: string;
+    in: Array<[string, string]>;
+    policy: ImpersonationPolicy;
+    /** The impersonation headers forwarded, or why the request is refused. */
+    out: Record<string, string> | RegExp;
+  }> = [
+    { name: "no impersonation at all", in: [["accept", "*/*"]], policy: OFF, out: {} },
+    {
+      name: "allowed: a prefixed user and its groups, trimmed",
+      in: [
+        ["Impersonate-User", "dashboard:alice"],
+        ["impersonate-group", "dashboard:role:viewer"],
+        ["Impersonate-Group", " dashboard:team-a "],
+      ],
+      policy: ON,
+      out: {
+        "impersonate-user": "dashboard:alice",
+        "impersonate-group": "dashboard:role:viewer, dashboard:team-a",
+      },
+    },
+    {
+      name: "allowed: a user without groups",
+      in: [["Impersonate-User", "dashboard:alice"]],
+      policy: ON,
+      out: { "impersonate-user": "dashboard:alice" },
+    },
+    {
+      name: "allowed: another prefix",
+      in: [["Impersonate-User", "kd-alice"], ["Impersonate-Group", "kd-role:admin"]],
+      policy: { allowImpersonation: true, impersonationPrefix: "kd-" },
+      out: { "impersonate-user": "kd-alice", "impersonate-group": "kd-role:admin" },
+    },
+    {
+      name: "not allowed: a dashboard user is refused, never sent on as the agent",
+      in: [["Impersonate-User", "dashboard:alice"], ["Impersonate-Group", "dashboard:role:admin"]],
+      policy: OFF,
+      out: new RegExp(
+        OFF_WHY.source +
+          /dashboard user "dashboard:alice"; reinstall the agent with --set allowImpersonation=true, or turn off "impersonate users" for this cluster in the dashboard$/
+            .source,
+      ),
+    },
+    {
+      name: "not allowed: a group alone",
+      in: [["Impersonate-Group", "system:masters"]],
+      policy: OFF,
+      out: new RegExp(OFF_WHY.source + /another identity \(Impersonate-Group\)/.source),
+    },
+    {
+      name: "not allowed: an extra alone",
+      in: [["Impersonate-Extra-scopes", "x"]],
+      policy: OFF,
+      out: new RegExp(OFF_WHY.source + /another identity \(Impersonate-Extra-scopes\)/.source),
+    },
+    {
+      name: "a user outside the prefix",
+      in: [["Impersonate-User", "system:admin"]],
+      policy: ON,
+      out: /refused Impersonate-User: "system:admin"$/,
+    },
+    {
+      name: "a group outside the prefix",
+      in: [["Impersonate-User", "dashboard:alice"], ["Impersonate-Group", "system:masters"]],
+      policy: ON,
+      out: /refused Impersonate-Group: "system:masters"$/,
+    },
+    {
+      name: "the prefix is case-sensitive",
+      in: [["Impersonate-User", "Dashboard:alice"]],
+      policy: ON,
+      out: PREFIX_WHY,
+    },
+    {
+      name: "the prefix alone names nobody",
+      in: [["Impersonate-User", "dashboard:"]],
+      policy: ON,
+      out: PREFIX_WHY,
+    },
+    {
+      name: "a comma would turn one group into two",
+      in: [["Impersonate-User", "dashboard:a"], [
+        "Impersonate-Group",
+        "dashboard:x,system:masters",
+      ]],
+      policy: ON,
+      out: /refused Impersonate-Group: "dashboard:x,system:masters"$/,
+    },
+    {
+      name: "another prefix does not admit the default one",
+      in: [["Impersonate-User", "dashboard:alice"]],
+      policy: { allowImpersonation: true, impersonationPrefix: "kd-" },
+      out: /only names that start with "kd-"/,
+    },
+    {
+      name: "Impersonate-Uid",
+      in: [["Impersonate-User", "dashboard:alice"], ["Impersonate-Uid", "1234"]],
+      policy: ON,
+      out: /forwards only Impersonate-User and Impersonate-Group, not Impersonate-Uid \(/,
+    },
+    {
+      name: "Impersonate-Extra-*",
+      in: [["Impersonate-User", "dashboard:alice"], ["impersonate-extra-scopes", "view"]],
+      policy: ON,
+      out: /not impersonate-extra-scopes \(Impersonate-Uid and Impersonate-Extra-\* are never/,
+    },
+    {
+      name: "an unknown Impersonate-* header",
+      in: [["Impersonate-User", "dashboard:alice"], ["Impersonate-Whatever", "x"]],
+      policy: ON,
+      out: /not Impersonate-Whatever/,
+    },
+    {
+      name: "a group without a user",
+      in: [["Impersonate-Group", "dashboard:role:admin"]],
+      policy: ON,
+      out: /^Impersonate-Group without Impersonate-User is refused$/,
+    },
+    {
+      name: "two users",
+      in: [["Impersonate-User", "dashboard:alice"], ["impersonate-user", "dashboard:bob"]],
+      policy: ON,
+      out: /^more than one Impersonate-User header is refused$/,
+    },
+  ];
+  for (const c of cases) {
+    const pairs = c.in.map(([name, value]) => ({ name, value }));
+    const why = refuseImpersonation(pairs, c.policy);
+    if (c.out instanceof RegExp) {
+      assert.match(why ?? "(forwarded)", c.out, c.name);
+      assert.throws(() => forwardHeaders(pairs, c.policy), ImpersonationRefused, c.name);
+    } else {
+      assert.equal(why, null, c.name);
+      const h = Object.fromEntries(forwardHeaders(pairs, c.policy));
+      const impersonation = Object.fromEntries(
+        Object.entries(h).filter(([n]) => n.startsWith("impersonate-")),
+      );
+      assert.deepEqual(impersonation, c.out, c.name);
+    }
   }
 });
 
@@ -209,7 +347,7 @@ Deno.test("acceptedEncoding: gzip only when the client accepts it", () => {
 });
 
 Deno.test("forwardHeaders keeps repeated headers", () => {
-  const h = forwardHeaders([{ name: "accept", value: "a" }, { name: "Accept", value: "b" }], false);
+  const h = forwardHeaders([{ name: "accept", value: "a" }, { name: "Accept", value: "b" }], OFF);
   assert.equal(h.get("accept"), "a, b");
 });
 

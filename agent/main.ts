@@ -49,6 +49,8 @@ log.info("agent starting", {
   dashboard: cfg.dashboardUrl.origin,
   api_server: kube.server,
   credential: store.where,
+  // Impersonation: off, or the prefix every impersonated name must start with.
+  impersonation: cfg.allowImpersonation ? cfg.impersonationPrefix : "off",
 });
 const dialer = new Dialer(cfg, kube, store);
 const health = serveHealth(cfg.healthAddr, dialer);

@@ -2,7 +2,14 @@
 // answer back: status and headers, then the body in chunks with backpressure. A cancel from the
 // dashboard aborts the API server request.
 import type { K8sRequest__Output } from "../proto/gen/agent/v1/K8sRequest.ts";
-import { acceptedEncoding, answerMayBeLarge, forwardHeaders, type KubeAccess } from "./kube.ts";
+import {
+  acceptedEncoding,
+  answerMayBeLarge,
+  forwardHeaders,
+  type ImpersonationPolicy,
+  ImpersonationRefused,
+  type KubeAccess,
+} from "./kube.ts";
 import type { Exchange } from "./tunnel.ts";
 import type { Header } from "../proto/gen/agent/v1/Header.ts";
 import { log } from "../common/log.ts";
@@ -89,11 +96,11 @@ export async function proxyRequest(
   kube: KubeAccess,
   req: K8sRequest__Output,
   tunnel: Exchange,
-  opts: { allowImpersonation: boolean },
+  opts: ImpersonationPolicy,
 ): Promise<void> {
   const sent = { head: false };
   try {
-    const upstream = forwardHeaders(req.headers, opts.allowImpersonation);
+    const upstream = forwardHeaders(req.headers, opts);
     // A read that may be large passes the API server's compression on (when the client accepts
     // it); everything else takes fetch's shared HTTP/2 connection.
     const asSent = req.method === "GET" && !req.has_body && answerMayBeLarge(req.path);
@@ -116,6 +123,10 @@ export async function proxyRequest(
     }
     await sendResponse(tunnel, res, headers, sent);
   } catch (err) {
+    if (err instanceof ImpersonationRefused) {
+      await failTunnel(tunnel, false, 403, err.message);
+      return;
+    }
     if (tunnel.signal.aborted) {
       tunnel.finish("cancelled");
       return;

@@ -24,7 +24,14 @@ import { Buffer } from "node:buffer";
 import type { StreamStart__Output } from "../proto/gen/agent/v1/StreamStart.ts";
 import type { StreamMessage__Output } from "../proto/gen/agent/v1/StreamMessage.ts";
 import type { Header } from "../proto/gen/agent/v1/Header.ts";
-import { forwardHeaders, type KubeAccess, type OpenedStream, StreamRequestError } from "./kube.ts";
+import {
+  forwardHeaders,
+  type ImpersonationPolicy,
+  ImpersonationRefused,
+  type KubeAccess,
+  type OpenedStream,
+  StreamRequestError,
+} from "./kube.ts";
 import type { Exchange } from "./tunnel.ts";
 import { failTunnel, responseHeaders, sendResponse } from "./proxy.ts";
 import { log } from "../common/log.ts";
@@ -77,8 +84,7 @@ export function newStreamStats(): StreamStats {
   };
 }
 
-export interface StreamOptions {
-  allowImpersonation: boolean;
+export interface StreamOptions extends ImpersonationPolicy {
   /** Filled in as the relay runs. */
   stats?: StreamStats;
   /** Overrides STREAM_HIGH_WATER_BYTES (tests). */
@@ -100,9 +106,14 @@ export async function runStream(
   const where = start.path.split("?")[0];
   let opened: OpenedStream;
   try {
-    const headers = forwardHeaders(start.headers, opts.allowImpersonation);
+    const headers = forwardHeaders(start.headers, opts);
     opened = await kube.openStream(start.path, start.protocols, headers, tunnel.signal);
   } catch (err) {
+    if (err instanceof ImpersonationRefused) {
+      // Refused before any WebSocket to the API server is opened.
+      await failTunnel(tunnel, false, 403, err.message);
+      return;
+    }
     if (tunnel.signal.aborted) {
       tunnel.finish("cancelled");
       return;

@@ -426,6 +426,7 @@ async function withStream(
     kubePort?: number;
     highWaterBytes?: number;
     allowImpersonation?: boolean;
+    impersonationPrefix?: string;
   },
   fn: (f: Fixture) => Promise<void>,
 ): Promise<void> {
@@ -446,6 +447,7 @@ async function withStream(
         assert.ok(work.stream, "a stream was handed over");
         runStream(kube, work.stream, exchange, {
           allowImpersonation: opts.allowImpersonation ?? false,
+          impersonationPrefix: opts.impersonationPrefix,
           stats,
           highWaterBytes: opts.highWaterBytes,
         }).then(ran.resolve, ran.reject);
@@ -505,7 +507,6 @@ Deno.test({
           { name: "User-Agent", value: "kubectl/v1.36.0" },
           { name: "X-Stream-Protocol-Version", value: V5 },
           { name: "Authorization", value: "Bearer the-dashboards-own" },
-          { name: "Impersonate-User", value: "mallory" },
           { name: "Sec-WebSocket-Key", value: "not-the-agents" },
           { name: "Cookie", value: "session=x" },
         ],
@@ -520,7 +521,6 @@ Deno.test({
       assert.equal(h.get("authorization"), "Bearer agent-token", "the agent's own credentials");
       assert.equal(h.get("user-agent"), "kubectl/v1.36.0");
       assert.equal(h.get("x-stream-protocol-version"), V5);
-      assert.equal(h.get("impersonate-user"), null, "impersonation is not allowed");
       assert.equal(h.get("cookie"), null);
       assert.equal(h.get("sec-websocket-protocol"), `${V5}, ${V4}`, "the offers, in order");
       assert.notEqual(h.get("sec-websocket-key"), "not-the-agents");
@@ -530,6 +530,95 @@ Deno.test({
       assert.deepEqual((await f.tunnel.next()).end, { error: "" });
       await assertEnded(f, "clean end");
     });
+  },
+});
+
+Deno.test({
+  name: "stream: impersonation passes only as the agent allows it; else 403, no WebSocket opened",
+  ...shared,
+  async fn(t) {
+    const cases: Array<{
+      name: string;
+      allow: boolean;
+      headers: Array<[string, string]>;
+      /** The Impersonate-* headers the API server saw, or the refusal's message. */
+      want: Record<string, string> | RegExp;
+    }> = [
+      {
+        name: "allowed: a prefixed user and groups reach the API server",
+        allow: true,
+        headers: [
+          ["Impersonate-User", "dashboard:alice"],
+          ["Impersonate-Group", "dashboard:role:editor"],
+          ["Impersonate-Group", "dashboard:team-a"],
+        ],
+        want: {
+          "impersonate-user": "dashboard:alice",
+          "impersonate-group": "dashboard:role:editor, dashboard:team-a",
+        },
+      },
+      { name: "no impersonation, not allowed", allow: false, headers: [], want: {} },
+      {
+        name: "not allowed: refused, never opened as the agent",
+        allow: false,
+        headers: [["Impersonate-User", "dashboard:alice"]],
+        want:
+          /installed without impersonation \(allowImpersonation=false\), so it cannot act as dashboard user "dashboard:alice"/,
+      },
+      {
+        name: "outside the prefix",
+        allow: true,
+        headers: [["Impersonate-User", "system:admin"]],
+        want: /only names that start with "dashboard:"/,
+      },
+      {
+        name: "a group outside the prefix",
+        allow: true,
+        headers: [["Impersonate-User", "dashboard:alice"], ["Impersonate-Group", "system:masters"]],
+        want: /refused Impersonate-Group: "system:masters"/,
+      },
+      {
+        name: "Impersonate-Uid",
+        allow: true,
+        headers: [["Impersonate-User", "dashboard:alice"], ["Impersonate-Uid", "1"]],
+        want: /not Impersonate-Uid/,
+      },
+      {
+        name: "a group without a user",
+        allow: true,
+        headers: [["Impersonate-Group", "dashboard:role:admin"]],
+        want: /Impersonate-Group without Impersonate-User/,
+      },
+    ];
+    for (const c of cases) {
+      await t.step(c.name, async () => {
+        await withStream({ allowImpersonation: c.allow }, async (f) => {
+          await f.start({ headers: c.headers.map(([name, value]) => ({ name, value })) });
+          const head = (await f.head()).response!;
+          if (c.want instanceof RegExp) {
+            assert.equal(head.status, 403);
+            assert.equal(head.complete, true);
+            const status = JSON.parse(dec.decode(head.body));
+            assert.equal(status.kind, "Status");
+            assert.equal(status.reason, "Forbidden");
+            assert.match(status.message, c.want);
+            await assertEnded(f, c.name);
+            assert.equal(f.api.sockets.length, 0, "no WebSocket was opened");
+            return;
+          }
+          assert.equal(head.status, 101);
+          const s = await f.api.socket();
+          const seen = Object.fromEntries(
+            [...s.headers].filter(([n]) => n.startsWith("impersonate-")),
+          );
+          assert.deepEqual(seen, c.want);
+          assert.equal(s.headers.get("authorization"), "Bearer agent-token");
+          await f.tunnel.send({ end: { error: "" } });
+          assert.equal((await f.tunnel.next()).end?.error, "");
+          await assertEnded(f, c.name);
+        });
+      });
+    }
   },
 });
 
@@ -1058,8 +1147,8 @@ Deno.test({
 // ---- The dialer: streams announced, on idle tunnels, and refused ----
 
 Deno.test({
-  name: "dialer: streams announced or on an idle tunnel run; the limit, paths and the " +
-    "credential guard refuse them",
+  name: "dialer: streams announced or on an idle tunnel run; the limit, paths, the " +
+    "credential guard and impersonation refuse them",
   ...shared,
   async fn() {
     const api = startApiServer({ echo: true });
@@ -1088,6 +1177,7 @@ Deno.test({
       healthAddr: { hostname: "127.0.0.1", port: 0 },
       maxConcurrentRequests: 2,
       allowImpersonation: false,
+      impersonationPrefix: "dashboard:",
       logLevel: "error",
     };
     const dialer = new Dialer(cfg, kube, store);
@@ -1166,6 +1256,21 @@ Deno.test({
       const secret = await refusal("secret");
       assert.equal(secret.http_status, 403);
       assert.match(secret.message, /holds this agent's credential/);
+      // Impersonation this agent was not installed for: refused before any tunnel opens.
+      control.write({
+        stream_start: {
+          request_id: "as-alice",
+          path: EXEC,
+          protocols: [V5],
+          headers: [{ name: "Impersonate-User", value: "dashboard:alice" }],
+        },
+      });
+      const asAlice = await refusal("as-alice");
+      assert.equal(asAlice.http_status, 403);
+      assert.match(
+        asAlice.message,
+        /allowImpersonation=false\), so it cannot act as dashboard user/,
+      );
       // A WebSocket watch of the Secrets is narrowed, not refused.
       control.write(streamStart("watch", `/api/v1/namespaces/${SECRET.namespace}/secrets?watch=1`));
       const w = await dash.tunnel("watch");

@@ -4,7 +4,12 @@
 // from there, so the client sees one unbroken watch; when that version is too old (410 Gone) the
 // client gets the API server's ERROR event and relists, as with a direct watch.
 import type { WatchStart__Output } from "../proto/gen/agent/v1/WatchStart.ts";
-import { forwardHeaders, type KubeAccess } from "./kube.ts";
+import {
+  forwardHeaders,
+  type ImpersonationPolicy,
+  ImpersonationRefused,
+  type KubeAccess,
+} from "./kube.ts";
 import type { Exchange } from "./tunnel.ts";
 import { failTunnel, responseHeaders } from "./proxy.ts";
 import { log } from "../common/log.ts";
@@ -64,9 +69,16 @@ export async function runWatch(
   kube: KubeAccess,
   start: WatchStart__Output,
   tunnel: Exchange,
-  opts: { allowImpersonation: boolean },
+  opts: ImpersonationPolicy,
 ): Promise<void> {
-  const headers = forwardHeaders(start.headers, opts.allowImpersonation);
+  let headers: Headers;
+  try {
+    headers = forwardHeaders(start.headers, opts);
+  } catch (err) {
+    if (!(err instanceof ImpersonationRefused)) throw err;
+    await failTunnel(tunnel, false, 403, err.message);
+    return;
+  }
   headers.set("accept", "application/json");
   const clientTimeout = new URLSearchParams(start.path.split("?")[1] ?? "").has("timeoutSeconds");
   let rv = start.resource_version;

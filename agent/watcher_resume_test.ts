@@ -2,11 +2,12 @@
 // the agent resumes from the last resourceVersion it SAW in the events (bookmarks included), not
 // from the one it started with, so the client gets every event exactly once; a 410 Gone on the
 // resumed watch is passed on and ends it; a watch with the client's own timeoutSeconds is not
-// resumed.
+// resumed. Impersonation it may not do is refused before any watch goes out.
 import assert from "node:assert/strict";
 import type { KubeAccess } from "./kube.ts";
 import type { Exchange } from "./tunnel.ts";
 import type { TunnelUp } from "../proto/gen/agent/v1/TunnelUp.ts";
+import type { Header } from "../proto/gen/agent/v1/Header.ts";
 import { runWatch } from "./watcher.ts";
 
 const cm = (type: string, rv: string) =>
@@ -67,6 +68,10 @@ function fakeTunnel() {
     },
     respond: (status: number) => {
       frames.push({ response: { status } });
+      return Promise.resolve();
+    },
+    respondWhole: (status: number, headers: Header[], body: Uint8Array) => {
+      frames.push({ response: { status, headers, body, complete: true } });
       return Promise.resolve();
     },
     sendBody: () => Promise.resolve(),
@@ -165,6 +170,46 @@ Deno.test("runWatch resumes from the last resourceVersion it saw", async (t) => 
       const events = tun.frames.slice(1).map((f) => f.watch_event?.resource_version);
       assert.deepEqual(events, c.wantEvents, "every event once, in order");
       assert.equal(tun.ended(), c.wantEnd);
+    });
+  }
+});
+
+Deno.test("runWatch refuses impersonation the agent may not do: 403, the API server never asked", async (t) => {
+  const cases: Array<{ name: string; allow: boolean; user: string; why: RegExp }> = [
+    {
+      name: "installed without impersonation",
+      allow: false,
+      user: "dashboard:alice",
+      why: /allowImpersonation=false\), so it cannot act as dashboard user "dashboard:alice"/,
+    },
+    {
+      name: "outside the prefix",
+      allow: true,
+      user: "system:admin",
+      why: /refused Impersonate-User: "system:admin"/,
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, async () => {
+      const tun = fakeTunnel();
+      const { kube, urls } = fakeKube([[cm("ADDED", "2")]], tun.abort);
+      await runWatch(
+        kube,
+        {
+          request_id: "r1",
+          path: "/api/v1/configmaps",
+          resource_version: "",
+          headers: [{ name: "Impersonate-User", value: c.user }],
+        },
+        tun.tunnel,
+        { allowImpersonation: c.allow },
+      );
+      assert.equal(urls.length, 0, "no watch reached the API server");
+      const res = tun.frames[0].response!;
+      assert.equal(res.status, 403);
+      const status = JSON.parse(new TextDecoder().decode(res.body as Uint8Array));
+      assert.equal(status.reason, "Forbidden");
+      assert.match(status.message, c.why);
     });
   }
 });

@@ -44,7 +44,7 @@ const SUBPROTOCOL = /^[\x21-\x7e]+$/;
 export function connectWebSocket(
   url: URL,
   protocols: string[],
-  options: { headers: Record<string, string>; ca?: string; cert?: string; key?: string },
+  options: { headers: Record<string, string | string[]>; ca?: string; cert?: string; key?: string },
   signal: AbortSignal,
 ): Promise<OpenedStream> {
   return new Promise<OpenedStream>((resolve, reject) => {
@@ -58,9 +58,11 @@ export function connectWebSocket(
     let ws: WebSocket;
     try {
       // closeTimeout is a ws option that its type definitions (@types/ws 8.18) do not list yet.
+      // headers may repeat a line (one per impersonated group, common/impersonation.ts): ws hands
+      // them to node's http.request, which sends an array as one line per value.
       const wsOptions: WebSocket.ClientOptions & { closeTimeout: number } = {
         ...options,
-        headers,
+        headers: headers as Record<string, string>,
         // Compression would cost CPU and unbounded inflate buffers; the API server does not offer
         // it for exec anyway.
         perMessageDeflate: false,

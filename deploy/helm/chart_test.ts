@@ -3,7 +3,9 @@
 // ServiceAccount then runs the REAL agent (outside a pod, as the pod would: the chart's
 // ConfigMap as environment, the token from the chart's Secret, the credential kept in the
 // chart's credential Secret) connected to a real dashboard, checking through the dashboard's
-// proxy that what the preset allows works and what it forbids is refused (403).
+// proxy that what the preset allows works and what it forbids is refused (403). With
+// allowImpersonation, `kubectl auth can-i` as the agent's ServiceAccount shows exactly what
+// impersonation the chart grants.
 import assert from "node:assert/strict";
 import { parseAllDocuments } from "yaml";
 import {
@@ -92,6 +94,13 @@ const CREDENTIAL_ONLY = { get: [CREDENTIAL_SECRET], update: [CREDENTIAL_SECRET] 
 const CUSTOM_RULES: Rule[] = [
   { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list"] },
 ];
+
+/** What allowImpersonation adds to the ClusterRole of read-only, operator and custom. */
+const IMPERSONATE_RULE: Rule = {
+  apiGroups: [""],
+  resources: ["users", "groups"],
+  verbs: ["impersonate"],
+};
 
 Deno.test("secretAccess counts every rule that reaches Secrets, resourceNames included", () => {
   const cases: Array<[rules: Rule[], want: Record<string, string[]>]> = [
@@ -259,6 +268,7 @@ Deno.test("chart: metadata, lint and rendering of every preset", async (t) => {
         LOG_LEVEL: "info",
         MAX_CONCURRENT_REQUESTS: "128",
         ALLOW_IMPERSONATION: "false",
+        IMPERSONATION_PREFIX: "dashboard:",
       });
       assert.ok(!JSON.stringify(cm).includes(TOKEN), "the token is not in the ConfigMap");
 
@@ -292,8 +302,76 @@ Deno.test("chart: metadata, lint and rendering of every preset", async (t) => {
         `${preset}: access to Secrets`,
       );
       assert.equal(one(ms, "ServiceAccount").metadata.name, RELEASE);
+      assert.ok(
+        !roles.some((r) => (r.rules as Rule[]).some((x) => x.verbs.includes("impersonate"))),
+        "no impersonation unless allowImpersonation",
+      );
     });
   }
+
+  await t.step("allowImpersonation: impersonate users and groups, for every preset", async () => {
+    for (const preset of ["read-only", "operator", "admin", "custom"]) {
+      const r = await template(
+        cp,
+        baseValues({
+          rbac: { preset, ...(preset === "custom" ? { rules: CUSTOM_RULES } : {}) },
+          allowImpersonation: true,
+          impersonationPrefix: "kd-",
+        }),
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const ms = manifests(r.stdout);
+      const cm = one(ms, "ConfigMap").data;
+      assert.equal(cm.ALLOW_IMPERSONATION, "true");
+      assert.equal(cm.IMPERSONATION_PREFIX, "kd-");
+      const roles = ms.filter((m) => m.kind === "ClusterRole");
+      const bindings = ms.filter((m) => m.kind === "ClusterRoleBinding");
+      // The dashboard's role groups are bound for the admin preset only.
+      const roleGroups = bindings
+        .filter((b) => b.subjects[0].kind === "Group")
+        .map((b) => `${b.subjects[0].name}=${b.roleRef.name}`).sort();
+      assert.deepEqual(
+        roleGroups,
+        preset === "admin"
+          ? ["kd-role:admin=cluster-admin", "kd-role:editor=edit", "kd-role:viewer=view"]
+          : [],
+        preset,
+      );
+      if (preset === "admin") {
+        // cluster-admin may impersonate anyone already.
+        assert.equal(roles.length, 0);
+        const sa = bindings.filter((b) => b.subjects[0].kind === "ServiceAccount");
+        assert.deepEqual(sa.map((b) => b.roleRef.name), ["cluster-admin"]);
+        const off = await template(
+          cp,
+          baseValues({ rbac: { preset }, allowImpersonation: true, dashboardRoleBindings: false }),
+        );
+        assert.equal(off.code, 0, off.stderr);
+        assert.equal(
+          manifests(off.stdout).filter((m) => m.kind === "ClusterRoleBinding").length,
+          1,
+          "dashboardRoleBindings: false binds no role group",
+        );
+        continue;
+      }
+      const rules = roles[0].rules as Rule[];
+      const impersonating = rules.filter((x) => x.verbs.includes("impersonate"));
+      assert.deepEqual(impersonating, [IMPERSONATE_RULE], preset);
+      if (preset === "custom") assert.deepEqual(rules, [...CUSTOM_RULES, IMPERSONATE_RULE]);
+      // Nothing else changes: the same Secrets access.
+      assert.deepEqual(
+        secretAccess([...rules, ...one(ms, "Role").rules as Rule[]]),
+        CREDENTIAL_ONLY,
+        preset,
+      );
+    }
+  });
+
+  await t.step("impersonationPrefix may not name Kubernetes' own system: users", async () => {
+    const r = await template(cp, baseValues({ impersonationPrefix: "system:" }));
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /impersonationPrefix must not start with system:/);
+  });
 
   await t.step("options: existingSecret, insecure, extraEnv, extra API groups", async () => {
     const r = await template(cp, {
@@ -368,6 +446,21 @@ Deno.test("chart: metadata, lint and rendering of every preset", async (t) => {
         },
       }),
       error: /at '\/rbac\/rules\/0\/verbs\/0': value must be one of/,
+    },
+    {
+      name: "impersonationPrefix with capitals",
+      values: baseValues({ impersonationPrefix: "Dashboard:" }),
+      error: /at '\/impersonationPrefix': 'Dashboard:' does not match pattern/,
+    },
+    {
+      name: "impersonationPrefix without a final separator",
+      values: baseValues({ impersonationPrefix: "dashboard" }),
+      error: /at '\/impersonationPrefix': 'dashboard' does not match pattern/,
+    },
+    {
+      name: "allowImpersonation not a boolean",
+      values: baseValues({ allowImpersonation: "yes" }),
+      error: /at '\/allowImpersonation': got string, want boolean/,
     },
     {
       name: "misspelt key",
@@ -494,7 +587,13 @@ async function storedCredential(cp: ControlPlane, ns: string) {
 type Check = readonly [method: string, path: string, body: unknown, status: number];
 const GET = (path: string, status: number): Check => ["GET", path, undefined, status];
 
-const cases: Array<{ preset: string; rules?: Rule[]; checks: Check[] }> = [
+const cases: Array<{
+  preset: string;
+  rules?: Rule[];
+  /** Installed with allowImpersonation, as the install command does for admin. */
+  impersonate?: boolean;
+  checks: Check[];
+}> = [
   {
     preset: "read-only",
     checks: [
@@ -528,7 +627,10 @@ const cases: Array<{ preset: string; rules?: Rule[]; checks: Check[] }> = [
     ],
   },
   {
+    // The dashboard impersonates its users on clusters added with the admin preset: the checks
+    // run as dashboard:admin (group dashboard:role:admin), which the chart binds to cluster-admin.
     preset: "admin",
+    impersonate: true,
     checks: [
       GET(`/api/v1/namespaces/${WL}/secrets/s1`, 200),
       ["DELETE", `/api/v1/namespaces/${WL}/pods/victim-admin`, undefined, 200],
@@ -568,6 +670,7 @@ Deno.test("chart: every preset installs and its agent gets exactly its permissio
           token,
           clusterName: name,
           rbac: { preset: c.preset, ...(c.rules ? { rules: c.rules } : {}) },
+          ...(c.impersonate ? { allowImpersonation: true } : {}),
         };
         await installChart(cp, ns, values, ["--create-namespace"]);
         assert.equal(await storedCredential(cp, ns), null, "installed empty");
@@ -616,6 +719,20 @@ Deno.test("chart: every preset installs and its agent gets exactly its permissio
               `${c.preset}: ${method} ${path}: ${r.text.slice(0, 300)}`,
             );
           }
+          if (c.impersonate) {
+            // The API server saw the agent act as the dashboard's user, not as itself.
+            const secretRead = async () =>
+              (await cp.auditEvents()).find((e) =>
+                e.requestURI === `/api/v1/namespaces/${WL}/secrets/s1` &&
+                e.user.username === `system:serviceaccount:${ns}:${RELEASE}` &&
+                e.stage === "ResponseComplete"
+              );
+            await eventually("the Secret read in the audit log", async () => !!await secretRead());
+            const e = (await secretRead())!;
+            assert.equal(e.impersonatedUser?.username, "dashboard:admin");
+            assert.ok(e.impersonatedUser?.groups?.includes("dashboard:role:admin"));
+            assert.equal(e.responseStatus?.code, 200);
+          }
 
           if (c.preset === "read-only") {
             // An upgrade keeps the credential (resource-policy keep; data never rendered), and a
@@ -648,5 +765,54 @@ Deno.test("chart: every preset installs and its agent gets exactly its permissio
     }
   } finally {
     await dash.stop();
+  }
+});
+
+Deno.test("chart: with allowImpersonation the ServiceAccount may impersonate users and groups only", async (t) => {
+  const cp = await sharedControlPlane();
+  /** What `kubectl auth can-i impersonate` answers for the agent's ServiceAccount. */
+  const probes = [
+    "users/dashboard:alice",
+    "users/system:admin",
+    "groups/dashboard:role:viewer",
+    "groups/system:masters",
+    "serviceaccounts/default",
+    "uids/1234",
+    "userextras.authentication.k8s.io/scopes",
+  ];
+  const cases: Array<{ preset: string; allow: boolean; can: boolean[] }> = [
+    // RBAC cannot limit impersonation to a prefix: any user or group (the agent checks names).
+    { preset: "read-only", allow: true, can: [true, true, true, true, false, false, false] },
+    { preset: "operator", allow: true, can: [true, true, true, true, false, false, false] },
+    { preset: "custom", allow: true, can: [true, true, true, true, false, false, false] },
+    { preset: "read-only", allow: false, can: [false, false, false, false, false, false, false] },
+    { preset: "custom", allow: false, can: [false, false, false, false, false, false, false] },
+    // cluster-admin: everything, with or without allowImpersonation.
+    { preset: "admin", allow: true, can: [true, true, true, true, true, true, true] },
+  ];
+  for (const c of cases) {
+    await t.step(`${c.preset}, allowImpersonation=${c.allow}`, async () => {
+      const ns = `imp-${c.preset}-${c.allow}`;
+      await installChart(
+        cp,
+        ns,
+        baseValues({
+          rbac: { preset: c.preset, ...(c.preset === "custom" ? { rules: CUSTOM_RULES } : {}) },
+          allowImpersonation: c.allow,
+        }),
+        ["--create-namespace"],
+      );
+      const kubeconfig = await tokenKubeconfig(cp, await cp.serviceAccountToken(ns, RELEASE), ns);
+      const got: boolean[] = [];
+      for (const what of probes) {
+        const r = await cp.kubectl(["auth", "can-i", "impersonate", what], { kubeconfig });
+        assert.match(r.stdout.trim(), /^(yes|no)$/, `can-i impersonate ${what}: ${r.stderr}`);
+        got.push(r.stdout.trim() === "yes");
+      }
+      assert.deepEqual(
+        Object.fromEntries(probes.map((p, i) => [p, got[i]])),
+        Object.fromEntries(probes.map((p, i) => [p, c.can[i]])),
+      );
+    });
   }
 });

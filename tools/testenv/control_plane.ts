@@ -6,7 +6,8 @@
  * and helm with its admin kubeconfig in a clean environment, asks TokenRequest for
  * ServiceAccount tokens and stops everything (the 'unload' event and, for the shared one,
  * SIGINT/SIGTERM too). kubeRequest() and tokenKubeconfig() are the raw API helpers the fixtures
- * build on.
+ * build on. The apiserver writes an audit log (every request at level Metadata, JSON lines) that
+ * auditEvents() reads: who asked, as whom (impersonation), what and with which answer.
  */
 
 import { freePorts } from "../ports.ts";
@@ -40,6 +41,41 @@ export interface ProcessInfo {
   pid: number;
 }
 
+/**
+ * One entry of the apiserver's audit log (audit.k8s.io/v1 Event at level Metadata; the fields the
+ * tests read). Stages: ResponseComplete for every request; ResponseStarted too for long-running
+ * ones (watch, exec, port-forward); Panic on a crash. RequestReceived is omitted.
+ */
+export interface AuditEvent {
+  auditID: string;
+  stage: "ResponseStarted" | "ResponseComplete" | "Panic";
+  requestURI: string;
+  verb: string;
+  /** Who authenticated: for an impersonated request, the impersonator. */
+  user: { username: string; groups?: string[] };
+  /** Whom the request acted as, when it carried Impersonate-* headers. */
+  impersonatedUser?: { username: string; groups?: string[] };
+  objectRef?: {
+    resource?: string;
+    namespace?: string;
+    name?: string;
+    apiGroup?: string;
+    apiVersion?: string;
+    subresource?: string;
+  };
+  responseStatus?: { code: number; reason?: string; message?: string };
+  userAgent?: string;
+  annotations?: Record<string, string>;
+}
+
+/** The apiserver's audit policy: everything at level Metadata (no bodies), no RequestReceived. */
+const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+  - level: Metadata
+`;
+
 /** A running local control plane. */
 export interface ControlPlane {
   /** https://127.0.0.1:<port> */
@@ -62,6 +98,11 @@ export interface ControlPlane {
   helm(args: string[], opts?: RunOptions): Promise<RunResult>;
   /** A token for a ServiceAccount from the TokenRequest API (expiry at least 600 s). */
   serviceAccountToken(namespace: string, name: string, seconds?: number): Promise<string>;
+  /**
+   * The apiserver's audit log so far, oldest first. An event is written as its request completes,
+   * so one made a moment ago may not be there yet: poll (testing/eventually.ts).
+   */
+  auditEvents(): Promise<AuditEvent[]>;
   /** Kills every process, stops the test kubelet, removes temp dirs. Idempotent. */
   stop(): Promise<void>;
 }
@@ -226,6 +267,20 @@ export class LocalControlPlane implements ControlPlane {
     return token;
   }
 
+  async auditEvents(): Promise<AuditEvent[]> {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(`${this.dir}/audit.log`);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return [];
+      throw err;
+    }
+    // A last line without its newline is still being written: it is read next time.
+    const lines = text.split("\n");
+    lines.pop();
+    return lines.filter((l) => l !== "").map((l) => JSON.parse(l) as AuditEvent);
+  }
+
   stopSync(): void {
     if (this.#stopped) return;
     this.#stopped = true;
@@ -338,6 +393,7 @@ async function startOnce(binDir: string, controllerManager: boolean): Promise<Lo
     );
     const tEtcd = performance.now();
 
+    await Deno.writeTextFile(`${dir}/audit-policy.yaml`, AUDIT_POLICY);
     const apiserver = new Proc("kube-apiserver", `${binDir}/kube-apiserver`, [
       `--etcd-servers=${etcdUrl}`,
       "--bind-address=127.0.0.1",
@@ -359,6 +415,12 @@ async function startOnce(binDir: string, controllerManager: boolean): Promise<Lo
       // --kubelet-certificate-authority the apiserver does not verify its certificate.
       "--kubelet-preferred-address-types=InternalIP",
       "--allow-privileged=true",
+      // Who did what as whom (auditEvents()). Blocking mode: each event is written as its request
+      // completes, not batched.
+      `--audit-policy-file=${dir}/audit-policy.yaml`,
+      `--audit-log-path=${dir}/audit.log`,
+      "--audit-log-format=json",
+      "--audit-log-mode=blocking",
       "--profiling=false",
       "--v=0",
     ], `${dir}/kube-apiserver.log`);

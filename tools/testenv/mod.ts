@@ -14,7 +14,8 @@
  *   logs, exec, attach and port-forward for Nodes made with createNode(), so `kubectl logs [-f]`,
  *   `exec`, `cp` and `port-forward` work through the real apiserver.
  * - control_plane.ts: startControlPlane(), sharedControlPlane(), kubeRequest(),
- *   tokenKubeconfig(). kube-controller-manager is on by default: it costs about a second after
+ *   tokenKubeconfig(), and the apiserver's audit log (ControlPlane.auditEvents(): every request
+ *   at level Metadata, impersonated user included). kube-controller-manager is on by default: it costs about a second after
  *   the apiserver is ready and makes Deployments create ReplicaSets and Pods, creates default
  *   ServiceAccounts, deletes namespaces and garbage-collects owned objects. Its node-lifecycle
  *   controller is off, since the fake nodes send no heartbeats.
@@ -30,6 +31,7 @@
 export { kubeTools, runBuildScript } from "./binaries.ts";
 export {
   type ApiResponse,
+  type AuditEvent,
   type ControlPlane,
   kubeRequest,
   type ProcessInfo,

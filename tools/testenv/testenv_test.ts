@@ -1,6 +1,6 @@
 // Acceptance tests for tools/testenv/ (through mod.ts): a real etcd + kube-apiserver +
-// kube-controller-manager, kubectl and helm, RBAC with TokenRequest tokens, container logs through
-// test-kubelet (its streams: kubelet_test.ts), and no leaked processes. Run:
+// kube-controller-manager, kubectl and helm, RBAC with TokenRequest tokens, the audit log,
+// container logs through test-kubelet (its streams: kubelet_test.ts), and no leaked processes. Run:
 // deno test -A tools/testenv/
 //
 // The tests that use the shared control plane turn the op/resource sanitizers off: its child
@@ -179,6 +179,68 @@ subjects:
         200,
       );
     });
+  },
+});
+
+Deno.test({
+  name: "the audit log records who asked, as whom, what, and the answer",
+  ...shared,
+  async fn() {
+    const cp = await sharedControlPlane();
+    const ns = `audit-${crypto.randomUUID().slice(0, 8)}`;
+    // As admin (system:masters may impersonate anyone), acting as a user RBAC knows nothing of.
+    const r = await cp.kubectl([
+      "get",
+      "configmaps",
+      "-n",
+      ns,
+      "--as",
+      "audit-user",
+      "--as-group",
+      "audit-g1",
+      "--as-group",
+      "audit-g2",
+    ]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /User "audit-user" cannot list resource "configmaps"/);
+    const ok = await cp.kubectl(["get", "configmaps", "-n", ns]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const mine = async () =>
+      (await cp.auditEvents()).filter((e) =>
+        e.objectRef?.namespace === ns && e.stage === "ResponseComplete"
+      );
+    await eventually("both requests in the audit log", async () => (await mine()).length >= 2);
+    const events = await mine();
+    assert.deepEqual(
+      events.map((e) => ({
+        user: e.user.username,
+        as: e.impersonatedUser?.username,
+        groups: e.impersonatedUser?.groups,
+        verb: e.verb,
+        resource: e.objectRef?.resource,
+        code: e.responseStatus?.code,
+      })),
+      [
+        {
+          user: "admin",
+          as: "audit-user",
+          // The API server adds system:authenticated to whoever is impersonated.
+          groups: ["audit-g1", "audit-g2", "system:authenticated"],
+          verb: "list",
+          resource: "configmaps",
+          code: 403,
+        },
+        {
+          user: "admin",
+          as: undefined,
+          groups: undefined,
+          verb: "list",
+          resource: "configmaps",
+          code: 200,
+        },
+      ],
+    );
+    assert.ok(events.every((e) => e.requestURI.startsWith(`/api/v1/namespaces/${ns}/configmaps`)));
   },
 });
 

@@ -3,7 +3,9 @@
 // command carries no token at all (install.sh asks for it on the terminal, or reads the file
 // DASHBOARD_TOKEN_FILE names), so it lands neither in shell history nor in `ps`; it carries the
 // chart's SHA-256, which install.sh checks before installing what it downloaded. The Helm
-// command carries no token either: it reads the same DASHBOARD_TOKEN_FILE.
+// command carries no token either: it reads the same DASHBOARD_TOKEN_FILE. With the admin preset
+// both set allowImpersonation (docs/agent.md, "Impersonation"): the agent may then act as the
+// dashboard's users, which clusters added with it do by default.
 import type { AgentPermissions } from "./permissions.ts";
 
 // The token's title and hint live in common/ (the web UI shows them too).
@@ -32,6 +34,23 @@ export interface InstallParams {
   /** Hex SHA-256 of the chart this dashboard serves (assets.ts chartSha256()). */
   chartSha256: string;
   namespace?: string;
+  /** Install the agent with allowImpersonation; default: only for the admin preset. */
+  allowImpersonation?: boolean;
+  /** The agent's IMPERSONATION_PREFIX, when not the chart's default ("dashboard:"). */
+  impersonationPrefix?: string;
+}
+
+/** The chart's (and the agent's) default impersonationPrefix. */
+const DEFAULT_IMPERSONATION_PREFIX = "dashboard:";
+
+/** Whether the agent is installed with allowImpersonation, and the prefix to set if any. */
+function impersonation(p: InstallParams): { allow: boolean; prefix?: string } {
+  const allow = p.allowImpersonation ?? p.permissions.preset === "admin";
+  const prefix = p.impersonationPrefix;
+  return {
+    allow,
+    prefix: allow && prefix && prefix !== DEFAULT_IMPERSONATION_PREFIX ? prefix : undefined,
+  };
 }
 
 /**
@@ -42,6 +61,7 @@ export interface InstallParams {
  * it: the script prompts for it (or reads DASHBOARD_TOKEN_FILE).
  */
 export function installCommand(p: InstallParams): string {
+  const imp = impersonation(p);
   const args = [
     "--dashboard-url",
     shellQuote(p.agentUrl),
@@ -52,6 +72,8 @@ export function installCommand(p: InstallParams): string {
     "--permissions",
     shellQuote(p.permissions.preset),
     ...(p.permissions.rules ? ["--rules", shellQuote(JSON.stringify(p.permissions.rules))] : []),
+    ...(imp.allow ? ["--allow-impersonation"] : []),
+    ...(imp.prefix ? ["--impersonation-prefix", shellQuote(imp.prefix)] : []),
     p.caHash ? `--ca-hash ${shellQuote(p.caHash)}` : "--insecure",
     "--namespace",
     shellQuote(p.namespace ?? "dashboard-agent"),
@@ -72,6 +94,7 @@ export function installCommand(p: InstallParams): string {
  */
 export function helmCommand(p: InstallParams): string {
   const ns = p.namespace ?? "dashboard-agent";
+  const imp = impersonation(p);
   const chart = `${p.publicUrl}/api/agents/charts/dashboard-agent-${p.chartVersion}.tgz`;
   const values = [
     `clusterName: ${yamlString(p.clusterName)}`,
@@ -81,6 +104,8 @@ export function helmCommand(p: InstallParams): string {
     "rbac:",
     `  preset: ${yamlString(p.permissions.preset)}`,
     ...(p.permissions.rules ? [`  rules: ${JSON.stringify(p.permissions.rules)}`] : []),
+    ...(imp.allow ? ["allowImpersonation: true"] : []),
+    ...(imp.prefix ? [`impersonationPrefix: ${yamlString(imp.prefix)}`] : []),
   ];
   return `: "\${DASHBOARD_TOKEN_FILE:?${TOKEN_FILE_UNSET}}" && ` +
     `helm upgrade --install dashboard-agent ${shellQuote(chart)} --namespace ${shellQuote(ns)} ` +
