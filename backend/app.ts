@@ -18,6 +18,9 @@ import type { SecretBox } from "./crypto/secretbox.ts";
 import type { Db } from "./store/db.ts";
 import type { Config } from "./config.ts";
 import { log } from "../common/log.ts";
+import type { AuditLog } from "./audit/store.ts";
+import { auditMutations } from "./audit/middleware.ts";
+import { auditRoutes } from "./audit/routes.ts";
 
 export interface AppDeps {
   config: Pick<Config, "publicUrl" | "sessionTtlHours">;
@@ -38,6 +41,8 @@ export interface AppDeps {
   shutdown?: AbortSignal;
   /** Exec, attach and port-forward through the proxy (answered 501 without). */
   streams?: StreamProxyOptions;
+  /** The audit trail: records every write and upgrade, serves /api/audit (off without). */
+  audit?: AuditLog;
 }
 
 const API_BODY_LIMIT = 1024 * 1024;
@@ -111,11 +116,19 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     loginRoutes(deps.auth, {
       secureCookies: deps.config.publicUrl.startsWith("https:"),
       sessionTtlHours: deps.config.sessionTtlHours,
+      audit: deps.audit && ((e) => deps.audit!.record(e)),
     }),
   );
   const api = new Hono<AppEnv>();
   api.use("*", authenticate(deps.auth));
-  api.route("/", accountRoutes(deps.auth));
+  if (deps.audit) {
+    api.use("*", auditMutations(deps.audit));
+    api.route("/", auditRoutes(deps.audit));
+  }
+  api.route(
+    "/",
+    accountRoutes(deps.auth, { secureCookies: deps.config.publicUrl.startsWith("https:") }),
+  );
   api.route("/", proxyRoutes(deps.manager, { shutdown: deps.shutdown, streams: deps.streams }));
   // Fixed paths such as /clusters/events go before /clusters/:id.
   for (const r of deps.extraApi ?? []) api.route("/", r);

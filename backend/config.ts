@@ -36,10 +36,17 @@ export interface Config {
   streamsPerUser: number;
   /** Interval of heartbeats on agent streams; status deadlines are multiples of it. */
   agentHeartbeatSeconds: number;
+  /** Audit events older than this many days are deleted (hourly). */
+  auditRetentionDays: number;
+  /** Prefix of the users and groups impersonated on clusters set to impersonate. */
+  impersonationPrefix: string;
   logLevel: LogLevel;
 }
 
 export class ConfigError extends Error {}
+
+/** Impersonated names are <prefix><username>: the prefix must end them off (":" or "-"). */
+export const IMPERSONATION_PREFIX_PATTERN = /^[a-z0-9][a-z0-9._:-]{0,62}[:-]$/;
 
 const flagNames = {
   "http-addr": "HTTP_ADDR",
@@ -56,6 +63,8 @@ const flagNames = {
   "agent-heartbeat-seconds": "AGENT_HEARTBEAT_SECONDS",
   "stream-idle-timeout-minutes": "STREAM_IDLE_TIMEOUT_MINUTES",
   "streams-per-user": "STREAMS_PER_USER",
+  "audit-retention-days": "AUDIT_RETENTION_DAYS",
+  "impersonation-prefix": "IMPERSONATION_PREFIX",
 } as const;
 
 export function parseListenAddr(name: string, value: string): ListenAddr {
@@ -177,6 +186,19 @@ export function loadConfig(env: Record<string, string | undefined>, args: string
   const sessionTtlHours = whole("SESSION_TTL_HOURS", 12, 1, 24 * 30, "hours");
   const streamIdleTimeoutMinutes = whole("STREAM_IDLE_TIMEOUT_MINUTES", 60, 1, 24 * 60, "minutes");
   const streamsPerUser = whole("STREAMS_PER_USER", 16, 1, 1000, "streams");
+  const auditRetentionDays = whole("AUDIT_RETENTION_DAYS", 90, 1, 3650, "days");
+  const impersonationPrefix = get("IMPERSONATION_PREFIX") ?? "dashboard:";
+  if (
+    !IMPERSONATION_PREFIX_PATTERN.test(impersonationPrefix) ||
+    impersonationPrefix.startsWith("system:")
+  ) {
+    throw new ConfigError(
+      `IMPERSONATION_PREFIX=${JSON.stringify(impersonationPrefix)}: use 1-64 lowercase letters, ` +
+        "digits, '.', '_', ':' or '-', ending in ':' or '-' and not starting with system: (the default " +
+        "is dashboard:), and the same " +
+        "prefix as the agents' impersonationPrefix",
+    );
+  }
 
   const agentHeartbeatSeconds = Number(get("AGENT_HEARTBEAT_SECONDS") ?? "10");
   if (
@@ -205,6 +227,8 @@ export function loadConfig(env: Record<string, string | undefined>, args: string
     streamIdleTimeoutMinutes,
     streamsPerUser,
     agentHeartbeatSeconds,
+    auditRetentionDays,
+    impersonationPrefix,
     logLevel,
   };
 }

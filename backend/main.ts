@@ -22,7 +22,7 @@ const dashboard = await startDashboard(config).catch((err) => {
 });
 
 const login = dashboard.bootstrap?.password
-  ? `Log in as "admin" with password: ${dashboard.bootstrap.password}\n(shown once; change it under Account, or set ADMIN_PASSWORD before the first start)`
+  ? `Log in as "admin" with password: ${dashboard.bootstrap.password}\n(shown once; change it after signing in: user menu → Change password, ${config.publicUrl}/account/password; or set ADMIN_PASSWORD before the first start)`
   : dashboard.bootstrap
   ? `Log in as "admin" with the password from ADMIN_PASSWORD.`
   : `Log in with an existing account.`;

@@ -8,6 +8,8 @@ import { migrateUp } from "./store/migrate.ts";
 import { SecretBox } from "./crypto/secretbox.ts";
 import { AuthService } from "./auth/service.ts";
 import { ClusterStore } from "./cluster/store.ts";
+import { ClusterAccess } from "./cluster/access.ts";
+import { roleBindingRoutes } from "./cluster/role_binding_routes.ts";
 import { ClusterManager } from "./cluster/manager.ts";
 import { Metrics } from "./http/metrics.ts";
 import { createApp } from "./app.ts";
@@ -27,11 +29,15 @@ import { OpenStreams } from "./cluster/open_streams.ts";
 import { VERSION } from "../common/version.ts";
 import { webRoutes } from "../web/routes/mod.ts";
 import { AGENT_CREDENTIAL_SECRET, isAgentCredentialPath } from "./cluster/proxy_guards.ts";
+import { AuditLog } from "./audit/store.ts";
+import { parseAuditQuery } from "./audit/routes.ts";
 
 type App = ReturnType<typeof createApp>;
 
 /** How often open exec/attach/port-forward streams check that their session is still valid. */
 const STREAM_RECHECK_MS = 5_000;
+/** How often audit events older than AUDIT_RETENTION_DAYS are deleted. */
+const AUDIT_SWEEP_MS = 3600_000;
 
 export interface Dashboard {
   url: string;
@@ -98,15 +104,27 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
   if (applied.length) log.info("database migrated", { applied, store: db.kind });
 
   const auth = new AuthService(db, config.sessionTtlHours);
+  const audit = new AuditLog(db);
+  // One sweep at a time; stop() waits for one in progress before closing the store.
+  let auditSweep: Promise<void> | undefined;
+  const sweepAudit = () =>
+    auditSweep ??= audit.sweep(config.auditRetentionDays).then(
+      (deleted) => {
+        if (deleted) log.info("audit events expired", { deleted, days: config.auditRetentionDays });
+      },
+      (err) => log.warn("audit sweep failed", { err }),
+    ).finally(() => auditSweep = undefined);
+  await sweepAudit();
   const bootstrap = await auth.bootstrapAdmin(config.adminPassword);
   const hub = new AgentHub(db, (id) => manager.notifyStatus(id), {
     heartbeatMs: config.agentHeartbeatSeconds * 1000,
   });
   const clusters = new ClusterStore(db, hub);
+  const access = new ClusterAccess(db);
   const manager = new ClusterManager(clusters, {
     kubeconfig: kubeconfigConnector(clusters, box),
     agent: agentConnector(hub),
-  });
+  }, { access, impersonationPrefix: config.impersonationPrefix });
   const metrics = new Metrics();
   metrics.gauge("dashboard_clusters", "Clusters by connection type and status.", async () => {
     const rows = await clusters.countByTypeAndStatus();
@@ -218,20 +236,28 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
     metrics,
     shutdown: shutdown.signal,
     streams: { open: openStreams, idleMs: config.streamIdleTimeoutMinutes * 60_000 },
+    audit,
     web: webRoutes({
       sessionUser: (token) => auth.authenticate(token),
       apiTokens: (userId) => auth.listApiTokens(userId),
-      clusters: manager.store,
-      client: (id) => manager.client(id),
+      users: { list: () => auth.listUsers() },
+      clusters: {
+        list: (user) => manager.listFor(user),
+        get: (id, user) => manager.getFor(id, user),
+      },
+      client: async (id, user) => (await manager.forPerson(id, user)).client,
       agentCredential: { secret: AGENT_CREDENTIAL_SECRET, isPath: isAgentCredentialPath },
+      audit: { list: (query) => audit.list(parseAuditQuery(query)) },
     }),
     extraApi: [
       agentRoutes({ registry, hub, manager, publicUrl, agentUrl, caHash, chartVersion: VERSION }),
+      roleBindingRoutes(access),
     ],
     publicRoutes: [agentAssetRoutes()],
   });
 
   manager.startChecks();
+  const auditSweeps = setInterval(sweepAudit, AUDIT_SWEEP_MS);
   log.info("dashboard listening", { url, store: db.kind });
 
   let stopped: Promise<void> | undefined;
@@ -251,10 +277,12 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
     stop: (opts = {}) =>
       stopped ??= (async () => {
         shutdown.abort();
+        clearInterval(auditSweeps);
         openStreams.closeAll("the dashboard is stopping");
         await hub.stop();
         if (!opts.exiting) await grpcServer.stop();
         manager.close();
+        await auditSweep;
         await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, 10_000))]);
         await front?.close();
         await db.close();

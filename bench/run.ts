@@ -1,11 +1,14 @@
 // `deno task bench`: tunnel against direct access, upgraded streams (exec, cp), fleet scale and
 // agent footprint in one run. Prints a table and writes bench/results/latest.json. `--smoke` runs
 // every scenario with tiny sizes (part of the test suite); `--fleet=1000,5000,10000` sets the
-// fleet sizes; `--only=streams` (a comma list of tunnel, streams, fleet; the agent footprint goes
-// with tunnel) runs only those sections and writes bench/results/latest-<sections>.json.
+// fleet sizes; `--only=streams` (a comma list of tunnel, identity, streams, fleet; the agent
+// footprint goes with tunnel) runs only those sections and writes
+// bench/results/latest-<sections>.json. The agent cluster does not impersonate in tunnel and
+// streams (comparable with earlier runs); identity measures impersonation itself.
 import { parseArgs } from "node:util";
-import { startControlPlane } from "../tools/testenv/mod.ts";
-import { serviceAccountKubeconfig } from "../testing/clusters.ts";
+import { createConfigMaps, startControlPlane } from "../tools/testenv/mod.ts";
+import { bindDashboardRoles, serviceAccountKubeconfig } from "../testing/clusters.ts";
+import { fullIdentitySizes, runIdentityBench, smokeIdentitySizes } from "./identity.ts";
 import { startAgent } from "../testing/harness.ts";
 import { startDashboardProcess } from "./dashboard_process.ts";
 import { directTarget, fullSizes, proxyTarget, runTunnelBench, smokeSizes } from "./tunnel.ts";
@@ -31,7 +34,7 @@ const { values } = parseArgs({
 });
 const smoke = values.smoke === true;
 const fleetSteps = (values.fleet ?? (smoke ? "20" : "1000,5000,10000")).split(",").map(Number);
-const SECTIONS = ["tunnel", "streams", "fleet"];
+const SECTIONS = ["tunnel", "identity", "streams", "fleet"];
 const only = values.only?.split(",") ?? SECTIONS;
 for (const s of only) {
   if (!SECTIONS.includes(s)) throw new Error(`--only: "${s}" is not one of ${SECTIONS.join(", ")}`);
@@ -63,9 +66,9 @@ const results: Record<string, unknown> = {
     load_average_at_start: Deno.loadavg(),
   },
 };
-if (want("tunnel") || want("streams")) await againstApiServer();
+if (want("tunnel") || want("identity") || want("streams")) await againstApiServer();
 
-/** The sections that need a real API server, a dashboard and an agent: tunnel and streams. */
+/** The sections that need a real API server, a dashboard and an agent. */
 async function againstApiServer() {
   const cp = await startControlPlane({ controllerManager: false });
   const dash = await startDashboardProcess();
@@ -87,12 +90,14 @@ async function againstApiServer() {
       permissions: "admin",
     });
     const { token } = await tok.json() as { token: string };
+    // As the chart installs the admin preset: impersonation allowed, role groups bound.
+    await bindDashboardRoles(cp);
     agent = await startAgent({
       dashboardUrl: dash.agentUrl,
       caHash: dash.caHash,
       kubeconfig: saKubeconfig,
       token,
-      extraEnv: { LOG_LEVEL: "warn" },
+      extraEnv: { LOG_LEVEL: "warn", ALLOW_IMPERSONATION: "true" },
     });
     let agentId = "";
     for (let i = 0; i < 300 && !agentId; i++) {
@@ -104,6 +109,10 @@ async function againstApiServer() {
       if (!agentId) await new Promise((r) => setTimeout(r, 100));
     }
     if (!agentId) throw new Error(`the agent did not connect:\n${await agent.logs()}`);
+    const noImpersonation = await dash.api("PATCH", `/api/clusters/${agentId}`, {
+      impersonate: false,
+    });
+    if (!noImpersonation.ok) throw new Error(`PATCH: ${await noImpersonation.text()}`);
     await new Promise((r) => setTimeout(r, 3000));
 
     if (want("tunnel")) {
@@ -146,6 +155,15 @@ async function againstApiServer() {
         cpu_seconds_whole_tunnel_bench: agentAfter.cpuSeconds - cpuBefore.cpuSeconds,
         bundle_bytes: await bundleSize(),
       };
+    }
+
+    if (want("identity")) {
+      if (!want("tunnel")) await createConfigMaps(cp, "bench-small", 1, 64);
+      results.identity = await runIdentityBench(
+        dash,
+        { b: kcId, c: agentId },
+        smoke ? smokeIdentitySizes : fullIdentitySizes,
+      );
     }
 
     // Last: its final scenario deletes both clusters from the dashboard.
@@ -208,6 +226,23 @@ if (results.tunnel) {
     "\nTunnel vs direct (a = direct, b = proxy→kubeconfig cluster, c = proxy→agent cluster)\n",
   );
   console.log(table(["figure", "a", "b", "c", "c/b", "c/a"], rows));
+}
+if (results.identity) {
+  const identity = results.identity as Record<string, Record<string, number>>;
+  const off = identity.off_p50_ms;
+  console.log(
+    "\nActing as the person (small GET, b = proxy→kubeconfig cluster, c = proxy→agent cluster)\n",
+  );
+  console.log(table(
+    ["figure", "b", "c", "b / off", "c / off"],
+    Object.entries(identity).map(([k, v]) => [
+      k,
+      fmt(v.b),
+      fmt(v.c),
+      k.endsWith("_p50_ms") ? fmt(ratio(v.b, off.b)) : "",
+      k.endsWith("_p50_ms") ? fmt(ratio(v.c, off.c)) : "",
+    ]),
+  ));
 }
 if (results.streams) {
   const streams = results.streams as Record<string, Record<string, number>>;

@@ -168,7 +168,10 @@ Deno.test({
     try {
       // The main agent (cluster-admin, with its health server) and a read-only one.
       ({ agent, clusterId } = await connectMainAgent(scene));
-      ro = await connectCluster(dash, cp, "agent", "e2e-ro", { clusterRole: "view" });
+      ro = await connectCluster(dash, cp, "agent", "e2e-ro", {
+        clusterRole: "view",
+        preset: "read-only",
+      });
 
       await t.step(
         "agent restart (SIGTERM): stored credential, no new cluster, lossless watch",

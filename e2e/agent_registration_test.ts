@@ -110,7 +110,10 @@ Deno.test({
       await t.step(
         "read-only ServiceAccount: kubectl delete gets the cluster's own 403",
         async () => {
-          ro = await connectCluster(dash, cp, "agent", "e2e-ro", { clusterRole: "view" });
+          ro = await connectCluster(dash, cp, "agent", "e2e-ro", {
+            clusterRole: "view",
+            preset: "read-only",
+          });
           const cm = await kubeRequest(cp, "POST", `/api/v1/namespaces/${ns}/configmaps`, {
             apiVersion: "v1",
             kind: "ConfigMap",

@@ -19,7 +19,10 @@ mainAgentTest(
     const raw = rawClient(dash.d.grpcAddr, caPem);
     try {
       // Two agents connected, as before the abuse: the main one and a read-only one.
-      ro = await connectCluster(dash, cp, "agent", "e2e-ro", { clusterRole: "view" });
+      ro = await connectCluster(dash, cp, "agent", "e2e-ro", {
+        clusterRole: "view",
+        preset: "read-only",
+      });
 
       await t.step("malformed, oversized and out-of-order messages from an agent", async (s) => {
         const base = dash.d.hub.size;

@@ -81,10 +81,15 @@ export async function getCluster(t: TestDashboard, id: string): Promise<ClusterJ
   return r.json as ClusterJson;
 }
 
+/**
+ * A registration token. The default preset, operator, registers a cluster that does not
+ * impersonate (requests run as the agent's own credential, whatever the test gave it); the admin
+ * preset's clusters impersonate their users (connectCluster).
+ */
 export async function createAgentToken(
   t: TestDashboard,
   name: string,
-  permissions = "admin",
+  permissions = "operator",
 ): Promise<{ id: string; token: string }> {
   const r = await t.api(
     "POST",
@@ -108,13 +113,56 @@ export async function waitForAgentCluster(
   }, timeoutMs);
 }
 
-/** Connects the control plane to the dashboard one way or the other. */
+/**
+ * The dashboard's role groups bound to Kubernetes' built-in ClusterRoles, as the agent chart
+ * binds them for the admin preset with impersonation (role:admin → cluster-admin, role:editor →
+ * edit, role:viewer → view). Idempotent.
+ */
+export async function bindDashboardRoles(cp: ControlPlane, prefix = "dashboard:"): Promise<void> {
+  const pairs = [["admin", "cluster-admin"], ["editor", "edit"], ["viewer", "view"]] as const;
+  for (const [role, clusterRole] of pairs) {
+    const r = await kubeRequest(
+      cp,
+      "POST",
+      "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRoleBinding",
+        metadata: { name: `dashboard-role-${role}` },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterRole },
+        subjects: [{
+          apiGroup: "rbac.authorization.k8s.io",
+          kind: "Group",
+          name: `${prefix}role:${role}`,
+        }],
+      },
+    );
+    if (r.status !== 201 && r.status !== 409) {
+      throw new Error(`binding ${prefix}role:${role}: ${r.status} ${JSON.stringify(r.body)}`);
+    }
+  }
+}
+
+/**
+ * Connects the control plane to the dashboard one way or the other. An agent cluster is made
+ * with the admin preset unless `preset` says otherwise, so it impersonates its users: the agent
+ * runs with ALLOW_IMPERSONATION (as the chart sets it for that preset) and, unless `bindRoles` is
+ * false, the dashboard's role groups are bound as the chart binds them (bindDashboardRoles).
+ * With another preset the cluster does not impersonate: requests run as the agent's credential
+ * (a ServiceAccount bound to `clusterRole`).
+ */
 export async function connectCluster(
   t: TestDashboard,
   cp: ControlPlane,
   kind: ConnectionKind,
   name: string,
-  opts: { clusterRole?: string } = {},
+  opts: {
+    clusterRole?: string;
+    /** The agent token's preset (default admin: the cluster impersonates its users). */
+    preset?: string;
+    bindRoles?: boolean;
+    agentEnv?: Record<string, string>;
+  } = {},
 ): Promise<ConnectedCluster> {
   if (kind === "kubeconfig") {
     const r = await t.api("POST", "/api/clusters", {
@@ -130,12 +178,15 @@ export async function connectCluster(
     `agent-${name}`,
     opts.clusterRole ?? "cluster-admin",
   );
-  const { token } = await createAgentToken(t, name);
+  const preset = opts.preset ?? "admin";
+  if (preset === "admin" && opts.bindRoles !== false) await bindDashboardRoles(cp);
+  const { token } = await createAgentToken(t, name, preset);
   const agent = await startAgent({
     dashboardUrl: t.d.agentUrl,
     caHash: t.d.caHash,
     kubeconfig: agentKubeconfig,
     token,
+    extraEnv: { ALLOW_IMPERSONATION: "true", ...opts.agentEnv },
   });
   try {
     const c = await waitForAgentCluster(t, name);

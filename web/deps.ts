@@ -1,6 +1,6 @@
 // What the web UI needs from the dashboard, as an interface the server fills (backend/server.ts):
-// the signed-in user of a session token, the user's API tokens, the clusters, a cluster's client
-// and which API paths the pages never read. web/ imports no backend module for its values; the
+// the signed-in user of a session token, the user's API tokens, the clusters, a cluster's client,
+// which API paths the pages never read and the audit trail. web/ imports no backend module for its values; the
 // server-side code imports backend types only (`import type`), the browser code not even those.
 import type { AppEnv } from "../backend/http/types.ts";
 import type { User } from "../backend/auth/service.ts";
@@ -21,11 +21,31 @@ export interface WebClusterClient {
   fetch(req: Request): Promise<Response>;
 }
 
-/** The clusters as stored (the pages JSON-normalise them into web/lib/types.ts `Cluster`). */
+/**
+ * The clusters a person holds a role on, each with `my_role` (the pages JSON-normalise them into
+ * web/lib/types.ts `Cluster`).
+ */
 export interface ClusterSource {
+  list(user: WebUser): Promise<readonly object[]>;
+  /** Throws when there is no such cluster or the user holds no role on it. */
+  get(id: string, user: WebUser): Promise<object>;
+}
+
+/** The audit trail as the admin page reads it (backend/audit). */
+export interface AuditSource {
+  /**
+   * One page of events, newest first. `query` is the page's URL query as is (user, cluster, verb,
+   * status, since, until, before, limit): the backend validates it and throws an error whose
+   * `status` is 400 for a bad filter.
+   */
+  list(
+    query: Record<string, string>,
+  ): Promise<{ items: readonly object[]; next_before: number | null }>;
+}
+
+/** The users as the admin page lists them (backend/auth/service.ts `listUsers`). */
+export interface UserSource {
   list(): Promise<readonly object[]>;
-  /** Throws when there is no cluster with this id. */
-  get(id: string): Promise<object>;
 }
 
 export interface WebDeps {
@@ -33,12 +53,19 @@ export interface WebDeps {
   sessionUser(token: string): Promise<WebUser | null>;
   /** The user's API tokens, as the account page lists them. */
   apiTokens(userId: string): Promise<readonly object[]>;
+  /** Every user with their lifecycle (the admin page /admin/users). */
+  users: UserSource;
   clusters: ClusterSource;
-  /** The client of a cluster (throws when the cluster has none now, e.g. no agent connected). */
-  client(clusterId: string): Promise<WebClusterClient>;
+  /**
+   * The cluster's client as the user reaches it: it acts as them when the cluster impersonates;
+   * throws when they hold no role on it or the cluster has no client now (no agent connected).
+   */
+  client(clusterId: string, user: WebUser): Promise<WebClusterClient>;
   /**
    * The agent's credential Secret: pages never read it, as the proxy never forwards a request
    * for it. `secret` is its name; `isPath` says whether an API path names it.
    */
   agentCredential: { secret: string; isPath(path: string): boolean };
+  /** The audit trail (the admin page /admin/audit). */
+  audit: AuditSource;
 }

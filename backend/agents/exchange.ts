@@ -13,6 +13,7 @@ import { CHUNK_BYTES } from "../../proto/wire.ts";
 import { AgentUnavailableError } from "./errors.ts";
 import type { AgentSession } from "./sessions.ts";
 import { nextFrame, type TunnelCall, type TunnelLine } from "./tunnels.ts";
+import { headerEntries } from "../../common/impersonation.ts";
 
 /**
  * What a line carries: a request, a watch or an upgraded stream (the same messages the control
@@ -27,7 +28,7 @@ export type ExchangeWork =
 export function toWork(req: Request, requestId: string): { work: ExchangeWork; isWatch: boolean } {
   const url = new URL(req.url);
   const isWatch = req.method === "GET" && /^(true|1)$/.test(url.searchParams.get("watch") ?? "");
-  const headers = [...req.headers].map(([name, value]) => ({ name, value }));
+  const headers = headerEntries(req.headers);
   if (isWatch) {
     url.searchParams.delete("watch");
     const rv = url.searchParams.get("resourceVersion") ?? "";

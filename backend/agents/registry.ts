@@ -193,6 +193,8 @@ export class AgentRegistry {
           agentId: `agent-${id}`,
           credentialHash,
           permissions: claimed.permissions,
+          // The admin preset's install command allows impersonation (install/command.ts).
+          impersonate: claimed.permissions.preset === "admin",
         });
       } catch (err) {
         if ((err as { code?: string }).code === "23505") {

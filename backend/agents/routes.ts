@@ -124,7 +124,12 @@ export function agentRoutes(deps: AgentHandlerDeps) {
         wake?.();
       });
       try {
-        for (const cl of await deps.manager.store.list()) {
+        const person = c.get("user");
+        // Clusters this stream has shown: only those are ever reported deleted (a cluster the
+        // person never saw stays unknown to them, even by id).
+        const shown = new Set<string>();
+        for (const cl of await deps.manager.listFor(person)) {
+          shown.add(cl.id);
           await stream.writeSSE({ event: "cluster", data: JSON.stringify(cl) });
         }
         while (!stream.aborted) {
@@ -141,7 +146,12 @@ export function agentRoutes(deps: AgentHandlerDeps) {
             continue;
           }
           // The list's small shape: every status change goes to every open page.
-          const cl = await deps.manager.store.listItem(id).catch(() => null);
+          // A cluster the person holds no role on (or no longer) is gone as far as they know.
+          const found = await deps.manager.store.listItem(id).catch(() => null);
+          const role = found && await deps.manager.roleOf(person, found);
+          const cl = found && role ? { ...found, my_role: role } : null;
+          if (!cl && !shown.delete(id)) continue;
+          if (cl) shown.add(id);
           await stream.writeSSE(
             cl
               ? { event: "cluster", data: JSON.stringify(cl) }

@@ -18,6 +18,7 @@ import { AgentUnavailableError } from "./errors.ts";
 import { trackInFlight } from "./exchange.ts";
 import type { AgentSession } from "./sessions.ts";
 import { nextFrame, type TunnelCall, type TunnelLine } from "./tunnels.ts";
+import { headerEntries } from "../../common/impersonation.ts";
 
 /** Largest refusal body kept (a Kubernetes Status is far smaller). */
 const REFUSAL_BODY_LIMIT = 256 * 1024;
@@ -28,7 +29,7 @@ export function streamStart(req: StreamRequest, requestId: string): StreamStart 
     request_id: requestId,
     path: req.path,
     protocols: req.protocols,
-    headers: [...req.headers].map(([name, value]) => ({ name, value })),
+    headers: headerEntries(req.headers),
   };
 }
 

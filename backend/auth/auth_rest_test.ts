@@ -2,12 +2,17 @@
 // writes (against a real dashboard over HTTPS, HTTP/2 and HTTP/1.1), API token expiry and the
 // right to create tokens, the end of a user's tokens and sessions on a password change or
 // deletion, and the login limiters (per client and username; per username from any address, a
-// growing delay) with an injected clock and simulated client addresses.
+// growing delay) with an injected clock and simulated client addresses. The user lifecycle:
+// disabling ends a user's sessions and tokens at once and refuses their sign-in (403 only with
+// the right password), a user changes their own password with a session only (every old session
+// and token ends, a fresh session comes back), the last-admin rules, and guesses of the current
+// password meet the login's growing delay.
 import assert from "node:assert/strict";
 import { wsHandshake } from "../../testing/ws_handshake.ts";
 import { Hono } from "hono";
-import { startTestDashboard } from "../../testing/harness.ts";
-import { loginRoutes } from "./handlers.ts";
+import { ADMIN_PASSWORD, startTestDashboard } from "../../testing/harness.ts";
+import { accountRoutes, loginRoutes, PASSWORD_CHANGE_DELAY } from "./handlers.ts";
+import { authenticate } from "./middleware.ts";
 import { AuthService } from "./service.ts";
 import { errorBody, HttpError } from "../http/errors.ts";
 import { openPglite } from "../store/db.ts";
@@ -392,6 +397,350 @@ Deno.test({
         now += 240_000;
         assert.equal((await attempt("bob", "the-real-bob-password", client)).status, 200);
       });
+    } finally {
+      await db.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "REST: user lifecycle: disable, own password change, groups, last admin",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    const dash = await startTestDashboard({});
+    try {
+      let admin = dash.adminToken;
+      const adminId = (await dash.d.auth.authenticate(admin))!.id;
+      const works = async (token: string) =>
+        (await dash.api("GET", "/api/auth/me", undefined, token)).status;
+      const mkUser = async (name: string, role: string, groups?: string[]) => {
+        const r = await dash.api(
+          "POST",
+          "/api/users",
+          { username: name, password: `${name}-password-123`, role, ...(groups ? { groups } : {}) },
+          admin,
+        );
+        assert.equal(r.status, 201, r.text);
+        const id = (r.json as { id: string }).id;
+        return { id, session: await dash.login(name, `${name}-password-123`) };
+      };
+      const tokenFor = async (session: string, name: string) => {
+        const r = await dash.api("POST", "/api/tokens", { name }, session);
+        assert.equal(r.status, 201, r.text);
+        return (r.json as { token: string }).token;
+      };
+
+      await t.step("GET /api/users: lifecycle fields; /api/auth/me: groups", async () => {
+        const u = await mkUser("lister", "none", ["ops", "web"]);
+        const me = await dash.api("GET", "/api/auth/me", undefined, u.session);
+        assert.equal(me.status, 200, me.text);
+        assert.deepEqual(
+          me.json,
+          {
+            ...(me.json as object),
+            username: "lister",
+            role: "none",
+            groups: ["ops", "web"],
+          },
+        );
+        assert.ok(!("password_hash" in (me.json as object)));
+        const list = await dash.api("GET", "/api/users", undefined, admin);
+        assert.equal(list.status, 200, list.text);
+        const row = (list.json as { items: Record<string, unknown>[] }).items
+          .find((i) => i.username === "lister")!;
+        assert.deepEqual(Object.keys(row).sort(), [
+          "created_at",
+          "disabled_at",
+          "groups",
+          "id",
+          "last_login_at",
+          "role",
+          "updated_at",
+          "username",
+        ]);
+        assert.equal(row.disabled_at, null);
+        assert.equal(typeof row.last_login_at, "string", "signed in by mkUser");
+        assert.deepEqual(row.groups, ["ops", "web"]);
+      });
+
+      await t.step("a non-admin gets 403 on every /api/users route", async () => {
+        const u = await mkUser("nosy", "editor");
+        const token = await tokenFor(u.session, "nosy");
+        for (const cred of [u.session, token]) {
+          for (
+            const [method, path, body] of [
+              ["GET", "/api/users", undefined],
+              ["POST", "/api/users", { username: "x1", password: "x-password-123", role: "admin" }],
+              ["PATCH", `/api/users/${u.id}`, { role: "admin" }],
+              ["PATCH", `/api/users/${adminId}`, { disabled: true }],
+              ["DELETE", `/api/users/${adminId}`, undefined],
+            ] as const
+          ) {
+            const r = await dash.api(method, path, body, cred);
+            assert.equal(r.status, 403, `${method} ${path}: ${r.text}`);
+            assert.match(r.text, /needs the admin role/);
+          }
+        }
+        assert.equal(await works(admin), 200, "the admin is untouched");
+      });
+
+      await t.step("PATCH /api/users/:id: bodies are checked with clear messages", async () => {
+        const u = await mkUser("patched", "viewer");
+        const cases: [unknown, number, RegExp?][] = [
+          [{}, 400, /give at least one of role, password, groups, disabled/],
+          [{ role: "root" }, 400, /role: must be one of admin, editor, viewer, none/],
+          [{ groups: ["Ops"] }, 400, /groups\.0: group names are 1-63 lowercase letters/],
+          [{ groups: Array.from({ length: 33 }, (_, i) => `g${i}`) }, 400, /at most 32 groups/],
+          [{ disabled: "yes" }, 400, /disabled/],
+          [{ password: "short" }, 400, /password: must be at least 12 characters/],
+          [{ nickname: "x" }, 400, /nickname|unrecognized/i],
+          [{ role: "none" }, 200],
+          [{ groups: ["web", "ops"] }, 200],
+        ];
+        for (const [body, status, message] of cases) {
+          const r = await dash.api("PATCH", `/api/users/${u.id}`, body, admin);
+          assert.equal(r.status, status, `${JSON.stringify(body)}: ${r.text}`);
+          if (message) assert.match(r.text, message, JSON.stringify(body));
+        }
+        const me = await dash.api("GET", "/api/auth/me", undefined, u.session);
+        assert.deepEqual(
+          [(me.json as { role: string }).role, (me.json as { groups: string[] }).groups],
+          ["none", ["ops", "web"]],
+        );
+      });
+
+      await t.step(
+        "disabling ends sessions and tokens at once; sign-in 403 only with the right password",
+        async () => {
+          const u = await mkUser("dis", "editor");
+          const other = await mkUser("stays", "editor");
+          const token = await tokenFor(u.session, "ci");
+          assert.equal(await works(u.session), 200);
+          assert.equal(await works(token), 200);
+          const r = await dash.api("PATCH", `/api/users/${u.id}`, { disabled: true }, admin);
+          assert.equal(r.status, 200, r.text);
+          assert.equal(typeof (r.json as { disabled_at: string }).disabled_at, "string");
+          assert.equal(await works(u.session), 401, "session ended");
+          assert.equal(await works(token), 401, "API token ended");
+          assert.equal(await works(other.session), 200, "another user kept");
+          // The session cookie too, and the pages.
+          const page = await dash.fetch("/clusters", {
+            headers: { cookie: `kd_session=${u.session}` },
+            redirect: "manual",
+          });
+          await page.body?.cancel();
+          assert.equal(page.status, 303, "a page sends the disabled user to sign in");
+
+          const wrong = await dash.api("POST", "/api/auth/login", {
+            username: "dis",
+            password: "not-the-password",
+          });
+          assert.equal(wrong.status, 401, `a wrong password says nothing more: ${wrong.text}`);
+          assert.doesNotMatch(wrong.text, /disabled/);
+          const right = await dash.api("POST", "/api/auth/login", {
+            username: "dis",
+            password: "dis-password-123",
+          });
+          assert.equal(right.status, 403, right.text);
+          assert.deepEqual(right.json, {
+            error: { code: "user_disabled", message: "this account is disabled; ask an admin" },
+          });
+
+          const on = await dash.api("PATCH", `/api/users/${u.id}`, { disabled: false }, admin);
+          assert.equal(on.status, 200, on.text);
+          assert.equal((on.json as { disabled_at: null }).disabled_at, null);
+          const back = await dash.login("dis", "dis-password-123");
+          assert.equal(await works(back), 200, "signs in again once enabled");
+          assert.equal(await works(token), 401, "the old token stays ended");
+        },
+      );
+
+      await t.step("last admin and self: 409 with a clear message", async () => {
+        const self = await dash.api("PATCH", `/api/users/${adminId}`, { disabled: true }, admin);
+        assert.equal(self.status, 409, self.text);
+        assert.match(self.text, /cannot disable your own account/);
+        const demote = await dash.api("PATCH", `/api/users/${adminId}`, { role: "none" }, admin);
+        assert.equal(demote.status, 409, demote.text);
+        assert.match(demote.text, /last admin cannot lose the admin role/);
+        const del = await dash.api("DELETE", `/api/users/${adminId}`, undefined, admin);
+        assert.equal(del.status, 409, del.text);
+        // A second admin, disabled, does not count.
+        const second = await mkUser("second", "admin");
+        const off = await dash.api("PATCH", `/api/users/${second.id}`, { disabled: true }, admin);
+        assert.equal(off.status, 200, off.text);
+        const again = await dash.api("PATCH", `/api/users/${adminId}`, { role: "editor" }, admin);
+        assert.equal(again.status, 409, again.text);
+        // Enabled, the second admin may disable the first (and the first may not undo it).
+        await dash.api("PATCH", `/api/users/${second.id}`, { disabled: false }, admin);
+        const s2 = await dash.login("second", "second-password-123");
+        const byOther = await dash.api("PATCH", `/api/users/${adminId}`, { disabled: true }, s2);
+        assert.equal(byOther.status, 200, byOther.text);
+        assert.equal(await works(admin), 401, "the first admin's session ended");
+        const last = await dash.api("PATCH", `/api/users/${second.id}`, { disabled: true }, s2);
+        assert.equal(last.status, 409, last.text);
+        const back = await dash.api("PATCH", `/api/users/${adminId}`, { disabled: false }, s2);
+        assert.equal(back.status, 200, back.text);
+      });
+
+      // The admin's session ended above.
+      admin = await dash.login("admin", ADMIN_PASSWORD);
+
+      await t.step(
+        "POST /api/auth/password: a session only; old sessions and tokens end",
+        async () => {
+          const u = await mkUser("changer2", "viewer");
+          const other = await dash.login("changer2", "changer2-password-123");
+          const token = await tokenFor(u.session, "ci");
+          const minter = (await dash.api(
+            "POST",
+            "/api/tokens",
+            { name: "minter", can_create_tokens: true },
+            u.session,
+          ).then((r) => r.json as { token: string })).token;
+          const body = {
+            current_password: "changer2-password-123",
+            new_password: "brand-new-pass-1",
+          };
+
+          for (const cred of [token, minter]) {
+            const r = await dash.api("POST", "/api/auth/password", body, cred);
+            assert.equal(r.status, 403, `an API token: ${r.text}`);
+            assert.match(r.text, /an API token cannot change the password/);
+          }
+          const refusals: [Record<string, unknown>, number, RegExp][] = [
+            [{ ...body, current_password: "wrong-password-1" }, 403, /current password is wrong/],
+            [{ ...body, new_password: "short" }, 400, /new_password: must be at least 12/],
+            [{ ...body, new_password: body.current_password }, 400, /different from the current/],
+            [{ new_password: "brand-new-pass-1" }, 400, /current_password/],
+            [{ ...body, extra: 1 }, 400, /extra|unrecognized/i],
+          ];
+          for (const [b, status, message] of refusals) {
+            const r = await dash.api("POST", "/api/auth/password", b, u.session);
+            assert.equal(r.status, status, `${JSON.stringify(b)}: ${r.text}`);
+            assert.match(r.text, message);
+          }
+          for (const c of [u.session, other, token, minter]) {
+            assert.equal(await works(c), 200, "refusals end nothing");
+          }
+
+          // With the cookie, as the browser sends it: a new cookie comes back.
+          const res = await dash.fetch("/api/auth/password", {
+            method: "POST",
+            headers: {
+              "content-type": "application/json",
+              cookie: `kd_session=${u.session}`,
+              "sec-fetch-site": "same-origin",
+            },
+            body: JSON.stringify(body),
+          });
+          const json = await res.json() as { token: string; user: { username: string } };
+          assert.equal(res.status, 200, JSON.stringify(json));
+          assert.equal(json.user.username, "changer2");
+          const cookie = res.headers.get("set-cookie") ?? "";
+          assert.match(cookie, new RegExp(`^kd_session=${json.token};`));
+          assert.match(cookie, /HttpOnly/i);
+          assert.match(cookie, /SameSite=Strict/i);
+          assert.match(cookie, /Secure/i, "the test dashboard serves HTTPS");
+          for (
+            const [name, c] of [["this session", u.session], ["another session", other], [
+              "an API token",
+              token,
+            ], ["a minting token", minter]]
+          ) {
+            assert.equal(await works(c), 401, `${name} ended`);
+          }
+          assert.equal(await works(json.token), 200, "the new session works");
+          const viaCookie = await dash.fetch("/api/auth/me", {
+            headers: { cookie: `kd_session=${json.token}` },
+          });
+          assert.equal(viaCookie.status, 200, await viaCookie.text());
+          assert.equal(
+            (await dash.api("POST", "/api/auth/login", {
+              username: "changer2",
+              password: "changer2-password-123",
+            })).status,
+            401,
+            "the old password is refused",
+          );
+          await dash.login("changer2", "brand-new-pass-1");
+          assert.equal(await works(admin), 200, "the admin is untouched");
+        },
+      );
+
+      await t.step("an admin's reset ends the user's sessions and tokens", async () => {
+        const u = await mkUser("resetme", "viewer");
+        const token = await tokenFor(u.session, "ci");
+        const r = await dash.api(
+          "PATCH",
+          `/api/users/${u.id}`,
+          { password: "reset-by-admin-1" },
+          admin,
+        );
+        assert.equal(r.status, 200, r.text);
+        assert.equal(await works(u.session), 401);
+        assert.equal(await works(token), 401);
+        await dash.login("resetme", "reset-by-admin-1");
+      });
+    } finally {
+      await dash.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "REST: guesses of the current password meet the login's growing delay",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const db = await openPglite(undefined);
+    try {
+      await migrateUp(db);
+      const auth = new AuthService(db, 12, 0);
+      await auth.createUser("eve", "the-real-eve-password", "viewer");
+      await auth.createUser("sam", "the-real-sam-password", "viewer");
+      let now = 1_000_000;
+      const app = new Hono<AppEnv>();
+      const api = new Hono<AppEnv>();
+      api.use("*", authenticate(auth));
+      api.route("/", accountRoutes(auth, { secureCookies: false, now: () => now }));
+      app.route("/api", api);
+      app.onError((err, c) =>
+        err instanceof HttpError
+          ? c.json(errorBody(err.code, err.message), err.status as 400)
+          : c.json(errorBody("internal", String(err)), 500)
+      );
+      const eve = (await auth.login("eve", "the-real-eve-password"))!.token;
+      const sam = (await auth.login("sam", "the-real-sam-password"))!.token;
+      const change = async (session: string, current: string, next = "a-new-password-1") => {
+        const res = await app.request("/api/auth/password", {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${session}` },
+          body: JSON.stringify({ current_password: current, new_password: next }),
+        });
+        return {
+          status: res.status,
+          retryAfter: Number(res.headers.get("retry-after")),
+          text: await res.text(),
+        };
+      };
+      const { threshold } = PASSWORD_CHANGE_DELAY;
+      for (let i = 0; i < threshold; i++) {
+        assert.equal((await change(eve, `guess-${i}`)).status, 403, `guess ${i}`);
+      }
+      const early = await change(eve, "the-real-eve-password");
+      assert.equal(early.status, 429, early.text);
+      assert.equal(early.retryAfter, 1);
+      assert.match(early.text, /too many wrong current passwords; wait 1 s/);
+      assert.equal((await change(sam, "sams-guess-1")).status, 403, "another user is not slowed");
+      now += 1000;
+      assert.equal((await change(eve, "guess-again")).status, 403);
+      assert.equal((await change(eve, "the-real-eve-password")).retryAfter, 2, "doubling");
+      now += 2000;
+      const ok = await change(eve, "the-real-eve-password");
+      assert.equal(ok.status, 200, ok.text);
+      const fresh = (JSON.parse(ok.text) as { token: string }).token;
+      assert.equal((await change(fresh, "wrong-again-1")).status, 403, "a success resets");
     } finally {
       await db.close();
     }

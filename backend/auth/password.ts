@@ -40,3 +40,7 @@ export async function verifyPassword(password: string, encoded: string): Promise
 
 /** A hash to verify against when the user does not exist, so timing reveals nothing. */
 export const dummyPasswordHash = await hashPassword(crypto.randomUUID());
+
+/** What every new password must have (the API refuses shorter ones; the pages say so). */
+export const MIN_PASSWORD_LENGTH = 12;
+export const MAX_PASSWORD_LENGTH = 1024;

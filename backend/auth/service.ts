@@ -1,18 +1,71 @@
 // Users, roles, browser sessions and personal API tokens. Only hashes of passwords (scrypt)
 // and tokens (SHA-256) are stored; a token's prefix says whether it is a session or API token.
+// A user's lifecycle: created by an admin (or the first-start bootstrap), signs in (last login
+// recorded), may be disabled (no sign-in, every session and API token ended) and enabled again,
+// and changes their own password (every session and token ended, a fresh session given back).
+// One enabled admin always remains: the last one cannot be disabled, demoted or deleted.
 import type { Db } from "../store/db.ts";
 import { randomToken, sha256Hex } from "../crypto/encoding.ts";
 import { dummyPasswordHash, hashPassword, verifyPassword } from "./password.ts";
-import { conflict, HttpError, notFound } from "../http/errors.ts";
+import { badRequest, conflict, HttpError, notFound } from "../http/errors.ts";
 
-export const roles = ["admin", "editor", "viewer"] as const;
-export type Role = typeof roles[number];
+import { atLeast, type GlobalRole, globalRoles } from "./roles.ts";
+import { GROUP_PATTERN } from "./names.ts";
+
+export const roles = globalRoles;
+export type Role = GlobalRole;
 
 export interface User {
   id: string;
   username: string;
   role: Role;
+  /** Dashboard groups (the group source: set by admins, or by single sign-on at each sign-in). */
+  groups: string[];
   created_at: Date;
+}
+
+/** A user as admins see it (GET /api/users): the auth `User` plus its lifecycle. */
+export interface UserRecord extends User {
+  updated_at: Date;
+  /** Set while the account is disabled: no sign-in, no session, no API token. */
+  disabled_at: Date | null;
+  last_login_at: Date | null;
+}
+
+/** What an admin may change about a user (PATCH /api/users/:id). */
+export interface UserChange {
+  role?: Role;
+  /** A new password (an admin's reset): ends the user's sessions and API tokens. */
+  password?: string;
+  groups?: string[];
+  /** true: disable (ends sessions and API tokens); false: enable again. */
+  disabled?: boolean;
+}
+
+/** The most dashboard groups a user may be in. */
+export const MAX_GROUPS = 32;
+const GROUP_NAME_HINT =
+  "use 1-63 lowercase letters, digits, '.', '_', ':', '@' or '-', starting with a letter or digit";
+
+/** Checks group names (400 otherwise) and returns them without duplicates, sorted. */
+export function normalizeGroups(groups: readonly string[]): string[] {
+  for (const g of groups) {
+    if (typeof g !== "string" || !GROUP_PATTERN.test(g)) {
+      throw badRequest(`group ${JSON.stringify(g)}: ${GROUP_NAME_HINT}`);
+    }
+  }
+  const unique = [...new Set(groups)].sort();
+  if (unique.length > MAX_GROUPS) {
+    throw badRequest(`a user may be in at most ${MAX_GROUPS} groups (got ${unique.length})`);
+  }
+  return unique;
+}
+
+/** Sign-in with the right password for a disabled account (never told for a wrong password). */
+export class UserDisabledError extends HttpError {
+  constructor() {
+    super(403, "user_disabled", "this account is disabled; ask an admin");
+  }
 }
 
 export interface ApiTokenInfo {
@@ -30,7 +83,8 @@ export const DEFAULT_API_TOKEN_DAYS = 90;
 
 const SESSION_PREFIX = "kds";
 const API_TOKEN_PREFIX = "kdt";
-const USER_COLUMNS = "id, username, role, created_at";
+const USER_COLUMNS = "id, username, role, groups, created_at";
+const RECORD_COLUMNS = `${USER_COLUMNS}, updated_at, disabled_at, last_login_at`;
 
 /** How long a resolved token is trusted without asking the database again. */
 const AUTH_CACHE_MS = 5_000;
@@ -72,29 +126,37 @@ export class AuthService {
     return { username: "admin", password: password ? undefined : generated };
   }
 
+  /**
+   * Signs a user in: a new session, or null for a wrong username or password. A disabled
+   * account with the right password throws UserDisabledError (403): only someone who knows the
+   * password learns that the account exists and is disabled.
+   */
   async login(
     username: string,
     password: string,
   ): Promise<{ token: string; expiresAt: Date; user: User } | null> {
-    const [row] = await this.db.query<User & { password_hash: string }>(
-      `SELECT ${USER_COLUMNS}, password_hash FROM users WHERE username = $1`,
+    const [row] = await this.db.query<User & { password_hash: string; disabled_at: Date | null }>(
+      `SELECT ${USER_COLUMNS}, password_hash, disabled_at FROM users WHERE username = $1`,
       [username],
     );
     const ok = await verifyPassword(password, row?.password_hash ?? dummyPasswordHash);
     if (!row || !ok) return null;
+    if (row.disabled_at) throw new UserDisabledError();
+    const { password_hash: _, disabled_at: _d, ...user } = row;
+    const session = await this.newSession(user.id);
+    await this.db.query("UPDATE users SET last_login_at = now() WHERE id = $1", [user.id]);
+    await this.db.query("DELETE FROM sessions WHERE expires_at < now()");
+    return { ...session, user };
+  }
+
+  private async newSession(userId: string): Promise<{ token: string; expiresAt: Date }> {
     const token = randomToken(SESSION_PREFIX);
     const expiresAt = new Date(Date.now() + this.sessionTtlHours * 3600_000);
     await this.db.query(
       "INSERT INTO sessions (user_id, token_hash, expires_at) VALUES ($1, $2, $3)",
-      [
-        row.id,
-        sha256Hex(token),
-        expiresAt,
-      ],
+      [userId, sha256Hex(token), expiresAt],
     );
-    await this.db.query("DELETE FROM sessions WHERE expires_at < now()");
-    const { password_hash: _, ...user } = row;
-    return { token, expiresAt, user };
+    return { token, expiresAt };
   }
 
   async logout(token: string): Promise<void> {
@@ -102,7 +164,10 @@ export class AuthService {
     this.forgetAll();
   }
 
-  /** Resolves a session or API token to its user; null when unknown, expired or malformed. */
+  /**
+   * Resolves a session or API token to its user; null when unknown, expired, malformed, or the
+   * user is disabled.
+   */
   async authenticate(token: string): Promise<User | null> {
     if (!/^kd[st]_[A-Za-z0-9_-]{43}$/.test(token)) return null;
     const hash = sha256Hex(token);
@@ -119,8 +184,8 @@ export class AuthService {
   private async lookup(token: string, hash: string): Promise<User | null> {
     if (token.startsWith(SESSION_PREFIX)) {
       const [u] = await this.db.query<User>(
-        `SELECT u.id, u.username, u.role, u.created_at FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.token_hash = $1 AND s.expires_at > now()`,
+        `SELECT u.id, u.username, u.role, u.groups, u.created_at FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.token_hash = $1 AND s.expires_at > now() AND u.disabled_at IS NULL`,
         [hash],
       );
       return u ?? null;
@@ -128,45 +193,82 @@ export class AuthService {
     const [u] = await this.db.query<User>(
       `UPDATE api_tokens t SET last_used_at = now() FROM users u
        WHERE t.token_hash = $1 AND u.id = t.user_id AND (t.expires_at IS NULL OR t.expires_at > now())
-       RETURNING u.id, u.username, u.role, u.created_at`,
+         AND u.disabled_at IS NULL
+       RETURNING u.id, u.username, u.role, u.groups, u.created_at`,
       [hash],
     );
     return u ?? null;
   }
 
-  listUsers(): Promise<User[]> {
-    return this.db.query<User>(`SELECT ${USER_COLUMNS} FROM users ORDER BY username`);
+  listUsers(): Promise<UserRecord[]> {
+    return this.db.query<UserRecord>(`SELECT ${RECORD_COLUMNS} FROM users ORDER BY username`);
   }
 
-  async createUser(username: string, password: string, role: Role): Promise<User> {
-    const rows = await this.db.query<User>(
-      `INSERT INTO users (username, password_hash, role) VALUES ($1, $2, $3)
-       ON CONFLICT (username) DO NOTHING RETURNING ${USER_COLUMNS}`,
-      [username, await hashPassword(password), role],
+  async createUser(
+    username: string,
+    password: string,
+    role: Role,
+    groups: readonly string[] = [],
+  ): Promise<UserRecord> {
+    const rows = await this.db.query<UserRecord>(
+      `INSERT INTO users (username, password_hash, role, groups)
+       VALUES ($1, $2, $3, ARRAY(SELECT g FROM jsonb_array_elements_text($4::text::jsonb)
+                                   WITH ORDINALITY AS x (g, i) ORDER BY i))
+       ON CONFLICT (username) DO NOTHING RETURNING ${RECORD_COLUMNS}`,
+      [username, await hashPassword(password), role, JSON.stringify(normalizeGroups(groups))],
     );
     if (!rows[0]) throw conflict(`user ${username} already exists`);
     return rows[0];
   }
 
-  /** Changes role and/or password. Demoting the last admin is refused. */
-  async updateUser(id: string, change: { role?: Role; password?: string }): Promise<User> {
+  /**
+   * Changes a user's role, password, groups and/or disabled state (an admin's change; `actorId`
+   * is that admin). A new password or disabling ends the user's sessions and API tokens. The
+   * last enabled admin cannot be demoted or disabled, and no admin can disable themselves.
+   */
+  async updateUser(
+    id: string,
+    change: UserChange,
+    opts: { actorId?: string } = {},
+  ): Promise<UserRecord> {
+    const groups = change.groups === undefined ? null : normalizeGroups(change.groups);
+    if (change.disabled === true && opts.actorId === id) {
+      throw conflict("you cannot disable your own account; another admin can");
+    }
     const hash = change.password === undefined ? null : await hashPassword(change.password);
     // Cleared after the change commits, so no request re-caches the old role in between.
     return await this.db.transaction(async (tx) => {
       const admins = await tx.query<{ id: string }>(
-        "SELECT id FROM users WHERE role = 'admin' FOR UPDATE",
+        "SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL FOR UPDATE",
       );
-      if (change.role && change.role !== "admin" && admins.length === 1 && admins[0].id === id) {
+      const lastAdmin = admins.length === 1 && admins[0].id === id;
+      if (lastAdmin && change.role && change.role !== "admin") {
         throw conflict("the last admin cannot lose the admin role; make another user admin first");
       }
-      const [u] = await tx.query<User>(
-        `UPDATE users SET role = coalesce($2, role), password_hash = coalesce($3, password_hash), updated_at = now()
-         WHERE id = $1 RETURNING ${USER_COLUMNS}`,
-        [id, change.role ?? null, hash],
+      if (lastAdmin && change.disabled === true) {
+        throw conflict("the last enabled admin cannot be disabled; make another user admin first");
+      }
+      const [u] = await tx.query<UserRecord>(
+        `UPDATE users SET role = coalesce($2, role), password_hash = coalesce($3, password_hash),
+           groups = CASE WHEN $4::text IS NULL THEN groups
+             ELSE ARRAY(SELECT g FROM jsonb_array_elements_text($4::text::jsonb)
+                          WITH ORDINALITY AS x (g, i) ORDER BY i) END,
+           disabled_at = CASE WHEN $5::boolean IS NULL THEN disabled_at
+             WHEN $5::boolean THEN coalesce(disabled_at, now()) ELSE NULL END,
+           updated_at = now()
+         WHERE id = $1 RETURNING ${RECORD_COLUMNS}`,
+        [
+          id,
+          change.role ?? null,
+          hash,
+          groups === null ? null : JSON.stringify(groups),
+          change.disabled ?? null,
+        ],
       );
       if (!u) throw notFound("user");
-      if (hash) {
-        // A new password ends everything the old one gave out: sessions and API tokens.
+      if (hash || change.disabled === true) {
+        // A new password ends everything the old one gave out, and a disabled account keeps
+        // nothing: sessions and API tokens.
         await tx.query("DELETE FROM sessions WHERE user_id = $1", [id]);
         await tx.query("DELETE FROM api_tokens WHERE user_id = $1", [id]);
       }
@@ -174,16 +276,53 @@ export class AuthService {
     }).finally(() => this.forgetAll());
   }
 
+  /**
+   * A user changes their own password: `current` must be right (403 wrong_password otherwise).
+   * Every session and API token of the user ends, and a fresh session is returned, so the
+   * browser that asked stays signed in with a new cookie.
+   */
+  async changeOwnPassword(
+    userId: string,
+    current: string,
+    next: string,
+  ): Promise<{ token: string; expiresAt: Date; user: User }> {
+    const [row] = await this.db.query<{ password_hash: string }>(
+      "SELECT password_hash FROM users WHERE id = $1 AND disabled_at IS NULL",
+      [userId],
+    );
+    if (!await verifyPassword(current, row?.password_hash ?? dummyPasswordHash) || !row) {
+      throw new HttpError(403, "wrong_password", "the current password is wrong");
+    }
+    if (current === next) {
+      throw badRequest("new_password: choose a password different from the current one");
+    }
+    const updated = await this.updateUser(userId, { password: next });
+    const session = await this.newSession(userId);
+    const { id, username, role, groups, created_at } = updated;
+    return { ...session, user: { id, username, role, groups, created_at } };
+  }
+
+  /**
+   * Deletes a user with their sessions, API tokens and per-cluster role bindings (a new user of
+   * the same name starts with none). The last enabled admin cannot be deleted.
+   */
   async deleteUser(id: string): Promise<void> {
     await this.db.transaction(async (tx) => {
       const admins = await tx.query<{ id: string }>(
-        "SELECT id FROM users WHERE role = 'admin' FOR UPDATE",
+        "SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL FOR UPDATE",
       );
       if (admins.length === 1 && admins[0].id === id) {
         throw conflict("the last admin cannot be deleted; make another user admin first");
       }
-      const rows = await tx.query("DELETE FROM users WHERE id = $1 RETURNING id", [id]);
+      const rows = await tx.query<{ username: string }>(
+        "DELETE FROM users WHERE id = $1 RETURNING username",
+        [id],
+      );
       if (!rows.length) throw notFound("user");
+      await tx.query(
+        "DELETE FROM cluster_role_bindings WHERE subject_kind = 'user' AND subject = $1",
+        [rows[0].username],
+      );
     }).finally(() => this.forgetAll());
   }
 
@@ -243,8 +382,7 @@ export class AuthService {
 }
 
 export function assertRole(user: User, needed: Role): void {
-  const rank: Record<Role, number> = { viewer: 1, editor: 2, admin: 3 };
-  if (rank[user.role] < rank[needed]) {
+  if (!atLeast(user.role, needed)) {
     throw new HttpError(403, "forbidden", `this needs the ${needed} role; you are ${user.role}`);
   }
 }

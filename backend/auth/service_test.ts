@@ -2,7 +2,7 @@
 // steps share a migrated database, emptied between steps. Password hashing is scrypt with
 // 32 MiB per hash, so most users are inserted directly with one precomputed hash.
 import assert from "node:assert/strict";
-import { AuthService, type Role } from "./service.ts";
+import { AuthService, type Role, UserDisabledError } from "./service.ts";
 import { hashPassword } from "./password.ts";
 import { HttpError } from "../http/errors.ts";
 import { randomToken, sha256Hex } from "../crypto/encoding.ts";
@@ -24,14 +24,15 @@ async function addUser(db: Db, username: string, role: Role): Promise<string> {
 
 async function adminCount(db: Db): Promise<number> {
   const [{ n }] = await db.query<{ n: number }>(
-    "SELECT count(*)::int AS n FROM users WHERE role = 'admin'",
+    "SELECT count(*)::int AS n FROM users WHERE role = 'admin' AND disabled_at IS NULL",
   );
   return n;
 }
 
-const isHttp = (status: number) => (err: unknown) => {
+const isHttp = (status: number, message?: RegExp) => (err: unknown) => {
   assert.ok(err instanceof HttpError, `expected an HttpError, got ${err}`);
-  assert.equal(err.status, status);
+  assert.equal(err.status, status, err.message);
+  if (message) assert.match(err.message, message);
   return true;
 };
 
@@ -293,6 +294,237 @@ for (const store of storeCases) {
         assert.equal(await auth.mayCreateApiTokens(expired.token), false, "expired");
         assert.equal(await auth.mayCreateApiTokens(randomToken("kdt")), false, "unknown");
         assert.equal(await auth.mayCreateApiTokens("garbage"), false, "malformed");
+      });
+
+      await step("login records the last sign-in; listUsers shows the lifecycle", async () => {
+        const alice = await addUser(db, "alice", "editor");
+        const [before] = await auth.listUsers();
+        assert.deepEqual(
+          [before.username, before.groups, before.disabled_at, before.last_login_at],
+          ["alice", [], null, null],
+        );
+        assert.ok(before.created_at instanceof Date && before.updated_at instanceof Date);
+        const ok = (await auth.login("alice", PASSWORD))!;
+        assert.deepEqual(ok.user.groups, []);
+        assert.ok(!("disabled_at" in ok.user), "the auth user stays small");
+        const [after] = await auth.listUsers();
+        assert.ok(after.last_login_at instanceof Date, "last_login_at set");
+        assert.ok(Math.abs(after.last_login_at.getTime() - Date.now()) < 60_000);
+        assert.equal(await auth.login("alice", "wrong password"), null);
+        const [still] = await auth.listUsers();
+        assert.equal(
+          still.last_login_at!.getTime(),
+          after.last_login_at.getTime(),
+          "a failed login is no sign-in",
+        );
+        assert.equal((await auth.updateUser(alice, { role: "none" })).role, "none");
+        assert.equal((await auth.authenticate(ok.token))?.role, "none", "the role 'none' exists");
+      });
+
+      await step("groups: checked, unique and sorted, seen by authenticate", async () => {
+        const u = await auth.createUser("gina", "gina password 1", "viewer", ["web", "ops", "web"]);
+        assert.deepEqual(u.groups, ["ops", "web"]);
+        const { token } = (await auth.login("gina", "gina password 1"))!;
+        assert.deepEqual((await auth.authenticate(token))?.groups, ["ops", "web"]);
+        const changed = await auth.updateUser(u.id, {
+          groups: ["team:a", "x@y.example", "a.b_c-d"],
+        });
+        assert.deepEqual(changed.groups, ["a.b_c-d", "team:a", "x@y.example"]);
+        assert.deepEqual(
+          (await auth.authenticate(token))?.groups,
+          changed.groups,
+          "no stale cache",
+        );
+        assert.deepEqual((await auth.updateUser(u.id, { role: "editor" })).groups, changed.groups);
+        assert.deepEqual((await auth.updateUser(u.id, { groups: [] })).groups, []);
+        for (
+          const bad of [
+            [""],
+            ["Upper"],
+            ["-leading"],
+            ["with space"],
+            ["a/b"],
+            ["x".repeat(64)],
+            Array.from({ length: 33 }, (_, i) => `g${i}`),
+          ]
+        ) {
+          await assert.rejects(auth.updateUser(u.id, { groups: bad }), isHttp(400), bad.join());
+          await assert.rejects(auth.createUser(`u${bad.length}`, "a password 123", "viewer", bad));
+        }
+        const max = Array.from({ length: 32 }, (_, i) => `g${i}`);
+        assert.equal((await auth.updateUser(u.id, { groups: max })).groups.length, 32);
+        assert.equal((await auth.listUsers()).length, 1, "no user made by a refused create");
+      });
+
+      await step("a disabled user: no session, no token, no sign-in; enabled again", async () => {
+        const admin = await addUser(db, "root", "admin");
+        const alice = await addUser(db, "alice", "editor");
+        await addUser(db, "bob", "editor");
+        // With the cache on, as the dashboard runs: disabling must still act at once.
+        const cached = new AuthService(db, 12);
+        const session = (await cached.login("alice", PASSWORD))!.token;
+        const token = (await cached.createApiToken(alice, "ci")).token;
+        const bobs = (await cached.login("bob", PASSWORD))!.token;
+        assert.ok(await cached.authenticate(session));
+        assert.ok(await cached.authenticate(token));
+
+        const disabled = await cached.updateUser(alice, { disabled: true }, { actorId: admin });
+        assert.ok(disabled.disabled_at instanceof Date);
+        assert.equal(await cached.authenticate(session), null, "session ended at once");
+        assert.equal(await cached.authenticate(token), null, "token ended at once");
+        assert.equal((await cached.authenticate(bobs))?.username, "bob", "others kept");
+        assert.equal((await cached.listApiTokens(alice)).length, 0, "tokens deleted");
+        const [{ n }] = await db.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM sessions WHERE user_id = $1",
+          [alice],
+        );
+        assert.equal(n, 0, "sessions deleted");
+
+        // Sign-in: the wrong password says nothing about the account; the right one says 403.
+        assert.equal(await cached.login("alice", "wrong password"), null);
+        await assert.rejects(cached.login("alice", PASSWORD), (err) => {
+          assert.ok(err instanceof UserDisabledError);
+          assert.equal(err.status, 403);
+          assert.equal(err.code, "user_disabled");
+          assert.match(err.message, /disabled; ask an admin/);
+          return true;
+        });
+        // Even a session or token row made behind the service's back does not authenticate.
+        const sneaky = randomToken("kds");
+        await db.query(
+          "INSERT INTO sessions (user_id, token_hash, expires_at) VALUES ($1, $2, now() + interval '1 hour')",
+          [alice, sha256Hex(sneaky)],
+        );
+        const sneakyToken = randomToken("kdt");
+        await db.query(
+          "INSERT INTO api_tokens (user_id, name, token_hash) VALUES ($1, 'sneaky', $2)",
+          [alice, sha256Hex(sneakyToken)],
+        );
+        assert.equal(await cached.authenticate(sneaky), null, "a disabled user's session row");
+        assert.equal(await cached.authenticate(sneakyToken), null, "a disabled user's token row");
+        assert.equal(await cached.mayCreateApiTokens(sneakyToken), false);
+
+        // Disabling twice keeps the first time; enabling clears it and sign-in works again.
+        const again = await cached.updateUser(alice, { disabled: true });
+        assert.equal(again.disabled_at!.getTime(), disabled.disabled_at!.getTime());
+        const enabled = await cached.updateUser(alice, { disabled: false });
+        assert.equal(enabled.disabled_at, null);
+        assert.ok(await cached.login("alice", PASSWORD), "signs in again");
+        assert.equal(await cached.authenticate(token), null, "old tokens do not come back");
+      });
+
+      await step(
+        "the last enabled admin cannot be disabled; nobody disables themselves",
+        async () => {
+          const a = await addUser(db, "a", "admin");
+          const b = await addUser(db, "b", "admin");
+          await assert.rejects(
+            auth.updateUser(a, { disabled: true }, { actorId: a }),
+            isHttp(409, /cannot disable your own account/),
+          );
+          await auth.updateUser(b, { disabled: true }, { actorId: a });
+          // b is a disabled admin: a is the last enabled one.
+          await assert.rejects(
+            auth.updateUser(a, { disabled: true }, { actorId: b }),
+            isHttp(409, /last enabled admin cannot be disabled/),
+          );
+          await assert.rejects(auth.updateUser(a, { role: "viewer" }), isHttp(409, /last admin/));
+          await assert.rejects(auth.updateUser(a, { role: "none" }), isHttp(409, /last admin/));
+          await assert.rejects(auth.deleteUser(a), isHttp(409, /last admin/));
+          // A disabled admin may be changed or deleted freely.
+          assert.equal((await auth.updateUser(b, { role: "editor" })).role, "editor");
+          await auth.updateUser(b, { role: "admin", disabled: false });
+          assert.equal(await adminCount(db), 2);
+          // With another enabled admin, b may be disabled and deleted.
+          await auth.updateUser(b, { disabled: true });
+          await auth.deleteUser(b);
+          assert.equal(await adminCount(db), 1);
+          await assert.rejects(
+            auth.updateUser(crypto.randomUUID(), { disabled: true }),
+            isHttp(404),
+          );
+        },
+      );
+
+      await step("two admins disabled or demoted at once: one enabled admin remains", async () => {
+        for (let round = 0; round < 4; round++) {
+          await db.exec("TRUNCATE users CASCADE");
+          const a = await addUser(db, "a", "admin");
+          const b = await addUser(db, "b", "admin");
+          const ops = round % 2 === 0
+            ? [auth.updateUser(a, { disabled: true }), auth.updateUser(b, { disabled: true })]
+            : [auth.updateUser(a, { disabled: true }), auth.updateUser(b, { role: "none" })];
+          const results = await Promise.allSettled(ops);
+          const rejected = results.filter((r) => r.status === "rejected");
+          assert.equal(rejected.length, 1, `round ${round}: ${JSON.stringify(results)}`);
+          isHttp(409)((rejected[0] as PromiseRejectedResult).reason);
+          assert.equal(await adminCount(db), 1, `round ${round}`);
+        }
+      });
+
+      await step(
+        "changeOwnPassword: ends every session and token, gives a new session",
+        async () => {
+          const alice = await addUser(db, "alice", "editor");
+          await addUser(db, "bob", "editor");
+          const cached = new AuthService(db, 12);
+          const s1 = (await cached.login("alice", PASSWORD))!.token;
+          const s2 = (await cached.login("alice", PASSWORD))!.token;
+          const t1 = (await cached.createApiToken(alice, "ci")).token;
+          const bobs = (await cached.login("bob", PASSWORD))!.token;
+          for (const t of [s1, s2, t1]) assert.ok(await cached.authenticate(t));
+
+          await assert.rejects(
+            cached.changeOwnPassword(alice, "not my password", "a new password 1"),
+            isHttp(403, /current password is wrong/),
+          );
+          await assert.rejects(
+            cached.changeOwnPassword(alice, PASSWORD, PASSWORD),
+            isHttp(400, /different from the current one/),
+          );
+          for (const t of [s1, s2, t1]) {
+            assert.ok(await cached.authenticate(t), "refusals end nothing");
+          }
+
+          const fresh = await cached.changeOwnPassword(alice, PASSWORD, "a new password 1");
+          assert.match(fresh.token, /^kds_/);
+          assert.deepEqual([fresh.user.id, fresh.user.username], [alice, "alice"]);
+          assert.ok(fresh.expiresAt.getTime() > Date.now() + 11 * 3600_000);
+          for (const t of [s1, s2, t1]) {
+            assert.equal(await cached.authenticate(t), null, "old session or token ended");
+          }
+          assert.equal((await cached.authenticate(fresh.token))?.username, "alice", "new session");
+          assert.equal((await cached.authenticate(bobs))?.username, "bob", "bob untouched");
+          assert.equal(await cached.login("alice", PASSWORD), null, "old password refused");
+          assert.ok(await cached.login("alice", "a new password 1"), "new password accepted");
+          await assert.rejects(
+            cached.changeOwnPassword(crypto.randomUUID(), PASSWORD, "a new password 2"),
+            isHttp(403),
+          );
+        },
+      );
+
+      await step("deleting a user removes their cluster roles, not a group's", async () => {
+        const carl = await addUser(db, "carl", "none");
+        await db.exec("DELETE FROM cluster_role_bindings");
+        await db.query(
+          `INSERT INTO cluster_role_bindings (subject_kind, subject, cluster_selector, role)
+           VALUES ('user', 'carl', '{"env":"prod"}', 'editor'),
+                  ('group', 'carl', '{"env":"prod"}', 'viewer'),
+                  ('user', 'dora', '{"env":"prod"}', 'viewer')`,
+        );
+        await auth.deleteUser(carl);
+        const left = await db.query<{ subject_kind: string; subject: string }>(
+          "SELECT subject_kind, subject FROM cluster_role_bindings ORDER BY subject",
+        );
+        assert.deepEqual(
+          left.map((b) => `${b.subject_kind}:${b.subject}`),
+          [
+            "group:carl",
+            "user:dora",
+          ],
+        );
+        await db.exec("DELETE FROM cluster_role_bindings");
       });
     } finally {
       await cleanup();

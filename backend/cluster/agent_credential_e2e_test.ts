@@ -111,6 +111,15 @@ Deno.test("agent credential Secret: viewers and editors can neither read nor cha
         const cluster = await waitForAgentCluster(dash, name, 30_000).catch(async (err) => {
           throw new Error(`${err.message}\n${(await agent.logs()).slice(-3000)}`);
         });
+        // People act as the agent here (no impersonation), where its credential is most exposed:
+        // its own rights are theirs. The guard works on paths, whoever the request acts as.
+        const off = await dash.api(
+          "PATCH",
+          `/api/clusters/${cluster.id}`,
+          { impersonate: false },
+          dash.adminToken,
+        );
+        assert.equal(off.status, 200, off.text);
         const stored = await eventually("the credential stored", async () => {
           const s = await readSecret(cp, p.ns, p.secret);
           return s?.data?.["credential.json"] ? s : undefined;

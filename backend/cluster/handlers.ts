@@ -20,15 +20,31 @@ const kubeconfigText = z.string().min(1, "paste a kubeconfig").max(
   512 * 1024,
   "the kubeconfig is larger than 512 KiB",
 );
+/** Kubernetes-style label keys and values (prefix/name, 63-character names), at most 32. */
+export const clusterLabels = z.record(
+  z.string().regex(
+    /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+    "label keys are [prefix/]name, the name 1-63 letters, digits, '-', '_' or '.'",
+  ).max(253),
+  z.string().regex(
+    /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/,
+    "label values are at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
+  ),
+).refine((l) => Object.keys(l).length <= 32, "at most 32 labels");
 const createBody = z.strictObject({
   name: clusterName,
   kubeconfig: kubeconfigText,
   context: z.string().max(253).optional(),
+  labels: clusterLabels.optional(),
+  /** Act on the cluster as each person (the kubeconfig's credential must be allowed to impersonate). */
+  impersonate: z.boolean().optional(),
 });
 const patchBody = z.strictObject({
   name: clusterName.optional(),
   kubeconfig: kubeconfigText.optional(),
   context: z.string().max(253).optional(),
+  labels: clusterLabels.optional(),
+  impersonate: z.boolean().optional(),
 });
 const contextsBody = z.strictObject({ kubeconfig: kubeconfigText });
 
@@ -75,7 +91,7 @@ export function clusterRoutes(
   const store = manager.store;
   const app = new Hono<AppEnv>();
 
-  app.get("/clusters", async (c) => c.json({ items: await store.list() }));
+  app.get("/clusters", async (c) => c.json({ items: await manager.listFor(c.get("user")) }));
 
   app.post("/clusters/kubeconfig-contexts", async (c) => {
     // Admin only, like the uploads it serves: the kubeconfig reader is attack surface.
@@ -105,12 +121,17 @@ export function clusterRoutes(
       kubernetes_version: summary.kubernetesVersion,
       platform: summary.platform,
       node_count: summary.nodeCount,
+      labels: body.labels,
+      impersonate: body.impersonate,
     });
     manager.notifyStatus(id);
     return c.json(cluster, 201);
   });
 
-  app.get("/clusters/:id", async (c) => c.json(await store.get(uuidParam(c, "id"))));
+  app.get(
+    "/clusters/:id",
+    async (c) => c.json(await manager.getFor(uuidParam(c, "id"), c.get("user"))),
+  );
 
   app.patch("/clusters/:id", async (c) => {
     assertRole(c.get("user"), "admin");
@@ -132,7 +153,14 @@ export function clusterRoutes(
       server = target.server;
       context = target.context;
     }
-    const updated = await store.update(id, { name: body.name, sealed, server, context });
+    const updated = await store.update(id, {
+      name: body.name,
+      sealed,
+      server,
+      context,
+      labels: body.labels,
+      impersonate: body.impersonate,
+    });
     manager.invalidate(id);
     manager.notifyStatus(id);
     return c.json(updated);
@@ -148,8 +176,8 @@ export function clusterRoutes(
 
   app.get("/clusters/:id/kubeconfig", async (c) => {
     const id = uuidParam(c, "id");
-    const cluster = await store.get(id);
     const user = c.get("user");
+    const cluster = await manager.getFor(id, user);
     const presented = c.get("token");
     const token = c.get("authKind") === "bearer" && presented.startsWith("kdt_")
       ? presented

@@ -1,16 +1,47 @@
 // ClusterManager: the only way any handler reaches a cluster. client(id) returns the cluster's
 // ClusterClient whatever its connection type, built by that type's connector (connectors/:
 // kubeconfig, direct HTTPS; agent, the gRPC tunnel), each given to the constructor. It also keeps
-// kubeconfig clusters' status fresh with periodic, bounded-concurrency checks.
+// kubeconfig clusters' status fresh with periodic, bounded-concurrency checks. forPerson(id,
+// person) is what every route acting for someone uses: it decides the person's role on the
+// cluster (404 when none, as if the cluster did not exist) and, for clusters set to impersonate,
+// returns a client that acts as the person.
 import { type ClusterClient, clusterSummary, ClusterUnavailableError } from "./client.ts";
-import type { Cluster, ClusterStore, ConnectionType } from "./store.ts";
+import type { Cluster, ClusterListItem, ClusterStore, ConnectionType } from "./store.ts";
+import type { ClusterAccess, ClusterScope, Person } from "./access.ts";
+import type { ClusterRole } from "../auth/roles.ts";
+import { impersonatedIdentity, impersonating } from "./impersonation.ts";
+import { notFound } from "../http/errors.ts";
 import { log } from "../../common/log.ts";
 
 /** Builds the client of one cluster of its connection type. */
 export type Connector = (cluster: Cluster) => Promise<ClusterClient>;
 
+/** A cluster as one person reaches it. */
+export interface PersonalClient {
+  /** The cluster as stored when its client was built (labels, impersonate, name, type). */
+  cluster: Cluster;
+  /** The person's role on it. */
+  role: ClusterRole;
+  /** Acts as the person when the cluster impersonates; otherwise the cluster's own client. */
+  client: ClusterClient;
+}
+
+/** Who decides access and how impersonated names are prefixed. */
+export interface Identity {
+  access: ClusterAccess;
+  impersonationPrefix: string;
+}
+
+/** A cluster as shown to one person: with their role on it. */
+export type WithRole<C> = C & { my_role: ClusterRole };
+
+interface Connected {
+  cluster: Cluster;
+  client: ClusterClient;
+}
+
 export class ClusterManager {
-  private readonly clients = new Map<string, Promise<ClusterClient>>();
+  private readonly clients = new Map<string, Promise<Connected>>();
   private checkTimer?: ReturnType<typeof setInterval>;
   /** Listeners told whenever a cluster's stored status changes (the UI's live stream). */
   readonly statusListeners = new Set<(clusterId: string) => void>();
@@ -20,27 +51,72 @@ export class ClusterManager {
   constructor(
     readonly store: ClusterStore,
     private readonly connectors: Readonly<Record<ConnectionType, Connector>>,
+    readonly identity?: Identity,
   ) {}
 
-  async client(id: string): Promise<ClusterClient> {
+  private connected(id: string): Promise<Connected> {
     let p = this.clients.get(id);
     if (!p) {
-      p = this.store.get(id).then((c) => {
-        const connect = this.connectors[c.connection_type];
-        if (!connect) throw new Error(`no connector for connection type ${c.connection_type}`);
-        return connect(c);
+      p = this.store.get(id).then(async (cluster) => {
+        const connect = this.connectors[cluster.connection_type];
+        if (!connect) {
+          throw new Error(`no connector for connection type ${cluster.connection_type}`);
+        }
+        return { cluster, client: await connect(cluster) };
       });
       this.clients.set(id, p);
       p.catch(() => this.clients.delete(id));
     }
-    return await p;
+    return p;
+  }
+
+  /** The cluster's own client (the dashboard's identity: health checks, not people). */
+  async client(id: string): Promise<ClusterClient> {
+    return (await this.connected(id)).client;
+  }
+
+  /** The person's role on a cluster (null: none, the cluster is hidden from them). */
+  async roleOf(person: Person, cluster: ClusterScope): Promise<ClusterRole | null> {
+    if (this.identity) return await this.identity.access.roleOn(person, cluster);
+    return person.role === "none" ? null : person.role;
+  }
+
+  /** The clusters the person holds a role on, each with `my_role`. */
+  async listFor(person: Person): Promise<WithRole<ClusterListItem>[]> {
+    const out: WithRole<ClusterListItem>[] = [];
+    for (const c of await this.store.list()) {
+      const role = await this.roleOf(person, c);
+      if (role !== null) out.push({ ...c, my_role: role });
+    }
+    return out;
+  }
+
+  /** One cluster with the person's role; 404 when it does not exist or they hold none. */
+  async getFor(id: string, person: Person): Promise<WithRole<Cluster>> {
+    const c = await this.store.get(id);
+    const role = await this.roleOf(person, c);
+    if (role === null) throw notFound("cluster");
+    return { ...c, my_role: role };
+  }
+
+  /**
+   * The cluster as `person` reaches it; 404 when the cluster does not exist or the person holds
+   * no role on it. Without an identity (tests of other parts), the global role decides alone.
+   */
+  async forPerson(id: string, person: Person): Promise<PersonalClient> {
+    const { cluster, client } = await this.connected(id);
+    const role = await this.roleOf(person, cluster);
+    if (role === null) throw notFound("cluster");
+    if (!cluster.impersonate || !this.identity) return { cluster, role, client };
+    const who = impersonatedIdentity(person, role, this.identity.impersonationPrefix);
+    return { cluster, role, client: impersonating(client, who) };
   }
 
   /** Drops the cached client (after an edit or delete), closing its connections. */
   invalidate(id: string): void {
     const p = this.clients.get(id);
     this.clients.delete(id);
-    p?.then((c) => c.close(), () => {});
+    p?.then((c) => c.client.close(), () => {});
   }
 
   /** After a cluster was deleted: drop its client and tell listeners. */

@@ -2,7 +2,8 @@
 // ClusterManager.client(id), streaming request and response bodies (watches, logs -f and large
 // lists flow through without buffering). The dashboard's own credentials never reach the cluster;
 // errors are Kubernetes Status objects so kubectl and helm print them as usual. Guards: the path
-// allow-list, the agent credential's Secret, viewers read only (upgrades are writes), a bound on
+// allow-list, the agent credential's Secret, the person's role on the cluster (ClusterManager.
+// forPerson: no role is a 404, viewers read only, upgrades are writes), a bound on
 // each caller's concurrent requests per cluster, and proxied content that a browser could run
 // is served as a sandboxed download (proxy_guards.ts holds the pure parts). WebSocket upgrades
 // (exec, attach, port-forward) are stream_proxy.ts's.
@@ -163,7 +164,10 @@ export function proxyRoutes(manager: ClusterManager, opts: ProxyOptions = {}) {
           "the dashboard does not proxy requests for it",
       );
     }
-    const viewer = c.get("user").role === "viewer";
+    // The one access decision: 404 for a cluster the person holds no role on; the client acts
+    // as the person when the cluster impersonates.
+    const { role, client } = await manager.forPerson(id, c.get("user"));
+    const viewer = role === "viewer";
     const upgrade = !!c.req.header("upgrade") || /upgrade/i.test(c.req.header("connection") ?? "");
     if (upgrade) {
       if (viewer) {
@@ -181,7 +185,7 @@ export function proxyRoutes(manager: ClusterManager, opts: ProxyOptions = {}) {
         }
         return await serveStream(
           c,
-          await manager.client(id),
+          client,
           id,
           path + url.search,
           opts.streams,
@@ -204,7 +208,6 @@ export function proxyRoutes(manager: ClusterManager, opts: ProxyOptions = {}) {
       const v = c.req.header(h);
       if (v) headers.set(h, v);
     }
-    const client = await manager.client(id);
     const release = slots.tryAcquire(`${id} ${sha256Hex(c.get("token"))}`);
     if (!release) {
       return kubeStatus(

@@ -206,11 +206,14 @@ function fakeProxy(opts: { limit?: number; upstream?: (path: string) => Upstream
     stream: () => Promise.reject(new Error("no streams in this test")),
     close: () => {},
   };
-  const manager = { client: () => Promise.resolve(client) } as unknown as ClusterManager;
+  const manager = {
+    forPerson: (_id: string, person: { role: Role }) =>
+      Promise.resolve({ role: person.role, client }),
+  } as unknown as ClusterManager;
   const app = new Hono<AppEnv>();
   app.use("*", async (c, next) => {
     const role = (c.req.header("x-test-role") ?? "editor") as Role;
-    c.set("user", { id: "u1", username: "u1", role, created_at: new Date(0) });
+    c.set("user", { id: "u1", username: "u1", role, groups: [], created_at: new Date(0) });
     c.set("authKind", "bearer");
     c.set("token", c.req.header("x-test-token") ?? "kdt_one");
     await next();

@@ -28,6 +28,10 @@ export interface Cluster {
   /** The last security event of an agent cluster (a second agent with its credential). */
   last_security_event: string | null;
   last_security_event_at: Date | null;
+  /** Labels for per-cluster role bindings by selector (backend/cluster/access.ts). */
+  labels: Record<string, string>;
+  /** Requests for a person carry Impersonate-User/Group (backend/cluster/impersonation.ts). */
+  impersonate: boolean;
   created_at: Date;
   updated_at: Date;
 }
@@ -72,7 +76,7 @@ export interface LiveHeartbeats {
 export const CLUSTER_COLUMNS =
   `id, name, connection_type, agent_id, context, server, status, kubernetes_version,
   platform, node_count, last_error, last_checked_at, agent_version, last_heartbeat_at, rtt_ms, cluster_info,
-  last_security_event, last_security_event_at, created_at, updated_at`;
+  last_security_event, last_security_event_at, labels, impersonate, created_at, updated_at`;
 
 const arrayLength = (key: string) =>
   `CASE jsonb_typeof(cluster_info->'${key}') WHEN 'array' THEN jsonb_array_length(cluster_info->'${key}') ELSE 0 END`;
@@ -92,7 +96,7 @@ export const CLUSTER_LIST_COLUMNS =
     'namespace_count', ${arrayLength("namespaces")},
     'crd_count', ${arrayLength("crds")},
     'truncated', coalesce(cluster_info->'truncated', 'false'::jsonb)) END AS cluster_info,
-  last_security_event, last_security_event_at, created_at, updated_at`;
+  last_security_event, last_security_event_at, labels, impersonate, created_at, updated_at`;
 
 export interface ClusterStatusUpdate {
   status: string;
@@ -133,6 +137,8 @@ export interface NewAgentCluster {
   agentId: string;
   credentialHash: string;
   permissions: unknown;
+  /** Requests for a person impersonate them (the default for the admin preset). */
+  impersonate: boolean;
 }
 
 export class ClusterStore {
@@ -198,13 +204,15 @@ export class ClusterStore {
   async createKubeconfigCluster(
     input:
       & { id: string; name: string; sealed: Uint8Array; context: string; server: string }
+      & { labels?: Record<string, string>; impersonate?: boolean }
       & ClusterStatusUpdate,
   ): Promise<Cluster> {
     try {
       const [c] = await this.db.query<Cluster>(
         `INSERT INTO clusters (id, name, connection_type, kubeconfig_enc, context, server, status, kubernetes_version,
-           platform, node_count, last_checked_at)
-         VALUES ($1, $2, 'kubeconfig', $3, $4, $5, $6, $7, $8, $9, now()) RETURNING ${CLUSTER_COLUMNS}`,
+           platform, node_count, last_checked_at, labels, impersonate)
+         VALUES ($1, $2, 'kubeconfig', $3, $4, $5, $6, $7, $8, $9, now(), $10::text::jsonb, $11)
+         RETURNING ${CLUSTER_COLUMNS}`,
         [
           input.id,
           input.name,
@@ -215,6 +223,8 @@ export class ClusterStore {
           input.kubernetes_version ?? null,
           input.platform ?? null,
           input.node_count ?? null,
+          JSON.stringify(input.labels ?? {}),
+          input.impersonate ?? false,
         ],
       );
       return c;
@@ -226,12 +236,21 @@ export class ClusterStore {
 
   async update(
     id: string,
-    change: { name?: string; sealed?: Uint8Array; context?: string; server?: string },
+    change: {
+      name?: string;
+      sealed?: Uint8Array;
+      context?: string;
+      server?: string;
+      labels?: Record<string, string>;
+      impersonate?: boolean;
+    },
   ): Promise<Cluster> {
     try {
       const [c] = await this.db.query<Cluster>(
         `UPDATE clusters SET name = coalesce($2, name), kubeconfig_enc = coalesce($3, kubeconfig_enc),
-           context = coalesce($4, context), server = coalesce($5, server), updated_at = now()
+           context = coalesce($4, context), server = coalesce($5, server),
+           labels = coalesce($6::text::jsonb, labels), impersonate = coalesce($7, impersonate),
+           updated_at = now()
          WHERE id = $1 RETURNING ${CLUSTER_COLUMNS}`,
         [
           id,
@@ -239,6 +258,8 @@ export class ClusterStore {
           change.sealed ?? null,
           change.context ?? null,
           change.server ?? null,
+          change.labels === undefined ? null : JSON.stringify(change.labels),
+          change.impersonate ?? null,
         ],
       );
       if (!c) throw notFound("cluster");
@@ -428,9 +449,9 @@ export class ClusterStore {
   /** Creates a pending agent cluster in the caller's transaction (a unique name violation throws). */
   async createAgentCluster(tx: Queryable, c: NewAgentCluster): Promise<Cluster> {
     const [row] = await tx.query<Cluster>(
-      `INSERT INTO clusters (id, name, connection_type, agent_id, agent_credential_hash, agent_permissions, status)
-       VALUES ($1, $2, 'agent', $3, $4, $5::text::jsonb, 'pending') RETURNING ${CLUSTER_COLUMNS}`,
-      [c.id, c.name, c.agentId, c.credentialHash, JSON.stringify(c.permissions)],
+      `INSERT INTO clusters (id, name, connection_type, agent_id, agent_credential_hash, agent_permissions, status, impersonate)
+       VALUES ($1, $2, 'agent', $3, $4, $5::text::jsonb, 'pending', $6) RETURNING ${CLUSTER_COLUMNS}`,
+      [c.id, c.name, c.agentId, c.credentialHash, JSON.stringify(c.permissions), c.impersonate],
     );
     return row;
   }

@@ -4,6 +4,7 @@
 // StreamRefusedError carrying the API server's own response.
 // @ts-types="@types/ws"
 import WebSocket from "ws";
+import { nodeHeaders } from "../../common/impersonation.ts";
 import { connectWebSocket, type OpenedStream, StreamRequestError } from "../../common/ws_client.ts";
 import {
   ClusterUnavailableError,
@@ -39,7 +40,7 @@ export async function openWebSocketStream(
 ): Promise<KubeStream> {
   const url = new URL(target.server.replace(/\/+$/, "") + req.path);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  const headers: Record<string, string> = Object.fromEntries(req.headers);
+  const headers = nodeHeaders(req.headers);
   if (target.token) headers.authorization = `Bearer ${target.token}`;
   let opened: OpenedStream;
   try {

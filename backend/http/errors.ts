@@ -38,7 +38,9 @@ export async function parseJson<S extends z.ZodType>(c: Context, schema: S): Pro
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue.path.length ? issue.path.join(".") : "body";
-    throw badRequest(`${where}: ${issue.message}`);
+    // A record key's own rule is nested inside zod's "Invalid key in record".
+    const inner = issue.code === "invalid_key" ? issue.issues[0]?.message : undefined;
+    throw badRequest(`${where}: ${inner ?? issue.message}`);
   }
   return parsed.data;
 }

@@ -87,6 +87,25 @@ async function insertAgentData(db: Queryable, suffix: string, userId: string): P
     `INSERT INTO agent_hub_heartbeat (id, beat_at) VALUES (1, now())
      ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at`,
   );
+  await insertIdentityData(db, suffix, clusterId);
+}
+
+/** Rows that need 009: a per-cluster role binding (by id and by label) and an audit event. */
+async function insertIdentityData(db: Queryable, suffix: string, clusterId: string): Promise<void> {
+  await db.query(
+    `INSERT INTO cluster_role_bindings (subject_kind, subject, cluster_id, role)
+     VALUES ('user', $1, $2, 'viewer')`,
+    [`bob${suffix}`, clusterId],
+  );
+  await db.query(
+    `INSERT INTO cluster_role_bindings (subject_kind, subject, cluster_selector, role)
+     VALUES ('group', 'ops', '{"env":"prod"}'::jsonb, 'editor')`,
+  );
+  await db.query(
+    `INSERT INTO audit_events (username, cluster_id, verb, path, status)
+     VALUES ($1, $2, 'delete', '/api/clusters/x/k8s/api/v1/namespaces/a/pods/p', 200)`,
+    [`bob${suffix}`, clusterId],
+  );
 }
 
 for (const store of storeCases) {

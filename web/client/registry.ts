@@ -7,6 +7,9 @@ export const registry: IslandRegistry = {
   ApiTokens: () => import("../islands/ApiTokens.tsx"),
   ClusterList: () => import("../islands/ClusterList.tsx"),
   ClusterOverview: () => import("../islands/ClusterOverview.tsx"),
+  ClusterRoles: () => import("../islands/ClusterRoles.tsx"),
+  ClusterSettings: () => import("../islands/ClusterSettings.tsx"),
+  ChangePassword: () => import("../islands/ChangePassword.tsx"),
   DeleteObject: () => import("../islands/DeleteObject.tsx"),
   LoginForm: () => import("../islands/LoginForm.tsx"),
   LogViewer: () => import("../islands/LogViewer.tsx"),
@@ -14,6 +17,7 @@ export const registry: IslandRegistry = {
   ResourceTable: () => import("../islands/ResourceTable.tsx"),
   Terminal: () => import("../islands/Terminal.tsx"),
   ThemeToggle: () => import("../islands/ThemeToggle.tsx"),
+  UserAdmin: () => import("../islands/UserAdmin.tsx"),
   UserMenu: () => import("../islands/UserMenu.tsx"),
   YamlEditor: () => import("../islands/YamlEditor.tsx"),
 };

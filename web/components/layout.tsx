@@ -20,7 +20,10 @@ export interface ShellProps {
   crumbs: Crumb[];
   /** The cluster being browsed (shows its navigation). */
   cluster?: Cluster;
-  /** Key of the active nav entry: "clusters", "tokens", "overview", "all", or "group/resource". */
+  /**
+   * Key of the active nav entry: "clusters", "tokens", "audit", "overview", "all", or
+   * "group/resource".
+   */
   active: string;
   now: number;
   children: ComponentChildren;
@@ -59,7 +62,15 @@ function NavLink(
   );
 }
 
-function Sidebar({ cluster, active, now }: { cluster?: Cluster; active: string; now: number }) {
+function Sidebar(
+  { cluster, active, now, admin }: {
+    cluster?: Cluster;
+    active: string;
+    now: number;
+    /** Shows the admin pages' links. */
+    admin: boolean;
+  },
+) {
   return (
     <aside class="sticky top-0 hidden h-screen w-64 shrink-0 flex-col border-r border-slate-200 bg-white lg:flex dark:border-slate-800 dark:bg-slate-900">
       <a
@@ -125,7 +136,13 @@ function Sidebar({ cluster, active, now }: { cluster?: Cluster; active: string; 
           </div>
         )}
       </nav>
-      <div class="border-t border-slate-200 px-3 py-3 dark:border-slate-800">
+      <div class="space-y-0.5 border-t border-slate-200 px-3 py-3 dark:border-slate-800">
+        {admin && (
+          <NavLink href="/admin/users" active={active === "users"} icon="user">Users</NavLink>
+        )}
+        {admin && (
+          <NavLink href="/admin/audit" active={active === "audit"} icon="shield">Audit</NavLink>
+        )}
         <NavLink href="/account/tokens" active={active === "tokens"} icon="key">API tokens</NavLink>
       </div>
     </aside>
@@ -141,7 +158,7 @@ export function Shell({ user, crumbs, cluster, active, now, children }: ShellPro
       >
         Skip to content
       </a>
-      <Sidebar cluster={cluster} active={active} now={now} />
+      <Sidebar cluster={cluster} active={active} now={now} admin={user.role === "admin"} />
       <div class="flex min-w-0 flex-1 flex-col">
         <header class="sticky top-0 z-20 flex h-14 items-center justify-between gap-4 border-b border-slate-200 bg-white/90 px-4 backdrop-blur sm:px-6 dark:border-slate-800 dark:bg-slate-900/90">
           <nav aria-label="Breadcrumb" class="min-w-0">

@@ -1,13 +1,16 @@
 // The Shell tab's panel on a pod's page: the Terminal island, given the pod's containers (its
 // containers, then its ephemeral ones), the one to start with (the
 // kubectl.kubernetes.io/default-container annotation when it names one, else the first), the
-// pod's phase and the user's role (a viewer gets a notice instead of a terminal). Below it, the
+// pod's phase, the person's role on the cluster (a viewer gets a notice instead of a terminal) and
+// whether the cluster lets them exec and attach (a denied button is disabled with the cluster's
+// reason as its hover text; web/routes/permissions.ts). Below it, the
 // kubectl port-forward command for this pod with the cluster's kubeconfig from the dashboard (a
 // web page cannot open a local listener, so port-forward stays kubectl's).
 import { Island } from "../islands.tsx";
 import Terminal from "../islands/Terminal.tsx";
 import { defaultContainer } from "../lib/k8s/remotecommand.ts";
-import type { Role } from "../lib/types.ts";
+import type { ClusterRole } from "../lib/types.ts";
+import type { Access } from "../lib/k8s/access_review.ts";
 
 interface PodLike {
   metadata: { name: string; namespace?: string; annotations?: Record<string, string> };
@@ -16,7 +19,14 @@ interface PodLike {
 }
 
 export function PodShell(
-  { clusterId, pod, role }: { clusterId: string; pod: PodLike; role: Role },
+  { clusterId, pod, role, exec, attach }: {
+    clusterId: string;
+    pod: PodLike;
+    /** The person's role on this cluster. */
+    role: ClusterRole;
+    exec: Access;
+    attach: Access;
+  },
 ) {
   const spec = pod.spec as
     | {
@@ -44,6 +54,8 @@ export function PodShell(
           containers,
           defaultContainer: defaultContainer(containers, pod.metadata.annotations),
           role,
+          exec,
+          attach,
           phase: (pod.status as { phase?: string } | undefined)?.phase,
         }}
       />

@@ -1,18 +1,22 @@
-// The object page's Delete button (editors and admins only), with confirmation.
+// The object page's Delete button, with confirmation. `access` is whether the person may delete
+// (web/routes/permissions.ts): when not, the button stays in its place, disabled, the reason its
+// hover text.
 import { useState } from "preact/hooks";
 import { Icon } from "../components/icons.tsx";
 import { ConfirmDialog } from "../components/dialog.tsx";
 import { btn } from "../components/ui.tsx";
 import { api } from "../client/api.ts";
 import { objectPath, proxyBase, type ResourceRef } from "../lib/k8s/paths.ts";
+import { type Access, controlProps } from "../lib/k8s/access_review.ts";
 
 export default function DeleteObject(
-  { clusterId, resource, namespace, name, listHref }: {
+  { clusterId, resource, namespace, name, listHref, access }: {
     clusterId: string;
     resource: ResourceRef;
     namespace: string | null;
     name: string;
     listHref: string;
+    access: Access;
   },
 ) {
   const [open, setOpen] = useState(false);
@@ -21,8 +25,9 @@ export default function DeleteObject(
       <button
         type="button"
         class={btn.dangerGhost}
-        onClick={() => setOpen(true)}
+        onClick={() => access.allowed && setOpen(true)}
         data-testid="delete-object"
+        {...controlProps(access)}
       >
         <Icon name="trash" />
         Delete

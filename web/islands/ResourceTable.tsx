@@ -2,7 +2,8 @@
 // format gives kubectl's columns (CRDs' printer columns too); a watch keeps rows current. Rows
 // are virtualized (fixed height, only the visible window is in the DOM), so 5,000 pods scroll
 // smoothly. Keyboard: "/" filters, ↑/↓/PgUp/PgDn/Home/End move between rows, Enter opens. The
-// list-then-watch state is client/live_rows.ts.
+// list-then-watch state is client/live_rows.ts. Each row's Delete is disabled, its reason the
+// hover text, where the person may not delete (web/routes/permissions.ts).
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { Icon } from "../components/icons.tsx";
 import { ConfirmDialog } from "../components/dialog.tsx";
@@ -13,6 +14,7 @@ import { useLiveRows } from "../client/live_rows.ts";
 import { listPath, objectPath, objectUrl, proxyBase, type ResourceRef } from "../lib/k8s/paths.ts";
 import { cellValue, type Column, type Row, sortRows, type SortSpec } from "../lib/k8s/table.ts";
 import { kubeAge } from "../lib/format.ts";
+import { controlProps, type RowAccess, rowAccess } from "../lib/k8s/access_review.ts";
 
 export interface ResourceTableProps {
   clusterId: string;
@@ -24,7 +26,8 @@ export interface ResourceTableProps {
   /** True when the server rendered only the first page. */
   partial: boolean;
   now: number;
-  canEdit: boolean;
+  /** Whether the person may delete the rows; null: the resource cannot be deleted (no button). */
+  deletable: RowAccess | null;
   error?: string | null;
 }
 
@@ -42,7 +45,7 @@ const widthFor: Record<Column["kind"], string> = {
 };
 
 export default function ResourceTable(props: ResourceTableProps) {
-  const { clusterId, resource, namespace, canEdit } = props;
+  const { clusterId, resource, namespace, deletable } = props;
   const now = useNow(props.now);
   const [filter, setFilter] = useState("");
   const [sort, setSort] = useState<SortSpec | null>(null);
@@ -260,7 +263,7 @@ export default function ResourceTable(props: ResourceTableProps) {
                   </button>
                 </th>
               ))}
-              <th scope="col" class={`${isPods || canEdit ? "w-24" : "w-4"} pr-4`}>
+              <th scope="col" class={`${isPods || deletable ? "w-24" : "w-4"} pr-4`}>
                 <span class="sr-only">Actions</span>
               </th>
             </tr>
@@ -324,18 +327,27 @@ export default function ResourceTable(props: ResourceTableProps) {
                           <Icon name="logs" class="size-3.5" />
                         </a>
                       )}
-                      {canEdit && (
-                        <button
-                          type="button"
-                          class={`${btn.icon} size-7 hover:!text-red-600`}
-                          aria-label={`Delete ${r.name}`}
-                          title="Delete"
-                          data-action="delete"
-                          onClick={() => setToDelete(r)}
-                        >
-                          <Icon name="trash" class="size-3.5" />
-                        </button>
-                      )}
+                      {deletable && (() => {
+                        const access = rowAccess(deletable, r.namespace);
+                        const control = controlProps(access);
+                        return (
+                          <button
+                            type="button"
+                            class={`${btn.icon} size-7 ${
+                              access.allowed
+                                ? "hover:!text-red-600"
+                                : "cursor-not-allowed opacity-40 hover:bg-transparent"
+                            }`}
+                            aria-label={`Delete ${r.name}`}
+                            data-action="delete"
+                            onClick={() => access.allowed && setToDelete(r)}
+                            {...control}
+                            title={control.title ?? "Delete"}
+                          >
+                            <Icon name="trash" class="size-3.5" />
+                          </button>
+                        );
+                      })()}
                     </span>
                   </td>
                 </tr>
@@ -372,7 +384,7 @@ export default function ResourceTable(props: ResourceTableProps) {
           </p>
         )}
       </div>
-      {canEdit && (
+      {deletable && (
         <ConfirmDialog
           open={toDelete !== null}
           onClose={() => setToDelete(null)}

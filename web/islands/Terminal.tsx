@@ -33,6 +33,7 @@ import {
   webSocketUrl,
 } from "../lib/k8s/remotecommand.ts";
 import type { Role } from "../lib/types.ts";
+import { type Access, controlProps } from "../lib/k8s/access_review.ts";
 
 interface Props {
   clusterId: string;
@@ -42,8 +43,14 @@ interface Props {
   containers: string[];
   /** The first container, or the one the kubectl.kubernetes.io/default-container annotation names. */
   defaultContainer: string;
-  /** The signed-in user's role: viewers may not exec or attach (the proxy answers 403). */
+  /** The person's role on the cluster: viewers may not exec or attach (the proxy answers 403). */
   role: Role;
+  /**
+   * Whether the cluster lets the person exec and attach here (web/routes/permissions.ts): a
+   * denied one's button is disabled, its reason the hover text.
+   */
+  exec: Access;
+  attach: Access;
   /** The pod's phase, to warn when no container is running. */
   phase?: string;
 }
@@ -113,7 +120,7 @@ interface Session {
 }
 
 export default function Terminal(props: Props) {
-  const { clusterId, namespace, pod, containers, role, phase } = props;
+  const { clusterId, namespace, pod, containers, role, phase, exec, attach } = props;
   const canExec = role !== "viewer";
   const [container, setContainer] = useState(props.defaultContainer || containers[0] || "");
   const [command, setCommand] = useState(DEFAULT_COMMAND);
@@ -242,6 +249,7 @@ export default function Terminal(props: Props) {
   };
 
   const start = (mode: Mode) => {
+    if (!(mode === "attach" ? attach : exec).allowed) return;
     if (mode === "attach") {
       connect("attach", [], container);
       return;
@@ -368,8 +376,9 @@ export default function Terminal(props: Props) {
     return (
       <div data-testid="terminal-forbidden">
         <Alert tone="amber" title="A shell needs the editor role">
-          You are signed in as a viewer, and viewers may only read. Running a command in a container
-          (exec) or attaching to its process needs the editor or admin role; ask an admin for it.
+          Your role on this cluster is viewer, and viewers may only read. Running a command in a
+          container (exec) or attaching to its process needs the editor or admin role; ask an admin
+          for it.
         </Alert>
       </div>
     );
@@ -444,8 +453,10 @@ export default function Terminal(props: Props) {
           <button
             type="submit"
             class={`${btn.primary} ${btn.small}`}
-            disabled={!ready || busy || !container}
-            title="Run the command in the container (exec)"
+            disabled={!ready || busy || !container || !exec.allowed}
+            aria-disabled={exec.allowed ? undefined : "true"}
+            title={controlProps(exec).title ?? "Run the command in the container (exec)"}
+            data-testid="terminal-connect"
           >
             <Icon name="play" class="size-3.5" />
             Connect
@@ -453,9 +464,12 @@ export default function Terminal(props: Props) {
           <button
             type="button"
             class={`${btn.secondary} ${btn.small}`}
-            disabled={!ready || busy || !container}
+            disabled={!ready || busy || !container || !attach.allowed}
+            aria-disabled={attach.allowed ? undefined : "true"}
             onClick={() => start("attach")}
-            title="Attach to the container's main process (its stdin and output)"
+            title={controlProps(attach).title ??
+              "Attach to the container's main process (its stdin and output)"}
+            data-testid="terminal-attach"
           >
             <Icon name="logs" class="size-3.5" />
             Attach
@@ -489,6 +503,11 @@ export default function Terminal(props: Props) {
           )}
         </span>
       </form>
+      {!exec.allowed && !attach.allowed && (
+        <p class="text-xs text-amber-700 dark:text-amber-300" data-testid="terminal-denied">
+          No shell here: {exec.reason}
+        </p>
+      )}
       {commandError && (
         <p id="terminal-command-error" class="text-xs text-red-600 dark:text-red-400">
           {commandError}

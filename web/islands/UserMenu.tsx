@@ -1,4 +1,4 @@
-// The signed-in user's menu: role, API tokens, log out. Keyboard: Enter/Space/↓ opens, ↑/↓
+// The signed-in user's menu: role, change password, API tokens, log out. Keyboard: Enter/Space/↓ opens, ↑/↓
 // move, Esc closes and returns focus to the button.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { Icon } from "../components/icons.tsx";
@@ -9,6 +9,7 @@ const ROLE_TEXT: Record<Role, string> = {
   admin: "Admin: manages clusters and users",
   editor: "Editor: may change cluster resources",
   viewer: "Viewer: read-only",
+  none: "No global role: only clusters given to you",
 };
 
 export default function UserMenu({ username, role }: { username: string; role: Role }) {
@@ -101,6 +102,10 @@ export default function UserMenu({ username, role }: { username: string; role: R
             </p>
           </div>
           <div class="my-1 h-px bg-slate-200 dark:bg-slate-800" />
+          <a role="menuitem" tabIndex={-1} href="/account/password" class={itemClass}>
+            <Icon name="shield" class="size-4 text-slate-400" />
+            Change password
+          </a>
           <a role="menuitem" tabIndex={-1} href="/account/tokens" class={itemClass}>
             <Icon name="key" class="size-4 text-slate-400" />
             API tokens

@@ -1,6 +1,7 @@
 // View and edit an object as YAML. Apply sends the whole object back with PUT (optimistic
 // concurrency through metadata.resourceVersion: a 409 says someone changed it meanwhile);
-// Kubernetes' own validation messages are shown as they come.
+// Kubernetes' own validation messages are shown as they come. Edit is disabled, its reason the
+// hover text, when the person may not update the object (web/routes/permissions.ts).
 import { useState } from "preact/hooks";
 import { parse, stringify } from "yaml";
 import { Icon } from "../components/icons.tsx";
@@ -8,6 +9,7 @@ import { Alert, btn } from "../components/ui.tsx";
 import { api, ApiError } from "../client/api.ts";
 import { objectPath, proxyBase, type ResourceRef } from "../lib/k8s/paths.ts";
 import { cleanForEdit } from "../lib/k8s/objects.ts";
+import { type Access, controlProps } from "../lib/k8s/access_review.ts";
 
 interface Props {
   clusterId: string;
@@ -15,7 +17,8 @@ interface Props {
   namespace: string | null;
   name: string;
   yaml: string;
-  canEdit: boolean;
+  /** Whether the person may update the object; null: the resource cannot be updated (no Edit). */
+  edit: Access | null;
 }
 
 export function toYaml(obj: unknown): string {
@@ -23,7 +26,7 @@ export function toYaml(obj: unknown): string {
 }
 
 export default function YamlEditor(
-  { clusterId, resource, namespace, name, yaml: initialYaml, canEdit }: Props,
+  { clusterId, resource, namespace, name, yaml: initialYaml, edit }: Props,
 ) {
   const [yaml, setYaml] = useState(initialYaml);
   const [draft, setDraft] = useState<string | null>(null);
@@ -122,14 +125,17 @@ export default function YamlEditor(
             <Icon name="refresh" class="size-3.5" />
             Reload
           </button>
-          {canEdit && draft === null && (
+          {edit && draft === null && (
             <button
               type="button"
               class={`${btn.secondary} ${btn.small}`}
               onClick={() => {
+                if (!edit.allowed) return;
                 setDraft(yaml);
                 setNotice(null);
               }}
+              data-testid="yaml-edit"
+              {...controlProps(edit)}
             >
               <Icon name="pencil" class="size-3.5" />
               Edit
@@ -152,6 +158,7 @@ export default function YamlEditor(
                 class={`${btn.primary} ${btn.small}`}
                 onClick={apply}
                 disabled={busy || draft === yaml}
+                title={edit?.reason}
               >
                 <Icon name="check" class="size-3.5" />
                 {busy ? "Applying…" : "Apply"}

@@ -1,11 +1,37 @@
 // The shapes the web UI reads from the dashboard's REST API (JSON: dates are ISO strings).
 
-export type Role = "admin" | "editor" | "viewer";
+/** A global role; "none" gives no cluster unless a per-cluster binding does. */
+export type Role = "admin" | "editor" | "viewer" | "none";
+
+/** A role on one cluster (from the global role or a per-cluster binding). */
+export type ClusterRole = "admin" | "editor" | "viewer";
 
 export interface UiUser {
   id: string;
   username: string;
   role: Role;
+  /** Dashboard groups. */
+  groups: string[];
+}
+
+/** A user as admins see it (GET /api/users). */
+export interface UserRecord extends UiUser {
+  created_at: string;
+  updated_at: string;
+  /** Set while the account is disabled. */
+  disabled_at: string | null;
+  last_login_at: string | null;
+}
+
+/** A per-cluster role (GET /api/role-bindings): on one cluster, or on clusters by labels. */
+export interface RoleBinding {
+  id: string;
+  subject_kind: "user" | "group";
+  subject: string;
+  cluster_id: string | null;
+  cluster_selector: Record<string, string> | null;
+  role: ClusterRole;
+  created_at: string;
 }
 
 export interface ClusterInfo {
@@ -39,6 +65,12 @@ export interface Cluster {
   last_heartbeat_at?: string | null;
   rtt_ms?: number | null;
   cluster_info?: ClusterInfo | null;
+  /** The cluster's labels (role bindings may select clusters by them). */
+  labels?: Record<string, string>;
+  /** Requests for a person impersonate them (Impersonate-User/Group). */
+  impersonate?: boolean;
+  /** The signed-in person's role on this cluster (global role or a per-cluster binding). */
+  my_role?: ClusterRole;
   /** A second agent connection with the cluster's credential (refused, or replacing one). */
   last_security_event?: string | null;
   last_security_event_at?: string | null;

@@ -1,6 +1,8 @@
 // The resource explorer's page of one object: overview (metadata, conditions, a pod's
 // containers, events), YAML (editor island), a pod's logs (viewer island) and shell (terminal
-// island).
+// island). Its actions (Delete, Edit, Logs, the shell's Connect and Attach) follow `permissions`
+// (web/routes/permissions.ts): a denied one stays in its place, disabled, the reason its hover
+// text; viewers get the Shell tab's notice instead of a terminal.
 import { Island } from "../islands.tsx";
 import YamlEditor from "../islands/YamlEditor.tsx";
 import LogViewer from "../islands/LogViewer.tsx";
@@ -12,6 +14,14 @@ import { Badge, Card, Chips, KeyValues, linkClass, PhaseText, TimeAgo } from "..
 import { groupVersion, listUrl, objectUrl, type ResourceRef } from "../lib/k8s/paths.ts";
 import { kubeAge } from "../lib/format.ts";
 import type { Cluster, UiUser } from "../lib/types.ts";
+import {
+  type Access,
+  type Action,
+  isWrite,
+  type Permissions,
+  roleOn,
+  VIEWER_REASON,
+} from "../lib/k8s/access_review.ts";
 import { clusterCrumbs, navKey, navLabel } from "./resource_nav.ts";
 
 export interface KubeObject {
@@ -51,6 +61,8 @@ export interface ObjectPageProps {
   yaml: string;
   events: KubeEvent[];
   logs: { text: string; error: string | null } | null;
+  /** What the person may do here (objectActions of the resource). */
+  permissions: Permissions;
 }
 
 interface ContainerStatus {
@@ -185,7 +197,14 @@ export function ObjectPage(p: ObjectPageProps) {
   const name = obj.metadata.name;
   const isPod = resource.group === "" && resource.resource === "pods";
   const label = navLabel(resource);
-  const canEdit = p.user.role !== "viewer";
+  const role = roleOn(cluster, p.user);
+  /** An action's answer; one not asked follows the dashboard's own rule alone. */
+  const access = (action: Action): Access =>
+    p.permissions[action] ??
+      (role === "viewer" && isWrite(action)
+        ? { allowed: false, reason: VIEWER_REASON }
+        : { allowed: true });
+  const logAccess = isPod ? access("log") : null;
   const list = listUrl(cluster.id, resource, ns ?? undefined);
   const tabs: {
     id: ObjectPageProps["tab"];
@@ -232,12 +251,19 @@ export function ObjectPage(p: ObjectPageProps) {
         description={`${resource.kind}${ns ? ` in namespace ${ns}` : ""} · created ${
           kubeAge(meta.creationTimestamp, now)
         } ago`}
-        actions={canEdit && resource.verbs.includes("delete")
+        actions={resource.verbs.includes("delete")
           ? (
             <Island
               name="DeleteObject"
               component={DeleteObject}
-              props={{ clusterId: cluster.id, resource, namespace: ns, name, listHref: list }}
+              props={{
+                clusterId: cluster.id,
+                resource,
+                namespace: ns,
+                name,
+                listHref: list,
+                access: access("delete"),
+              }}
             />
           )
           : null}
@@ -246,24 +272,38 @@ export function ObjectPage(p: ObjectPageProps) {
         <ul class="-mb-px flex gap-6">
           {tabs.map((t) => (
             <li key={t.id}>
-              <a
-                href={objectUrl(
-                  cluster.id,
-                  resource,
-                  ns,
-                  name,
-                  t.id === "overview" ? undefined : t.id,
+              {t.id === "logs" && logAccess && !logAccess.allowed && tab !== "logs"
+                ? (
+                  <span
+                    class="flex cursor-not-allowed items-center gap-2 border-b-2 border-transparent px-1 pb-2.5 text-sm font-medium text-slate-400 dark:text-slate-600"
+                    aria-disabled="true"
+                    title={logAccess.reason}
+                    data-testid="tab-logs-disabled"
+                  >
+                    <Icon name={t.icon} />
+                    {t.label}
+                  </span>
+                )
+                : (
+                  <a
+                    href={objectUrl(
+                      cluster.id,
+                      resource,
+                      ns,
+                      name,
+                      t.id === "overview" ? undefined : t.id,
+                    )}
+                    aria-current={tab === t.id ? "page" : undefined}
+                    class={`flex items-center gap-2 border-b-2 px-1 pb-2.5 text-sm font-medium ${
+                      tab === t.id
+                        ? "border-indigo-600 text-indigo-600 dark:border-indigo-400 dark:text-indigo-400"
+                        : "border-transparent text-slate-500 hover:border-slate-300 hover:text-slate-700 dark:text-slate-400 dark:hover:text-slate-200"
+                    }`}
+                  >
+                    <Icon name={t.icon} />
+                    {t.label}
+                  </a>
                 )}
-                aria-current={tab === t.id ? "page" : undefined}
-                class={`flex items-center gap-2 border-b-2 px-1 pb-2.5 text-sm font-medium ${
-                  tab === t.id
-                    ? "border-indigo-600 text-indigo-600 dark:border-indigo-400 dark:text-indigo-400"
-                    : "border-transparent text-slate-500 hover:border-slate-300 hover:text-slate-700 dark:text-slate-400 dark:hover:text-slate-200"
-                }`}
-              >
-                <Icon name={t.icon} />
-                {t.label}
-              </a>
             </li>
           ))}
         </ul>
@@ -324,7 +364,7 @@ export function ObjectPage(p: ObjectPageProps) {
             namespace: ns,
             name,
             yaml: p.yaml,
-            canEdit: canEdit && resource.verbs.includes("update"),
+            edit: resource.verbs.includes("update") ? access("update") : null,
           }}
         />
       )}
@@ -342,7 +382,15 @@ export function ObjectPage(p: ObjectPageProps) {
           }}
         />
       )}
-      {tab === "shell" && isPod && <PodShell clusterId={cluster.id} pod={obj} role={p.user.role} />}
+      {tab === "shell" && isPod && (
+        <PodShell
+          clusterId={cluster.id}
+          pod={obj}
+          role={role}
+          exec={access("exec")}
+          attach={access("attach")}
+        />
+      )}
     </Shell>
   );
 }

@@ -1,5 +1,6 @@
 // The resource explorer's list of one kind: the namespace picker and the live table (islands),
-// with the first rows the server read.
+// with the first rows the server read. Each row's Delete follows `deletable`
+// (web/routes/permissions.ts): disabled with the reason as its hover text where not allowed.
 import { Island } from "../islands.tsx";
 import ResourceTable from "../islands/ResourceTable.tsx";
 import NamespacePicker from "../islands/NamespacePicker.tsx";
@@ -7,6 +8,7 @@ import { PageHeader, Shell } from "../components/layout.tsx";
 import { groupVersion, listUrl, type ResourceRef } from "../lib/k8s/paths.ts";
 import type { Column, Row } from "../lib/k8s/table.ts";
 import type { Cluster, UiUser } from "../lib/types.ts";
+import type { RowAccess } from "../lib/k8s/access_review.ts";
 import { clusterCrumbs, navKey, navLabel } from "./resource_nav.ts";
 
 export interface ListPageProps {
@@ -20,6 +22,8 @@ export interface ListPageProps {
   rows: Row[];
   partial: boolean;
   error: string | null;
+  /** Whether the person may delete the rows; null when the resource cannot be deleted. */
+  deletable: RowAccess | null;
 }
 
 export function ResourceListPage(p: ListPageProps) {
@@ -67,7 +71,7 @@ export function ResourceListPage(p: ListPageProps) {
           rows: p.rows,
           partial: p.partial,
           now: p.now,
-          canEdit: p.user.role !== "viewer" && resource.verbs.includes("delete"),
+          deletable: resource.verbs.includes("delete") ? p.deletable : null,
           error: p.error,
         }}
       />

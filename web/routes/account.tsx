@@ -1,7 +1,9 @@
-// GET /account/tokens: the signed-in user's API tokens.
+// GET /account/tokens: the signed-in user's API tokens. GET /account/password: changing one's
+// own password (every user).
 import type { Hono } from "hono";
 import type { WebDeps, WebEnv } from "../deps.ts";
 import { TokensPage } from "../pages/tokens.tsx";
+import { PasswordPage } from "../pages/password.tsx";
 import { type ApiToken, toJson } from "../lib/types.ts";
 import { page, uiUser } from "./page.tsx";
 
@@ -13,4 +15,9 @@ export function accountRoutes(pages: Hono<WebEnv>, deps: WebDeps): void {
       c,
     );
   });
+  pages.get(
+    "/account/password",
+    (c) =>
+      page("Change password", <PasswordPage user={uiUser(c.get("user"))} now={Date.now()} />)(c),
+  );
 }

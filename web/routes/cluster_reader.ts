@@ -2,7 +2,7 @@
 // client (WebDeps.client: the same client the proxy uses, for both kinds of cluster) with a
 // timeout, the cluster's own error message, and the agent's credential Secret refused.
 // Discovery, resolving a route's resource, and the namespace and CRD names the pages show.
-import type { WebClusterClient, WebDeps } from "../deps.ts";
+import type { WebClusterClient, WebDeps, WebUser } from "../deps.ts";
 import { isGroupVersion } from "../lib/params.ts";
 import { apiBase, type ResourceRef } from "../lib/k8s/paths.ts";
 import {
@@ -31,12 +31,12 @@ export const NAMESPACES_PATH = "/api/v1/namespaces";
 export const CRDS_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
 
 /** The stored cluster a route's `:id` names; 404 when it is no cluster id or no cluster. */
-export async function loadCluster(deps: WebDeps, id: string): Promise<Cluster> {
+export async function loadCluster(deps: WebDeps, id: string, user: WebUser): Promise<Cluster> {
   if (!UUID.test(id)) {
     throw new PageError(404, "Cluster not found", "There is no cluster with this address.");
   }
   try {
-    return toJson<Cluster>(await deps.clusters.get(id.toLowerCase()));
+    return toJson<Cluster>(await deps.clusters.get(id.toLowerCase(), user));
   } catch {
     throw new PageError(
       404,
@@ -47,8 +47,12 @@ export async function loadCluster(deps: WebDeps, id: string): Promise<Cluster> {
 }
 
 /** The reader of a cluster (its client throws when the cluster has none now). */
-export async function readerFor(deps: WebDeps, clusterId: string): Promise<ClusterReader> {
-  return new ClusterReader(await deps.client(clusterId), deps.agentCredential);
+export async function readerFor(
+  deps: WebDeps,
+  clusterId: string,
+  user: WebUser,
+): Promise<ClusterReader> {
+  return new ClusterReader(await deps.client(clusterId, user), deps.agentCredential);
 }
 
 export class ClusterReader {

@@ -11,7 +11,7 @@ import { CRDS_PATH, NAMESPACES_PATH, readerFor } from "./cluster_reader.ts";
 export function clusterRoutes(pages: Hono<WebEnv>, deps: WebDeps): void {
   pages.get("/clusters", async (c) => {
     const user = c.get("user");
-    const clusters = toJson<Cluster[]>(await deps.clusters.list());
+    const clusters = toJson<Cluster[]>(await deps.clusters.list(user));
     return page(
       "Clusters",
       <ClustersPage user={uiUser(user)} clusters={clusters} now={Date.now()} />,
@@ -24,7 +24,7 @@ export function clusterRoutes(pages: Hono<WebEnv>, deps: WebDeps): void {
       let namespaces: string[] | null = null;
       let crds: string[] | null = null;
       if (cluster.status === "connected") {
-        const reader = await readerFor(deps, cluster.id).catch(() => null);
+        const reader = await readerFor(deps, cluster.id, user).catch(() => null);
         if (reader) {
           [namespaces, crds] = await Promise.all([
             reader.names(NAMESPACES_PATH),

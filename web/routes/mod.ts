@@ -13,6 +13,8 @@ import { loginRoutes } from "./login.tsx";
 import { clusterRoutes } from "./clusters.tsx";
 import { resourceRoutes } from "./resources.tsx";
 import { accountRoutes } from "./account.tsx";
+import { userRoutes } from "./users.tsx";
+import { auditRoutes } from "./audit.tsx";
 
 export type { WebDeps } from "../deps.ts";
 
@@ -37,6 +39,8 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
   clusterRoutes(pages, deps);
   resourceRoutes(pages, deps);
   accountRoutes(pages, deps);
+  userRoutes(pages, deps);
+  auditRoutes(pages, deps);
   pages.get(
     "*",
     (c) =>

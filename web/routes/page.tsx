@@ -20,7 +20,7 @@ function html(c: Context, body: string, status = 200): Response {
 }
 
 export function uiUser(u: WebUser): UiUser {
-  return { id: u.id, username: u.username, role: u.role };
+  return { id: u.id, username: u.username, role: u.role, groups: u.groups ?? [] };
 }
 
 /** Renders a page; the nonce is this response's, from the secure-headers middleware's CSP (backend/app.ts). */
@@ -64,7 +64,7 @@ async (c: Context<WebEnv>) => {
   const user = c.get("user");
   let cluster: Cluster | undefined;
   try {
-    cluster = await loadCluster(deps, c.req.param("id") ?? "");
+    cluster = await loadCluster(deps, c.req.param("id") ?? "", user);
     return await render(c, cluster, user);
   } catch (err) {
     return errorPage(c, user, err, cluster);

@@ -2,10 +2,11 @@
 // /clusters/{id}/r/{group}/{version}/{resource}[?ns=] (the first rows of a list) and
 // /clusters/{id}/r/{group}/{version}/{resource}/{ns|_}/{name}[?tab=yaml|logs|shell] (one object).
 // The route params are validated here, in `routeParams()`, before any API path is built from
-// them.
+// them. The list and object pages ask the cluster what the person may do there
+// (permissions.ts), alongside their reads.
 import type { Context, Hono } from "hono";
 import { stringify } from "yaml";
-import type { WebDeps, WebEnv } from "../deps.ts";
+import type { WebDeps, WebEnv, WebUser } from "../deps.ts";
 import { ResourcesIndexPage } from "../pages/resources_index.tsx";
 import { ResourceListPage } from "../pages/resource_list.tsx";
 import { type KubeEvent, ObjectPage } from "../pages/object.tsx";
@@ -22,7 +23,9 @@ import { cleanForEdit } from "../lib/k8s/objects.ts";
 import type { Cluster } from "../lib/types.ts";
 import { clusterPage, page, uiUser } from "./page.tsx";
 import { PageError } from "./page_error.ts";
-import { NAMESPACES_PATH, readerFor } from "./cluster_reader.ts";
+import { ClusterReader, NAMESPACES_PATH, readerFor } from "./cluster_reader.ts";
+import { permissionsFor, rowPermission } from "./permissions.ts";
+import { objectActions } from "../lib/k8s/access_review.ts";
 
 const SSR_ROWS = 100;
 
@@ -51,19 +54,24 @@ function routeParams(c: Context<WebEnv>, object: boolean):
   }
 }
 
-/** The cluster's reader and the resource named by the (validated) route params. */
+/**
+ * The person's client of the cluster, its reader and the resource named by the (validated) route
+ * params.
+ */
 async function resourceOf(
   deps: WebDeps,
   cluster: Cluster,
+  user: WebUser,
   p: Pick<ResourceParams, "group" | "version" | "resource">,
 ) {
-  const reader = await readerFor(deps, cluster.id);
+  const client = await deps.client(cluster.id, user);
+  const reader = new ClusterReader(client, deps.agentCredential);
   const resource: ResourceRef = await reader.resolveResource(
     groupFromSegment(p.group),
     p.version,
     p.resource,
   );
-  return { reader, resource };
+  return { client, reader, resource };
 }
 
 export function resourceRoutes(pages: Hono<WebEnv>, deps: WebDeps): void {
@@ -73,7 +81,7 @@ export function resourceRoutes(pages: Hono<WebEnv>, deps: WebDeps): void {
       let refs: ResourceRef[] = [];
       let error: string | null = null;
       try {
-        refs = await (await readerFor(deps, cluster.id)).discoverAll();
+        refs = await (await readerFor(deps, cluster.id, user)).discoverAll();
       } catch (err) {
         error = (err as Error).message;
       }
@@ -94,17 +102,31 @@ export function resourceRoutes(pages: Hono<WebEnv>, deps: WebDeps): void {
     "/clusters/:id/r/:group/:version/:resource",
     clusterPage(deps, async (c, cluster, user) => {
       const params = routeParams(c, false);
-      const { reader, resource } = await resourceOf(deps, cluster, params);
+      const { client, reader, resource } = await resourceOf(deps, cluster, user, params);
       const namespace = resource.namespaced ? (params.nsQuery ?? "") : "";
       let table: KubeTable = { kind: "Table", columnDefinitions: [], rows: [] };
       let error: string | null = null;
-      const [namespaces] = await Promise.all([
+      const read = reader.get<KubeTable>(
+        `${listPath(resource, namespace)}?limit=${SSR_ROWS}`,
+        TABLE_ACCEPT,
+      ).then(
+        (t) => void (table = t.kind === "Table" ? t : listAsTable(t as never)),
+        (err) => void (error = (err as Error).message),
+      );
+      const [namespaces, , deletable] = await Promise.all([
         resource.namespaced ? reader.names(NAMESPACES_PATH) : null,
-        reader.get<KubeTable>(`${listPath(resource, namespace)}?limit=${SSR_ROWS}`, TABLE_ACCEPT)
-          .then(
-            (t) => (table = t.kind === "Table" ? t : listAsTable(t as never)),
-            (err) => (error = (err as Error).message),
-          ),
+        read,
+        resource.verbs.includes("delete")
+          ? rowPermission(
+            client,
+            cluster,
+            user,
+            resource,
+            namespace,
+            read.then(() => tableRows(table).map((r) => r.namespace)),
+            "delete",
+          )
+          : null,
       ]);
       const columns = tableColumns(
         table.columnDefinitions?.length
@@ -129,6 +151,7 @@ export function resourceRoutes(pages: Hono<WebEnv>, deps: WebDeps): void {
           rows={rows}
           partial={!!table.metadata?.continue}
           error={error}
+          deletable={deletable}
         />,
       )(c);
     }),
@@ -138,13 +161,10 @@ export function resourceRoutes(pages: Hono<WebEnv>, deps: WebDeps): void {
     "/clusters/:id/r/:group/:version/:resource/:ns/:name",
     clusterPage(deps, async (c, cluster, user) => {
       const params = routeParams(c, true);
-      const { reader, resource } = await resourceOf(deps, cluster, params);
+      const { client, reader, resource } = await resourceOf(deps, cluster, user, params);
       const nsParam = params.ns ?? "_";
       const ns = resource.namespaced && nsParam !== "_" ? nsParam : null;
       const name = params.name ?? "";
-      const obj = await reader.get<Parameters<typeof ObjectPage>[0]["obj"]>(
-        objectPath(resource, ns, name),
-      );
       const isPod = resource.group === "" && resource.resource === "pods";
       const tabParam = c.req.query("tab");
       const tab = tabParam === "yaml"
@@ -154,6 +174,15 @@ export function resourceRoutes(pages: Hono<WebEnv>, deps: WebDeps): void {
         : tabParam === "shell" && isPod
         ? "shell"
         : "overview";
+      // Only what this tab shows: Delete and the Logs tab everywhere, Edit on YAML, the shell's
+      // exec and attach on Shell.
+      const actions = objectActions(resource).filter((a) =>
+        a === "update" ? tab === "yaml" : a === "exec" || a === "attach" ? tab === "shell" : true
+      );
+      const [obj, permissions] = await Promise.all([
+        reader.get<Parameters<typeof ObjectPage>[0]["obj"]>(objectPath(resource, ns, name)),
+        permissionsFor(client, cluster, user, resource, ns, name, { actions }),
+      ]);
       let events: KubeEvent[] = [];
       let logs: { text: string; error: string | null } | null = null;
       if (tab === "overview" && obj.metadata.uid) {
@@ -192,6 +221,7 @@ export function resourceRoutes(pages: Hono<WebEnv>, deps: WebDeps): void {
           yaml={yaml}
           events={events}
           logs={logs}
+          permissions={permissions}
         />,
       )(c);
     }),

@@ -5,13 +5,18 @@
 // accept-encoding is not passed on and the Response carries the decoded body without the API
 // server's content-encoding and content-length. A cluster that cannot be reached is a 502.
 // Upgraded streams (exec, attach, port-forward) are WebSockets to the API server with the same
-// credentials (../ws_stream.ts).
+// credentials (../ws_stream.ts). A request impersonating several groups goes out through
+// node:https instead, which sends one Impersonate-Group line per group (common/impersonation.ts).
 import { type ClusterClient, ClusterUnavailableError } from "../client.ts";
 import { type DirectTarget, parseKubeconfig } from "../kubeconfig.ts";
 import type { Connector } from "../manager.ts";
 import type { ClusterStore } from "../store.ts";
 import type { SecretBox } from "../../crypto/secretbox.ts";
 import { openWebSocketStream } from "../ws_stream.ts";
+import { needsSeparateGroupLines } from "../../../common/impersonation.ts";
+import { nodeFetch } from "../../../common/node_fetch.ts";
+import http from "node:http";
+import https from "node:https";
 
 /** Builds kubeconfig clusters' clients from their stored, sealed kubeconfigs. */
 export function kubeconfigConnector(store: ClusterStore, box: SecretBox): Connector {
@@ -23,25 +28,49 @@ export function kubeconfigConnector(store: ClusterStore, box: SecretBox): Connec
 
 /** The client for one checked kubeconfig target. */
 export function kubeconfigClient(target: DirectTarget): ClusterClient {
-  const http = Deno.createHttpClient({
+  const client = Deno.createHttpClient({
     caCerts: target.caPem ? [target.caPem] : undefined,
     ...(target.certPem && target.keyPem ? { cert: target.certPem, key: target.keyPem } : {}),
   });
+  const secure = new URL(target.server).protocol === "https:";
+  // Created on the first request that needs repeated header lines; idle connections are kept.
+  let pool: http.Agent | undefined;
+  const nodePool = () =>
+    pool ??= secure
+      ? new https.Agent({
+        keepAlive: true,
+        maxFreeSockets: 4,
+        ca: target.caPem ?? undefined,
+        cert: target.certPem ?? undefined,
+        key: target.keyPem ?? undefined,
+      })
+      : new http.Agent({ keepAlive: true, maxFreeSockets: 4 });
   return {
     fetch(req) {
       const u = new URL(req.url);
       const headers = new Headers(req.headers);
       headers.delete("accept-encoding");
       if (target.token) headers.set("authorization", `Bearer ${target.token}`);
-      const init: RequestInit & { client: Deno.HttpClient } = {
-        method: req.method,
-        headers,
-        body: req.body,
-        signal: req.signal,
-        redirect: "manual",
-        client: http,
-      };
-      return fetch(target.server + u.pathname + u.search, init).then(decoded, (err) => {
+      const url = target.server + u.pathname + u.search;
+      const sent = needsSeparateGroupLines(headers)
+        ? nodeFetch(secure ? https.request : http.request, nodePool(), new URL(url), {
+          method: req.method,
+          headers,
+          body: req.body,
+          signal: req.signal,
+        })
+        : fetch(
+          url,
+          {
+            method: req.method,
+            headers,
+            body: req.body,
+            signal: req.signal,
+            redirect: "manual",
+            client,
+          } as RequestInit & { client: Deno.HttpClient },
+        );
+      return sent.then(decoded, (err) => {
         throw new ClusterUnavailableError(
           502,
           "ServiceUnavailable",
@@ -51,7 +80,10 @@ export function kubeconfigClient(target: DirectTarget): ClusterClient {
       });
     },
     stream: (req) => openWebSocketStream(target, req),
-    close: () => http.close(),
+    close: () => {
+      client.close();
+      pool?.destroy();
+    },
   };
 }
 

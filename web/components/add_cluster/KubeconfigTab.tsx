@@ -1,5 +1,6 @@
 // Add Cluster → "Kubeconfig": paste, drop or upload a kubeconfig, pick a context (the server lists
-// them), name the cluster and add it; a success panel links to the new cluster.
+// them), name the cluster, optionally give it labels and turn on impersonation, and add it; a
+// success panel links to the new cluster.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { Icon } from "../icons.tsx";
 import { Alert, btn, inputClass, labelClass } from "../ui.tsx";
@@ -10,8 +11,10 @@ import {
   validateClusterName,
   validateKubeconfigText,
 } from "../../lib/validate.ts";
+import { LABELS_PLACEHOLDER, parseLabelLines } from "../../lib/labels.ts";
 import type { Cluster } from "../../lib/types.ts";
 import { FieldError } from "./FieldError.tsx";
+import { ImpersonationWarning } from "../impersonation.tsx";
 
 const KUBECONFIG_PLACEHOLDER =
   "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: https://…";
@@ -26,6 +29,9 @@ export function KubeconfigTab({ onDone }: { onDone: () => void }) {
   const [textError, setTextError] = useState<string | null>(null);
   const [ctxError, setCtxError] = useState<string | null>(null);
   const [nameError, setNameError] = useState<string | null>(null);
+  const [labelText, setLabelText] = useState("");
+  const [labelsError, setLabelsError] = useState<string | null>(null);
+  const [impersonate, setImpersonate] = useState(false);
   const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [added, setAdded] = useState<Cluster | null>(null);
@@ -83,16 +89,24 @@ export function KubeconfigTab({ onDone }: { onDone: () => void }) {
     e.preventDefault();
     const nErr = validateClusterName(name);
     const tErr = validateKubeconfigText(text);
+    const parsed = parseLabelLines(labelText);
     setNameError(nErr);
     setNameTouched(true);
+    setLabelsError(parsed.ok ? null : parsed.error);
     if (tErr) setTextError(tErr);
-    if (nErr || tErr) return;
+    if (nErr || tErr || !parsed.ok) return;
     setBusy(true);
     setFormError(null);
     try {
       const cluster = await api<Cluster>("/api/clusters", {
         method: "POST",
-        json: { name, kubeconfig: text, ...(context ? { context } : {}) },
+        json: {
+          name,
+          kubeconfig: text,
+          ...(context ? { context } : {}),
+          ...(Object.keys(parsed.labels).length ? { labels: parsed.labels } : {}),
+          ...(impersonate ? { impersonate: true } : {}),
+        },
       });
       upsertCluster(cluster);
       setAdded(cluster);
@@ -102,6 +116,8 @@ export function KubeconfigTab({ onDone }: { onDone: () => void }) {
         setNameError(msg.charAt(0).toUpperCase() + msg.slice(1) + ".");
       } else if (err instanceof ApiError && err.status === 400 && /^name:/.test(msg)) {
         setNameError(msg.replace(/^name:\s*/, ""));
+      } else if (err instanceof ApiError && err.status === 400 && /^labels\b/.test(msg)) {
+        setLabelsError(msg);
       } else if (err instanceof ApiError && err.status === 400) setTextError(msg);
       else if (err instanceof ApiError && err.status === 422) setFormError(msg);
       else setFormError(msg);
@@ -239,6 +255,53 @@ export function KubeconfigTab({ onDone }: { onDone: () => void }) {
           Lowercase letters, digits and '-' (up to 63).
         </p>
         <FieldError id="kc-name-error" message={nameError} />
+      </div>
+
+      <div>
+        <label for="kc-labels" class={labelClass}>
+          Labels <span class="font-normal text-slate-500 dark:text-slate-400">(optional)</span>
+        </label>
+        <textarea
+          id="kc-labels"
+          rows={2}
+          spellcheck={false}
+          placeholder={LABELS_PLACEHOLDER}
+          class={`${inputClass} mt-1.5 font-mono text-xs leading-5`}
+          aria-invalid={labelsError ? "true" : undefined}
+          aria-describedby="kc-labels-help kc-labels-error"
+          value={labelText}
+          onInput={(e) => {
+            setLabelText((e.target as HTMLTextAreaElement).value);
+            setLabelsError(null);
+          }}
+        />
+        <p id="kc-labels-help" class="mt-1.5 text-xs text-slate-500 dark:text-slate-400">
+          One <code class="font-mono">key=value</code>{" "}
+          per line; per-cluster role bindings can select clusters by label.
+        </p>
+        <FieldError id="kc-labels-error" message={labelsError} />
+      </div>
+
+      <div class="space-y-3">
+        <label class="flex items-start gap-2 text-sm text-slate-700 dark:text-slate-300">
+          <input
+            id="kc-impersonate"
+            type="checkbox"
+            class="mt-0.5"
+            checked={impersonate}
+            aria-describedby="kc-impersonate-help"
+            onChange={(e) => setImpersonate((e.target as HTMLInputElement).checked)}
+          />
+          <span>
+            <span class="font-medium">Impersonate users</span>
+            <span id="kc-impersonate-help" class="block text-xs text-slate-500 dark:text-slate-400">
+              Act on the cluster as each person, so its RBAC decides what they may do (the
+              kubeconfig's user needs the <code class="font-mono">impersonate</code>{" "}
+              verb on users and groups).
+            </span>
+          </span>
+        </label>
+        {impersonate && <ImpersonationWarning />}
       </div>
 
       {formError && <Alert title="The cluster could not be added">{formError}</Alert>}

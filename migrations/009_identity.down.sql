@@ -1,0 +1,10 @@
+DROP TABLE audit_events;
+DROP TABLE cluster_role_bindings;
+ALTER TABLE clusters DROP COLUMN impersonate;
+ALTER TABLE clusters DROP COLUMN labels;
+ALTER TABLE users DROP COLUMN groups;
+ALTER TABLE users DROP COLUMN last_login_at;
+ALTER TABLE users DROP COLUMN disabled_at;
+DELETE FROM users WHERE role = 'none';
+ALTER TABLE users DROP CONSTRAINT users_role_check;
+ALTER TABLE users ADD CONSTRAINT users_role_check CHECK (role IN ('admin', 'editor', 'viewer'));
