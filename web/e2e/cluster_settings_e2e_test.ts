@@ -7,86 +7,28 @@
 // button (and the API refuses the viewer's PATCH).
 // Needs: /usr/bin/chromium and the kube tools (tools/kube/build.sh).
 import assert from "node:assert/strict";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, ConsoleMessage, Page } from "playwright-core";
 import { type ControlPlane, sharedControlPlane } from "../../tools/testenv/mod.ts";
 import {
+  type BrowserSession,
+  currentWebBuild,
   hydrated,
   launchBrowser,
-  signIn,
+  loginToken,
+  newSession,
+  restCall,
+  signInSession,
   startWebDashboard,
   type TestDashboard,
-  watchCsp,
 } from "./harness.ts";
-import { buildWeb } from "../build.ts";
 
 const ADMIN_PASSWORD = "settings-e2e-admin-password";
 const VIEWER_PASSWORD = "settings-e2e-viewer-password";
 const TIMEOUT = 20_000;
-
-interface Session {
-  context: BrowserContext;
-  page: Page;
-  /** CSP violations, console errors and uncaught exceptions. */
-  problems: string[];
-}
-
-async function newSession(browser: Browser): Promise<Session> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  context.setDefaultTimeout(TIMEOUT);
-  const problems: string[] = [];
-  await watchCsp(context, problems);
-  const page = await context.newPage();
-  page.on("console", (msg) => {
-    // The refused PATCH (the invalid label) is asserted on the page.
-    const url = msg.location()?.url ?? "";
-    if (/\/api\/clusters\/[0-9a-f-]{36}$/.test(url) && /status of 400/.test(msg.text())) return;
-    if (msg.type() === "error") problems.push(`console: ${msg.text()} (${url})`);
-  });
-  page.on("pageerror", (err) => problems.push(`uncaught: ${err.message}`));
-  return { context, page, problems };
-}
-
-async function api(
-  base: string,
-  method: string,
-  path: string,
-  token: string,
-  body?: unknown,
-): Promise<{ status: number; json: unknown; text: string }> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // not JSON
-  }
-  return { status: res.status, json, text };
-}
-
-async function loginToken(base: string, username: string, password: string): Promise<string> {
-  const res = await fetch(`${base}/api/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ username, password }),
-  });
-  const body = await res.json() as { token?: string };
-  assert.equal(res.status, 200, JSON.stringify(body));
-  return body.token!;
-}
-
-async function login(s: Session, base: string, username: string, password: string) {
-  await s.page.goto(`${base}/clusters`);
-  await s.page.waitForURL(/\/login\?next=/);
-  await signIn(s.page, username, password, "/clusters");
-}
+/** The refused PATCH (the invalid label) is asserted on the page. */
+const refusedLabel = (msg: ConsoleMessage) =>
+  /\/api\/clusters\/[0-9a-f-]{36}$/.test(msg.location()?.url ?? "") &&
+  /status of 400/.test(msg.text());
 
 interface ClusterSettings {
   name: string;
@@ -95,7 +37,7 @@ interface ClusterSettings {
 }
 
 async function settingsOf(base: string, token: string, id: string): Promise<ClusterSettings> {
-  const r = await api(base, "GET", `/api/clusters/${id}`, token);
+  const r = await restCall(base, "GET", `/api/clusters/${id}`, token);
   assert.equal(r.status, 200, r.text);
   const { name, labels, impersonate } = r.json as ClusterSettings;
   return { name, labels, impersonate };
@@ -106,12 +48,6 @@ async function labelChips(page: Page): Promise<string[]> {
   const list = page.getByTestId("cluster-labels");
   if (await list.count() === 0) return [];
   return (await list.locator("li").allTextContents()).map((t) => t.trim());
-}
-
-let webBuild: Promise<unknown> | undefined;
-/** The assets built from the sources in the tree, once per run. */
-function currentWebBuild(): Promise<unknown> {
-  return webBuild ??= buildWeb();
 }
 
 Deno.test({
@@ -126,27 +62,27 @@ Deno.test({
       launchBrowser(),
     ]) as [ControlPlane, TestDashboard, Browser];
     const base = dash.url;
-    const sessions: Session[] = [];
+    const sessions: BrowserSession[] = [];
     try {
       const kubeconfig = await Deno.readTextFile(cp.kubeconfigPath);
       const admin = await loginToken(base, "admin", ADMIN_PASSWORD);
-      const added = await api(base, "POST", "/api/clusters", admin, {
+      const added = await restCall(base, "POST", "/api/clusters", admin, {
         name: "settings",
         kubeconfig,
       });
       assert.equal(added.status, 201, added.text);
       const id = (added.json as { id: string }).id;
-      const created = await api(base, "POST", "/api/users", admin, {
+      const created = await restCall(base, "POST", "/api/users", admin, {
         username: "viewer",
         password: VIEWER_PASSWORD,
         role: "viewer",
       });
       assert.equal(created.status, 201, created.text);
 
-      const s = await newSession(browser);
+      const s = await newSession(browser, { timeoutMs: TIMEOUT, expected: refusedLabel });
       sessions.push(s);
       const { page } = s;
-      await login(s, base, "admin", ADMIN_PASSWORD);
+      await signInSession(s, base, "admin", ADMIN_PASSWORD);
 
       await t.step("Add Cluster's kubeconfig tab: labels and Impersonate users", async () => {
         await page.getByRole("button", { name: "Add cluster" }).first().click();
@@ -264,9 +200,9 @@ Deno.test({
       });
 
       await t.step("a viewer sees the labels and the badge but no Settings button", async () => {
-        const v = await newSession(browser);
+        const v = await newSession(browser, { timeoutMs: TIMEOUT, expected: refusedLabel });
         sessions.push(v);
-        await login(v, base, "viewer", VIEWER_PASSWORD);
+        await signInSession(v, base, "viewer", VIEWER_PASSWORD);
         await v.page.goto(`${base}/clusters/${id}`);
         await hydrated(v.page);
         assert.deepEqual(await labelChips(v.page), ["env=prod"]);
@@ -275,7 +211,7 @@ Deno.test({
         assert.equal(await v.page.getByRole("button", { name: "Settings" }).count(), 0);
         // The server refuses a viewer's PATCH whatever the page shows.
         const viewer = await loginToken(base, "viewer", VIEWER_PASSWORD);
-        const r = await api(base, "PATCH", `/api/clusters/${id}`, viewer, { labels: {} });
+        const r = await restCall(base, "PATCH", `/api/clusters/${id}`, viewer, { labels: {} });
         assert.equal(r.status, 403, r.text);
         assert.deepEqual(v.problems, []);
       });

@@ -5,10 +5,17 @@
 //
 // It serves plain HTTP and gRPC on loopback so the browser needs no certificate exception.
 import { loadConfig } from "../../backend/config.ts";
+import { buildWeb } from "../build.ts";
 import { type Dashboard, startDashboard } from "../../backend/server.ts";
 import type { AuthService } from "../../backend/auth/service.ts";
 import assert from "node:assert/strict";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import {
+  type Browser,
+  type BrowserContext,
+  chromium,
+  type ConsoleMessage,
+  type Page,
+} from "playwright-core";
 
 export interface TestDashboard {
   /** Where the browser goes. */
@@ -182,4 +189,100 @@ if (import.meta.main) {
   console.log(
     `dashboard with web UI at ${d.url} (admin / admin-password-123), data in ${d.dataDir}`,
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions and REST calls shared by the browser tests
+
+/** A browser context of its own, with what went wrong in it. */
+export interface BrowserSession {
+  context: BrowserContext;
+  page: Page;
+  /** CSP violations, console errors and uncaught exceptions. */
+  problems: string[];
+}
+
+/**
+ * A new context (1280×860, every wait `timeoutMs`) and page that record CSP violations, console
+ * errors and uncaught exceptions into `problems`; `expected` says which console errors a test
+ * causes on purpose (a refused request it asserts on its own).
+ */
+export async function newSession(
+  browser: Browser,
+  opts: { timeoutMs?: number; expected?: (msg: ConsoleMessage) => boolean } = {},
+): Promise<BrowserSession> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  context.setDefaultTimeout(opts.timeoutMs ?? 20_000);
+  const problems: string[] = [];
+  await watchCsp(context, problems);
+  const page = await context.newPage();
+  page.on("console", (msg) => {
+    if (msg.type() !== "error" || opts.expected?.(msg)) return;
+    problems.push(`console: ${msg.text()} (${msg.location()?.url ?? ""})`);
+  });
+  page.on("pageerror", (err) => problems.push(`uncaught: ${err.message}`));
+  return { context, page, problems };
+}
+
+/** Signs the session in through the login form, landing on /clusters. */
+export async function signInSession(
+  s: BrowserSession,
+  base: string,
+  username: string,
+  password: string,
+): Promise<void> {
+  await s.page.goto(`${base}/clusters`);
+  await s.page.waitForURL(/\/login\?next=/);
+  await signIn(s.page, username, password, "/clusters");
+}
+
+/** A REST call with a bearer token; the body as text and, when it is JSON, parsed. */
+export async function restCall(
+  base: string,
+  method: string,
+  path: string,
+  token: string,
+  body?: unknown,
+): Promise<{ status: number; json: unknown; text: string }> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, json, text };
+}
+
+/** A session token of `username` from POST /api/auth/login. */
+export async function loginToken(
+  base: string,
+  username: string,
+  password: string,
+): Promise<string> {
+  const res = await fetch(`${base}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username, password }),
+  });
+  const body = await res.json() as { token?: string };
+  assert.equal(res.status, 200, JSON.stringify(body));
+  return body.token!;
+}
+
+let webBuild: Promise<unknown> | undefined;
+/**
+ * Builds the assets from the sources in the tree, once per test module: the browser must test the
+ * islands as they are now, not a bundle left over from an earlier build.
+ */
+export function currentWebBuild(): Promise<unknown> {
+  return webBuild ??= buildWeb();
 }

@@ -15,7 +15,7 @@
 // Users are made through the REST API (POST /api/users as admin), clusters too.
 // Needs: /usr/bin/chromium and the kube tools (tools/kube/build.sh).
 import assert from "node:assert/strict";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import type { Browser, ConsoleMessage, Locator, Page } from "playwright-core";
 import {
   type ControlPlane,
   createRunningPod,
@@ -23,14 +23,17 @@ import {
   sharedControlPlane,
 } from "../../tools/testenv/mod.ts";
 import {
+  type BrowserSession,
+  currentWebBuild,
   hydrated,
   launchBrowser,
-  signIn,
+  loginToken,
+  newSession,
+  restCall,
+  signInSession,
   startWebDashboard,
   type TestDashboard,
-  watchCsp,
 } from "./harness.ts";
-import { buildWeb } from "../build.ts";
 import { serviceAccountKubeconfig } from "../../testing/clusters.ts";
 
 const ADMIN_PASSWORD = "perm-e2e-admin-password";
@@ -38,6 +41,8 @@ const VIEWER_PASSWORD = "perm-e2e-viewer-password";
 const EDITOR_PASSWORD = "perm-e2e-editor-password";
 const NS = "perm-e2e";
 const TIMEOUT = 20_000;
+/** The deliberate delete refused by the read-only cluster in (b) is asserted on its own. */
+const refusedDelete = (msg: ConsoleMessage) => /status of 403/.test(msg.text());
 const VIEWER_REASON = "your role on this cluster is viewer: read only";
 /** The cluster's RBAC denial for the read-only kubeconfig's identity. */
 const rbacDenial = (what: string) =>
@@ -46,72 +51,6 @@ const rbacDenial = (what: string) =>
       what.replace(/[./]/g, (c) => `\\${c}`)
     } for the dashboard's identity on this cluster \\(the kubeconfig's user\\)$`,
   );
-
-interface Session {
-  context: BrowserContext;
-  page: Page;
-  /** CSP violations, console errors and uncaught exceptions. */
-  problems: string[];
-}
-
-async function newSession(browser: Browser): Promise<Session> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  context.setDefaultTimeout(TIMEOUT);
-  const problems: string[] = [];
-  await watchCsp(context, problems);
-  const page = await context.newPage();
-  page.on("console", (msg) => {
-    // The deliberate delete refused by the read-only cluster in (b) is asserted on its own.
-    if (msg.type() === "error" && !/status of 403/.test(msg.text())) {
-      problems.push(`console: ${msg.text()}`);
-    }
-  });
-  page.on("pageerror", (err) => problems.push(`uncaught: ${err.message}`));
-  return { context, page, problems };
-}
-
-async function api(
-  base: string,
-  method: string,
-  path: string,
-  token: string,
-  body?: unknown,
-): Promise<{ status: number; json: unknown; text: string }> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // not JSON
-  }
-  return { status: res.status, json, text };
-}
-
-async function loginToken(base: string, username: string, password: string): Promise<string> {
-  const res = await fetch(`${base}/api/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ username, password }),
-  });
-  const body = await res.json() as { token?: string };
-  assert.equal(res.status, 200, JSON.stringify(body));
-  return body.token!;
-}
-
-/** Signs `s` in as `username` through the login form, landing on /clusters. */
-async function login(s: Session, base: string, username: string, password: string) {
-  await s.page.goto(`${base}/clusters`);
-  await s.page.waitForURL(/\/login\?next=/);
-  await signIn(s.page, username, password, "/clusters");
-}
 
 /** A control that is disabled, aria-disabled, and whose hover text (title) matches `reason`. */
 async function assertDisabled(control: Locator, reason: string | RegExp, what: string) {
@@ -130,12 +69,6 @@ async function assertEnabled(control: Locator, what: string) {
   assert.equal(await control.getAttribute("aria-disabled"), null, `${what}: no aria-disabled`);
 }
 
-let webBuild: Promise<unknown> | undefined;
-/** The assets built from the sources in the tree, once per run. */
-function currentWebBuild(): Promise<unknown> {
-  return webBuild ??= buildWeb();
-}
-
 Deno.test({
   name: "permission-aware pages: a viewer, a read-only cluster, full access, impersonation",
   sanitizeOps: false,
@@ -148,7 +81,7 @@ Deno.test({
       launchBrowser(),
     ]) as [ControlPlane, TestDashboard, Browser];
     const base = dash.url;
-    const sessions: Session[] = [];
+    const sessions: BrowserSession[] = [];
     try {
       // The cluster's objects: a running pod and two ConfigMaps.
       await createRunningPod(cp, NS, "hello");
@@ -165,7 +98,7 @@ Deno.test({
       // read-only (a ServiceAccount token bound to `view`).
       const admin = await loginToken(base, "admin", ADMIN_PASSWORD);
       const addCluster = async (name: string, kubeconfig: string) => {
-        const r = await api(base, "POST", "/api/clusters", admin, { name, kubeconfig });
+        const r = await restCall(base, "POST", "/api/clusters", admin, { name, kubeconfig });
         assert.equal(r.status, 201, r.text);
         return (r.json as { id: string }).id;
       };
@@ -180,7 +113,7 @@ Deno.test({
           ["editor", EDITOR_PASSWORD, "editor"],
         ]
       ) {
-        const r = await api(base, "POST", "/api/users", admin, { username, password, role });
+        const r = await restCall(base, "POST", "/api/users", admin, { username, password, role });
         assert.equal(r.status, 201, r.text);
       }
       const objectUrl = (cluster: string, resource: string, name: string, tab?: string) =>
@@ -196,10 +129,10 @@ Deno.test({
       };
 
       await t.step("(a) a viewer sees no enabled delete or edit", async () => {
-        const s = await newSession(browser);
+        const s = await newSession(browser, { timeoutMs: TIMEOUT, expected: refusedDelete });
         sessions.push(s);
         const { page } = s;
-        await login(s, base, "viewer", VIEWER_PASSWORD);
+        await signInSession(s, base, "viewer", VIEWER_PASSWORD);
 
         await page.goto(objectUrl(fullId, "configmaps", "cm-keep", "yaml"));
         await hydrated(page);
@@ -235,9 +168,9 @@ Deno.test({
         assert.deepEqual(s.problems, []);
       });
 
-      const editor = await newSession(browser);
+      const editor = await newSession(browser, { timeoutMs: TIMEOUT, expected: refusedDelete });
       sessions.push(editor);
-      await login(editor, base, "editor", EDITOR_PASSWORD);
+      await signInSession(editor, base, "editor", EDITOR_PASSWORD);
 
       await t.step(
         "(b) an editor on a read-only cluster: disabled with the cluster's reason",
@@ -288,7 +221,7 @@ Deno.test({
 
           // The reason is the truth: the cluster refuses the delete the page did not offer.
           const token = await loginToken(base, "editor", EDITOR_PASSWORD);
-          const del = await api(
+          const del = await restCall(
             base,
             "DELETE",
             `/api/clusters/${readOnlyId}/k8s/api/v1/namespaces/${NS}/configmaps/cm-doomed`,
@@ -344,7 +277,7 @@ Deno.test({
       );
 
       await t.step("(d) an impersonated editor with only `view`: disabled for them", async () => {
-        const r = await api(base, "POST", "/api/clusters", admin, {
+        const r = await restCall(base, "POST", "/api/clusters", admin, {
           name: "impersonating",
           kubeconfig: await Deno.readTextFile(cp.kubeconfigPath),
           impersonate: true,

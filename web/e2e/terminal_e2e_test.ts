@@ -28,6 +28,7 @@ import {
 } from "../../tools/testenv/mod.ts";
 import {
   addKubeconfigCluster,
+  currentWebBuild,
   hydrated,
   launchBrowser,
   signIn,
@@ -35,19 +36,12 @@ import {
   type TestDashboard,
   watchCsp,
 } from "./harness.ts";
-import { buildWeb } from "../build.ts";
 
 const ADMIN_PASSWORD = "terminal-e2e-admin-password";
 const VIEWER_PASSWORD = "terminal-e2e-viewer-password";
 const SHOTS = decodeURIComponent(new URL("./screenshots/", import.meta.url).pathname);
 const TIMEOUT = 20_000;
 const NS = "term-e2e";
-
-let webBuild: Promise<unknown> | undefined;
-/** The assets built from the sources in the tree, once per run. */
-function currentWebBuild(): Promise<unknown> {
-  return webBuild ??= buildWeb();
-}
 
 interface Session {
   context: BrowserContext;

@@ -20,6 +20,7 @@ import {
   sharedControlPlane,
 } from "../../tools/testenv/mod.ts";
 import {
+  currentWebBuild,
   fillLogin,
   hydrated,
   launchBrowser,
@@ -28,7 +29,6 @@ import {
   type TestDashboard,
   watchCsp,
 } from "./harness.ts";
-import { buildWeb } from "../build.ts";
 import { type RunningAgent, startAgent } from "../../testing/harness.ts";
 import { serviceAccountKubeconfig } from "../../testing/clusters.ts";
 import { TOKEN_HINT } from "../../common/registration_token.ts";
@@ -102,15 +102,6 @@ async function login(
   await s.page.goto(`${base}${next}`);
   await s.page.waitForURL(/\/login\?next=/);
   await signIn(s.page, username, password, next);
-}
-
-let webBuild: Promise<unknown> | undefined;
-/**
- * Builds the assets from the sources in the tree, once per run: the browser must test the islands
- * as they are now, not a bundle left over from an earlier build.
- */
-function currentWebBuild(): Promise<unknown> {
-  return webBuild ??= buildWeb();
 }
 
 Deno.test({
