@@ -5,7 +5,8 @@ import { AgentConfigError, agentUsage, loadAgentConfig } from "./config.ts";
 import { KubeAccessError, loadKube } from "./kube.ts";
 import { type CredentialStore, fileCredentialStore, secretCredentialStore } from "./credentials.ts";
 import { Dialer } from "./dialer.ts";
-import { serveHealth } from "./health.ts";
+import { HEALTH_ADDR_SETTING, serveHealth } from "./health.ts";
+import { listenErrorMessage } from "../common/listen_error.ts";
 import { log, setLogLevel } from "../common/log.ts";
 import { VERSION } from "../common/version.ts";
 
@@ -53,7 +54,17 @@ log.info("agent starting", {
   impersonation: cfg.allowImpersonation ? cfg.impersonationPrefix : "off",
 });
 const dialer = new Dialer(cfg, kube, store);
-const health = serveHealth(cfg.healthAddr, dialer);
+let health: Deno.HttpServer;
+try {
+  health = serveHealth(cfg.healthAddr, dialer);
+} catch (err) {
+  // HEALTH_ADDR in use (a second agent on one host), a privileged port: a configuration error.
+  const message = listenErrorMessage(err, cfg.healthAddr, HEALTH_ADDR_SETTING);
+  if (!message) throw err;
+  console.error(`agent configuration error: ${message}`);
+  kube.close();
+  Deno.exit(2);
+}
 const running = dialer.run();
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {

@@ -4,19 +4,24 @@ import { ConfigError, loadConfig } from "./config.ts";
 import { startDashboard } from "./server.ts";
 import { log, setLogLevel } from "../common/log.ts";
 
+function configurationError(err: Error): never {
+  console.error(`configuration error: ${err.message}\nSee docs/configuration.md.`);
+  Deno.exit(2);
+}
+
 let config;
 try {
   config = loadConfig(Deno.env.toObject(), Deno.args);
 } catch (err) {
-  if (err instanceof ConfigError || err instanceof TypeError) {
-    console.error(`configuration error: ${err.message}\nSee docs/configuration.md.`);
-    Deno.exit(2);
-  }
+  if (err instanceof ConfigError || err instanceof TypeError) configurationError(err);
   throw err;
 }
 setLogLevel(config.logLevel);
 
+// A listener that cannot bind its address (HTTP_ADDR, GRPC_ADDR in use, a privileged port) is a
+// ConfigError; startDashboard has closed what it opened before throwing it.
 const dashboard = await startDashboard(config).catch((err) => {
+  if (err instanceof ConfigError) configurationError(err);
   log.error("dashboard failed to start", { err });
   Deno.exit(1);
 });

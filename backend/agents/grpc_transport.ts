@@ -101,6 +101,28 @@ export function widenFlowControl(server: grpc.Server): boolean {
   return true;
 }
 
+let bindLogFiltered = false;
+
+/**
+ * grpc-js logs a failed bind itself ("E No address added out of total 1 resolved") before
+ * bindAsync reports the same failure, which the dashboard turns into one configuration error
+ * line; that log line is dropped. Everything else grpc-js logs is written as its default logger
+ * writes it.
+ */
+function filterBindFailureLog(): void {
+  if (bindLogFiltered) return;
+  bindLogFiltered = true;
+  grpc.setLogger({
+    error: (message?: unknown, ...rest: unknown[]) => {
+      if (!String(message).startsWith("No address added out of total")) {
+        console.error(`E ${message}`, ...rest);
+      }
+    },
+    info: (message?: unknown, ...rest: unknown[]) => console.error(`I ${message}`, ...rest),
+    debug: (message?: unknown, ...rest: unknown[]) => console.error(`D ${message}`, ...rest),
+  });
+}
+
 export async function startAgentServer(
   opts: { hostname: string; port: number; tls: ServerTls | null },
   handlers: ClusterAgentHandlers,
@@ -127,8 +149,15 @@ export async function startAgentServer(
     }], false)
     : grpc.ServerCredentials.createInsecure();
   const host = opts.hostname.includes(":") ? `[${opts.hostname}]` : opts.hostname;
+  filterBindFailureLog();
+  // A failed bind rejects with grpc-js's "No address added out of total 1 resolved errors:
+  // [listen EADDRINUSE: …]", which the caller turns into a configuration error.
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${opts.port}`, creds, (err, p) => err ? reject(err) : resolve(p))
+    server.bindAsync(`${host}:${opts.port}`, creds, (err, p) => {
+      if (!err) return resolve(p);
+      server.forceShutdown();
+      reject(err);
+    })
   );
   return {
     port,
