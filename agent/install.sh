@@ -5,7 +5,7 @@
 #   curl -fsSL https://dash.example.com/api/agents/install.sh | bash -s -- \
 #     --dashboard-url https://dash.example.com:9090 --dashboard-http-url https://dash.example.com \
 #     --cluster-name prod --permissions read-only --ca-hash sha256:<hex> --namespace dashboard-agent \
-#     --chart-sha256 <hex>
+#     --image ghcr.io/kube-dashboard/dashboard-agent:<version> --chart-sha256 <hex>
 #
 # It runs against the current kubectl context (or --kube-context): checks that helm and kubectl
 # are installed, that the cluster answers and that you may create what the chart creates, then
@@ -46,6 +46,13 @@ readonly RE_CA_HASH='^sha256:[0-9a-f]{64}$'
 readonly RE_SHA256='^[0-9a-f]{64}$'
 readonly RE_TOKEN='^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$'
 readonly RE_IMPERSONATION_PREFIX='^[a-z0-9][a-z0-9:._-]{0,62}[:-]$'
+# Image references as the dashboard checks them (common/agent_image.ts).
+readonly RE_IMAGE_REGISTRY='^(localhost|[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*)(:[0-9]{1,5})?$'
+readonly RE_IMAGE_COMPONENT='^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*$'
+readonly RE_IMAGE_TAG='^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$'
+readonly RE_IMAGE_DIGEST='^sha256:[0-9a-f]{64}$'
+readonly RE_DNS_SUBDOMAIN='^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$'
+readonly MAX_PULL_SECRETS=8
 
 tmp=""
 
@@ -79,6 +86,10 @@ Options:
                              "impersonate users"; the dashboard's command sets it for admin)
   --impersonation-prefix P   the prefix of every name it impersonates (default dashboard:)
   --namespace NS             the namespace to install into (default: dashboard-agent)
+  --image REF                the agent image, [registry[:port]/]path[:tag][@sha256:HEX]
+                             (default: the chart's, ghcr.io/kube-dashboard/dashboard-agent)
+  --image-pull-secret NAME   a Secret in the namespace to pull the image with; may be
+                             repeated (at most 8)
   --chart-url URL|FILE       where to get the chart instead of --dashboard-http-url
   --values FILE              more Helm values (image, proxy settings via extraEnv, ...);
                              may be repeated
@@ -140,6 +151,41 @@ prompt_token() {
   printf '\n' >/dev/tty
 }
 
+# Splits an image reference into image_repository, image_tag and image_digest, checked as the
+# dashboard checks it; returns 1 when it is not one.
+parse_image() {
+  local rest=$1 first path comp last
+  image_repository="" image_tag="" image_digest=""
+  if ((${#rest} == 0 || ${#rest} > 512)); then
+    return 1
+  fi
+  if [[ $rest == *@* ]]; then
+    image_digest=${rest#*@}
+    rest=${rest%%@*}
+    [[ $image_digest =~ $RE_IMAGE_DIGEST ]] || return 1
+  fi
+  last=${rest##*/}
+  if [[ $last == *:* ]]; then
+    image_tag=${last##*:}
+    rest=${rest%:*}
+    [[ $image_tag =~ $RE_IMAGE_TAG ]] || return 1
+  fi
+  path=$rest
+  first=${rest%%/*}
+  if [[ $rest == */* && ($first == *.* || $first == *:* || $first == localhost) ]]; then
+    [[ $first =~ $RE_IMAGE_REGISTRY ]] || return 1
+    path=${rest#*/}
+  fi
+  while true; do
+    comp=${path%%/*}
+    [[ $comp =~ $RE_IMAGE_COMPONENT ]] || return 1
+    [[ $path == */* ]] || break
+    path=${path#*/}
+  done
+  ((${#rest} <= 255)) || return 1
+  image_repository=$rest
+}
+
 # The Helm values; every string in them was validated above, so double-quoting is enough.
 write_values() {
   local token=$1
@@ -164,6 +210,20 @@ write_values() {
   if [[ -n $impersonation_prefix ]]; then
     printf 'impersonationPrefix: "%s"\n' "$impersonation_prefix"
   fi
+  if [[ -n $image_repository ]]; then
+    printf 'image:\n'
+    printf '  repository: "%s"\n' "$image_repository"
+    if [[ -n $image_tag ]]; then
+      printf '  tag: "%s"\n' "$image_tag"
+    fi
+    if [[ -n $image_digest ]]; then
+      printf '  digest: "%s"\n' "$image_digest"
+    fi
+  fi
+  if ((${#pull_secrets[@]} > 0)); then
+    printf 'imagePullSecrets:\n'
+    printf '  - name: "%s"\n' "${pull_secrets[@]}"
+  fi
 }
 
 main() {
@@ -179,6 +239,11 @@ main() {
   insecure=false
   allow_impersonation=false
   impersonation_prefix=""
+  local image=""
+  image_repository=""
+  image_tag=""
+  image_digest=""
+  pull_secrets=()
 
   while (($# > 0)); do
     local opt=$1 value="" inline=false
@@ -205,7 +270,7 @@ main() {
         ;;
       --dashboard-url | --dashboard-http-url | --token | --token-file | --cluster-name | \
         --ca-hash | --chart-sha256 | --permissions | --rules | --namespace | --chart-url | \
-        --values | --kube-context | --impersonation-prefix)
+        --values | --kube-context | --impersonation-prefix | --image | --image-pull-secret)
         if [[ $inline == false ]]; then
           if (($# == 0)); then
             die "$E_USAGE" "$opt needs a value (see --help)"
@@ -231,6 +296,8 @@ main() {
           --values) extra_values+=("$value") ;;
           --kube-context) kube_context=$value ;;
           --impersonation-prefix) impersonation_prefix=$value ;;
+          --image) image=$value ;;
+          --image-pull-secret) pull_secrets+=("$value") ;;
         esac
         ;;
       *) die "$E_USAGE" "unknown argument $(shown "$opt") (see --help)" ;;
@@ -291,6 +358,18 @@ main() {
       die "$E_USAGE" "--impersonation-prefix needs --allow-impersonation"
     fi
   fi
+  if [[ -n $image ]] && ! parse_image "$image"; then
+    die "$E_USAGE" "--image $(shown "$image") is not an image reference: use [registry[:port]/]path[:tag][@sha256:<64 hex>], e.g. registry.example.com:5000/dashboard-agent:${CHART_VERSION}"
+  fi
+  if ((${#pull_secrets[@]} > MAX_PULL_SECRETS)); then
+    die "$E_USAGE" "at most ${MAX_PULL_SECRETS} --image-pull-secret"
+  fi
+  local s
+  for s in "${pull_secrets[@]}"; do
+    if ((${#s} > 253)) || ! [[ $s =~ $RE_DNS_SUBDOMAIN ]]; then
+      die "$E_USAGE" "--image-pull-secret $(shown "$s") is not a Secret name (lowercase letters, digits, '-' and '.')"
+    fi
+  done
   local token_source="AGENT_TOKEN"
   if [[ $token_from_flag == true ]]; then
     token_source="--token"

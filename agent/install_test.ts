@@ -21,7 +21,7 @@ import {
 import { ROOT, startTestDashboard } from "../testing/harness.ts";
 import { installCommand } from "../backend/agents/install/command.ts";
 import { chartSha256, INSTALL_SCRIPT, packChart } from "../backend/agents/install/assets.ts";
-import { VERSION } from "../common/version.ts";
+import { DEFAULT_AGENT_IMAGE, VERSION } from "../common/version.ts";
 
 const SCRIPT = `${ROOT}agent/install.sh`;
 const HASH = `sha256:${"0f".repeat(32)}`;
@@ -259,6 +259,39 @@ Deno.test("install.sh rejects bad arguments with exit code 2 and a clear message
       error: /--namespace needs a value/,
     },
     {
+      name: "an image with shell code",
+      args: [...goodArgs(), "--image", "x'; touch /tmp/pwned; echo '"],
+      error: /--image .* is not an image reference: use \[registry\[:port\]\/\]path\[:tag\]/,
+    },
+    {
+      name: "an image with capitals in its path",
+      args: [...goodArgs(), "--image", "registry.example.com/Team/agent:1"],
+      error: /--image registry.example.com\/Team\/agent:1 is not an image reference/,
+    },
+    {
+      name: "an image with a short digest",
+      args: [...goodArgs(), "--image", "agent@sha256:abc"],
+      error: /--image agent@sha256:abc is not an image reference/,
+    },
+    {
+      name: "an image whose tag holds a newline",
+      args: [...goodArgs(), "--image", "agent:1\nimage: evil"],
+      error: /--image .* is not an image reference/,
+    },
+    {
+      name: "an image pull Secret that is not a name",
+      args: [...goodArgs(), "--image-pull-secret", "Reg Cred"],
+      error: /--image-pull-secret .* is not a Secret name/,
+    },
+    {
+      name: "too many image pull Secrets",
+      args: [
+        ...goodArgs(),
+        ...Array.from({ length: 9 }, (_, i) => ["--image-pull-secret", `s${i}`]).flat(),
+      ],
+      error: /at most 8 --image-pull-secret/,
+    },
+    {
       name: "--values file missing",
       args: [...goodArgs(), "--values", "/nonexistent.yaml"],
       error: /--values \/nonexistent.yaml is not a readable file/,
@@ -454,6 +487,7 @@ Deno.test("install.sh end to end with the command the API generates", async (t) 
         assert.ok(install_command.includes(`--dashboard-url '${dash.d.agentUrl}'`));
         assert.ok(install_command.includes(`--dashboard-http-url '${dash.d.url}'`));
         assert.ok(install_command.includes(`--ca-hash '${dash.d.caHash}'`));
+        assert.ok(install_command.includes(`--image '${DEFAULT_AGENT_IMAGE}'`), install_command);
         const sha = await chartSha256();
         assert.match(sha, /^[0-9a-f]{64}$/);
         assert.ok(install_command.includes(`--chart-sha256 '${sha}'`), install_command);
@@ -501,6 +535,44 @@ Deno.test("install.sh end to end with the command the API generates", async (t) 
       },
     );
 
+    await t.step("a token's own image and pull Secrets reach the values (dry run)", async () => {
+      const D = `sha256:${"5e".repeat(32)}`;
+      const image = `registry.example.com:5000/mirror/dashboard-agent:${VERSION}@${D}`;
+      const r0 = await dash.api("POST", "/api/clusters/agent-token", {
+        cluster_name: "dry-image",
+        permissions: "read-only",
+        image,
+        image_pull_secrets: ["regcred", "mirror.pull"],
+      }, dash.adminToken);
+      assert.equal(r0.status, 201, r0.text);
+      const { token, install_command } = r0.json as { token: string; install_command: string };
+      assert.ok(
+        install_command.includes(
+          `--image '${image}' --image-pull-secret 'regcred' --image-pull-secret 'mirror.pull'`,
+        ),
+        install_command,
+      );
+      const r = await run(
+        [BASH, "-c", `${install_command} --dry-run`],
+        baseEnv(e, cp, await withToken(token)),
+      );
+      assert.equal(r.code, 0, r.out + r.err);
+      assert.ok(
+        r.out.includes(
+          [
+            "  image:",
+            '    repository: "registry.example.com:5000/mirror/dashboard-agent"',
+            `    tag: "${VERSION}"`,
+            `    digest: "${D}"`,
+            "  imagePullSecrets:",
+            '    - name: "regcred"',
+            '    - name: "mirror.pull"',
+          ].join("\n"),
+        ),
+        r.out,
+      );
+    });
+
     await t.step("admin: the command lets the agent impersonate (dry run)", async () => {
       const { token, install_command, helm_command } = await issue("dry-admin", "admin");
       assert.match(install_command, / --allow-impersonation /);
@@ -546,6 +618,15 @@ Deno.test("install.sh end to end with the command the API generates", async (t) 
       assert.equal(data.DASHBOARD_URL, dash.d.agentUrl);
       assert.equal(data.CA_HASH, dash.d.caHash);
       assert.equal(data.CLUSTER_NAME, "installed");
+      const dep = await kubeRequest(
+        cp,
+        "GET",
+        "/apis/apps/v1/namespaces/dashboard-agent/deployments/dashboard-agent",
+      );
+      const pod = (dep.body as {
+        spec: { template: { spec: { containers: { image: string }[] } } };
+      }).spec.template.spec;
+      assert.equal(pod.containers[0].image, DEFAULT_AGENT_IMAGE, "the dashboard's AGENT_IMAGE");
       const sec = await kubeRequest(
         cp,
         "GET",

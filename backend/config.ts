@@ -4,6 +4,9 @@
 // they never appear on a command line visible in `ps`. docs/configuration.md lists everything.
 import { parseArgs } from "node:util";
 import type { LogLevel } from "../common/log.ts";
+import { DEFAULT_AGENT_IMAGE } from "../common/version.ts";
+import { imageRefError } from "../common/agent_image.ts";
+import { DEFAULT_IMPERSONATION_PREFIX } from "./cluster/impersonation.ts";
 
 export interface ListenAddr {
   hostname: string;
@@ -40,6 +43,8 @@ export interface Config {
   auditRetentionDays: number;
   /** Prefix of the users and groups impersonated on clusters set to impersonate. */
   impersonationPrefix: string;
+  /** The agent image install commands set (image.repository, tag or digest). */
+  agentImage: string;
   logLevel: LogLevel;
 }
 
@@ -65,6 +70,7 @@ const flagNames = {
   "streams-per-user": "STREAMS_PER_USER",
   "audit-retention-days": "AUDIT_RETENTION_DAYS",
   "impersonation-prefix": "IMPERSONATION_PREFIX",
+  "agent-image": "AGENT_IMAGE",
 } as const;
 
 export function parseListenAddr(name: string, value: string): ListenAddr {
@@ -187,7 +193,7 @@ export function loadConfig(env: Record<string, string | undefined>, args: string
   const streamIdleTimeoutMinutes = whole("STREAM_IDLE_TIMEOUT_MINUTES", 60, 1, 24 * 60, "minutes");
   const streamsPerUser = whole("STREAMS_PER_USER", 16, 1, 1000, "streams");
   const auditRetentionDays = whole("AUDIT_RETENTION_DAYS", 90, 1, 3650, "days");
-  const impersonationPrefix = get("IMPERSONATION_PREFIX") ?? "dashboard:";
+  const impersonationPrefix = get("IMPERSONATION_PREFIX") ?? DEFAULT_IMPERSONATION_PREFIX;
   if (
     !IMPERSONATION_PREFIX_PATTERN.test(impersonationPrefix) ||
     impersonationPrefix.startsWith("system:")
@@ -198,6 +204,12 @@ export function loadConfig(env: Record<string, string | undefined>, args: string
         "is dashboard:), and the same " +
         "prefix as the agents' impersonationPrefix",
     );
+  }
+
+  const agentImage = get("AGENT_IMAGE") ?? DEFAULT_AGENT_IMAGE;
+  const imageError = imageRefError(agentImage);
+  if (imageError) {
+    throw new ConfigError(`AGENT_IMAGE=${JSON.stringify(agentImage)}: ${imageError}`);
   }
 
   const agentHeartbeatSeconds = Number(get("AGENT_HEARTBEAT_SECONDS") ?? "10");
@@ -229,6 +241,7 @@ export function loadConfig(env: Record<string, string | undefined>, args: string
     agentHeartbeatSeconds,
     auditRetentionDays,
     impersonationPrefix,
+    agentImage,
     logLevel,
   };
 }

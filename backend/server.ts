@@ -2,7 +2,8 @@
 // creates the first admin, builds every service and serves HTTP until stopped. Used by main.ts
 // and by tests, which start real dashboards on free ports.
 import { join, resolve } from "node:path";
-import type { Config } from "./config.ts";
+import { type Config, ConfigError, type ListenAddr } from "./config.ts";
+import { type AddrSetting, listenErrorMessage } from "../common/listen_error.ts";
 import { type Db, openDb } from "./store/db.ts";
 import { migrateUp } from "./store/migrate.ts";
 import { SecretBox } from "./crypto/secretbox.ts";
@@ -90,9 +91,41 @@ async function tryLock(dir: string): Promise<Deno.FsFile> {
   return await Promise.race([lockDataDir(dir), timeout]);
 }
 
+/** Where each listener's address comes from, for its start-up errors. */
+const HTTP_ADDR_SETTING: AddrSetting = { env: "HTTP_ADDR", flag: "--http-addr" };
+const GRPC_ADDR_SETTING: AddrSetting = { env: "GRPC_ADDR", flag: "--grpc-addr" };
+
+/** A listener that cannot bind its address (in use, privileged port) is a configuration error. */
+function bindError(err: unknown, addr: ListenAddr, setting: AddrSetting): unknown {
+  const message = listenErrorMessage(err, addr, setting);
+  return message ? new ConfigError(message) : err;
+}
+
+/**
+ * Starts a dashboard. When start-up fails, everything opened so far is closed again (listeners,
+ * store, DATA_DIR lock) before the error is thrown: a ConfigError when a listener cannot bind its
+ * address.
+ */
 export async function startDashboard(config: Config): Promise<Dashboard> {
+  const undo: (() => unknown)[] = [];
+  try {
+    return await assemble(config, undo);
+  } catch (err) {
+    for (const step of undo.reverse()) {
+      try {
+        await step();
+      } catch (cleanupErr) {
+        log.warn("cleanup after a failed start failed", { err: cleanupErr });
+      }
+    }
+    throw err;
+  }
+}
+
+async function assemble(config: Config, undo: (() => unknown)[]): Promise<Dashboard> {
   const dataDir = resolve(config.dataDir);
   const lock = await tryLock(dataDir);
+  undo.push(() => lock.close());
   const keyB64 = config.encryptionKey ??
     await SecretBox.loadOrCreateKeyFile(join(dataDir, "encryption.key"));
   const box = await SecretBox.fromBase64(keyB64);
@@ -100,6 +133,7 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
     config.databaseUrl,
     config.databaseUrl ? undefined : join(dataDir, "pgdata"),
   );
+  undo.push(() => db.close());
   const applied = await migrateUp(db);
   if (applied.length) log.info("database migrated", { applied, store: db.kind });
 
@@ -166,13 +200,14 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
   // Before the first agent can attach: start() marks the streams of a previous process as gone,
   // which must not overwrite the status of an agent that reconnected first.
   await hub.start();
+  undo.push(() => hub.stop());
   const grpcServer = await startAgentServer(
     { hostname: config.grpcAddr.hostname, port: config.grpcAddr.port, tls },
     agentHandlers(registry, hub),
-  ).catch(async (err) => {
-    await hub.stop();
-    throw err;
+  ).catch((err) => {
+    throw bindError(err, config.grpcAddr, GRPC_ADDR_SETTING);
   });
+  undo.push(() => grpcServer.stop());
   const grpcPublicAddr = config.grpcAddr.port === 0
     ? config.grpcPublicAddr.replace(/:\d+$/, `:${grpcServer.port}`)
     : config.grpcPublicAddr;
@@ -185,10 +220,7 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
   let app: App | undefined;
   // With TLS, Deno.serve listens on a loopback port behind the TLS front (see tls_front.ts).
   let front: TlsFront | undefined;
-  const server = Deno.serve({
-    ...(httpTls ? { hostname: "127.0.0.1", port: 0 } : config.httpAddr),
-    onListen: (addr) => listening.resolve(addr),
-  }, (req, info) => {
+  const handler = (req: Request, info: ServeInfo) => {
     if (front) {
       const client = front.clientOf(info.remoteAddr);
       if (!client) return new Response("connect through the HTTPS port", { status: 403 });
@@ -206,7 +238,18 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
       info = gated;
     }
     return app ? app.fetch(req, info) : new Response("starting", { status: 503 });
-  });
+  };
+  let server: Deno.HttpServer;
+  try {
+    server = Deno.serve({
+      ...(httpTls ? { hostname: "127.0.0.1", port: 0 } : config.httpAddr),
+      onListen: (addr) => listening.resolve(addr),
+    }, handler);
+  } catch (err) {
+    // Behind the TLS front this is a loopback port 0, which the front's HTTP_ADDR error explains.
+    throw httpTls ? err : bindError(err, config.httpAddr, HTTP_ADDR_SETTING);
+  }
+  undo.push(() => server.shutdown());
   let addr = await listening.promise;
   if (httpTls) {
     front = await startTlsFront({
@@ -215,10 +258,10 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
       certPem: httpTls.certPem,
       keyPem: httpTls.keyPem,
       innerPort: addr.port,
-    }).catch(async (err) => {
-      await server.shutdown();
-      throw err;
+    }).catch((err) => {
+      throw bindError(err, config.httpAddr, HTTP_ADDR_SETTING);
     });
+    undo.push(() => front?.close());
     addr = front.addr;
   }
   const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
@@ -248,9 +291,19 @@ export async function startDashboard(config: Config): Promise<Dashboard> {
       client: async (id, user) => (await manager.forPerson(id, user)).client,
       agentCredential: { secret: AGENT_CREDENTIAL_SECRET, isPath: isAgentCredentialPath },
       audit: { list: (query) => audit.list(parseAuditQuery(query)) },
+      agentImage: config.agentImage,
     }),
     extraApi: [
-      agentRoutes({ registry, hub, manager, publicUrl, agentUrl, caHash, chartVersion: VERSION }),
+      agentRoutes({
+        registry,
+        hub,
+        manager,
+        publicUrl,
+        agentUrl,
+        caHash,
+        chartVersion: VERSION,
+        agentImage: config.agentImage,
+      }),
       roleBindingRoutes(access),
     ],
     publicRoutes: [agentAssetRoutes()],

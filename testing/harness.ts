@@ -33,6 +33,8 @@ export async function startTestDashboard(
     databaseUrl?: string;
     heartbeatSeconds?: number;
     grpcPort?: number;
+    /** AGENT_IMAGE: the image install commands set. */
+    agentImage?: string;
   } = {},
 ): Promise<TestDashboard & { databaseUrl?: string; dropDb?: () => Promise<void> }> {
   const dataDir = opts.dataDir ?? await Deno.makeTempDir({ prefix: "dash-test-" });
@@ -51,6 +53,7 @@ export async function startTestDashboard(
     ADMIN_PASSWORD,
     LOG_LEVEL: Deno.env.get("TEST_LOG_LEVEL") ?? "warn",
     AGENT_HEARTBEAT_SECONDS: String(opts.heartbeatSeconds ?? 1),
+    AGENT_IMAGE: opts.agentImage,
   });
   const d = await startDashboard(config);
   const http = Deno.createHttpClient({ caCerts: d.httpCaPem ? [d.httpCaPem] : undefined });

@@ -68,4 +68,6 @@ export interface WebDeps {
   agentCredential: { secret: string; isPath(path: string): boolean };
   /** The audit trail (the admin page /admin/audit). */
   audit: AuditSource;
+  /** The agent image install commands set (AGENT_IMAGE): the Deploy agent dialog's default. */
+  agentImage: string;
 }

@@ -23,7 +23,17 @@ export interface AgentTokenInfo {
   used_at: Date | null;
   revoked_at: Date | null;
   cluster_id: string | null;
+  /** The agent image its install commands set; null: the dashboard's AGENT_IMAGE. */
+  image: string | null;
+  /** Image pull Secrets its install commands name. */
+  image_pull_secrets: string[];
   state: "pending" | "used" | "expired" | "revoked";
+}
+
+/** A token's own choice of agent image and pull Secrets (docs/agent.md, "Image"). */
+export interface AgentImageChoice {
+  image?: string;
+  imagePullSecrets?: readonly string[];
 }
 
 export class RegistrationError extends Error {}
@@ -47,6 +57,7 @@ export async function deriveTokenKey(encryptionKeyB64: string): Promise<Uint8Arr
 
 const TOKEN_COLUMNS =
   `id, cluster_name, permissions, created_at, expires_at, used_at, revoked_at, cluster_id,
+  image, image_pull_secrets,
   CASE WHEN revoked_at IS NOT NULL THEN 'revoked' WHEN used_at IS NOT NULL THEN 'used'
        WHEN expires_at <= now() THEN 'expired' ELSE 'pending' END AS state`;
 
@@ -66,6 +77,7 @@ export class AgentRegistry {
     permissions: AgentPermissions,
     createdBy: string | null,
     reinstallOf?: string,
+    imageChoice: AgentImageChoice = {},
   ): Promise<{ info: AgentTokenInfo; token: string }> {
     if (!reinstallOf && await this.clusters.nameTaken(clusterName)) {
       throw conflict(`a cluster named ${clusterName} already exists`);
@@ -81,8 +93,10 @@ export class AgentRegistry {
       .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
       .sign(this.key);
     const [info] = await this.db.query<AgentTokenInfo>(
-      `INSERT INTO agent_tokens (id, token_hash, cluster_name, permissions, created_by, expires_at, cluster_id)
-       VALUES ($1, $2, $3, $4::text::jsonb, $5, $6, $7) RETURNING ${TOKEN_COLUMNS}`,
+      `INSERT INTO agent_tokens (id, token_hash, cluster_name, permissions, created_by, expires_at,
+                                 cluster_id, image, image_pull_secrets)
+       VALUES ($1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, $9::text::jsonb)
+       RETURNING ${TOKEN_COLUMNS}`,
       [
         id,
         sha256Hex(token),
@@ -91,6 +105,8 @@ export class AgentRegistry {
         createdBy,
         expiresAt,
         reinstallOf ?? null,
+        imageChoice.image ?? null,
+        JSON.stringify(imageChoice.imagePullSecrets ?? []),
       ],
     );
     return { info, token };

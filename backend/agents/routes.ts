@@ -14,11 +14,29 @@ import { clusterName } from "../cluster/handlers.ts";
 import { checkPermissions, policyRule, presets } from "./install/permissions.ts";
 import { helmCommand, installCommand } from "./install/command.ts";
 import { chartSha256 } from "./install/assets.ts";
+import { imageRefError, MAX_PULL_SECRETS, pullSecretError } from "../../common/agent_image.ts";
+
+/** An image reference (docs/agent.md, "Image"), with the checker's own message. */
+const imageRef = z.string().superRefine((v, ctx) => {
+  const e = imageRefError(v);
+  if (e) ctx.addIssue({ code: "custom", message: e });
+});
+const pullSecretName = z.string().superRefine((v, ctx) => {
+  const e = pullSecretError(v);
+  if (e) ctx.addIssue({ code: "custom", message: e });
+});
 
 const tokenBody = z.strictObject({
   cluster_name: clusterName,
   permissions: z.enum(presets),
   rules: z.array(policyRule).max(64).optional(),
+  /** The agent image for this token's commands, instead of the dashboard's AGENT_IMAGE. */
+  image: imageRef.optional(),
+  /** Secrets in the agent's namespace to pull the image with. */
+  image_pull_secrets: z.array(pullSecretName)
+    .max(MAX_PULL_SECRETS, `at most ${MAX_PULL_SECRETS} image pull Secrets`)
+    .refine((a) => new Set(a).size === a.length, "an image pull Secret is named twice")
+    .optional(),
 });
 
 export interface AgentHandlerDeps {
@@ -29,6 +47,8 @@ export interface AgentHandlerDeps {
   agentUrl: string;
   caHash: string | null;
   chartVersion: string;
+  /** The image install commands set unless the token names its own (AGENT_IMAGE). */
+  agentImage: string;
 }
 
 export function agentRoutes(deps: AgentHandlerDeps) {
@@ -43,6 +63,10 @@ export function agentRoutes(deps: AgentHandlerDeps) {
       permissions: t.permissions,
       chartVersion: deps.chartVersion,
       chartSha256: await chartSha256(),
+      image: t.image ?? deps.agentImage,
+      imagePullSecrets: t.image_pull_secrets ?? [],
+      // The agent must impersonate under the dashboard's own prefix.
+      impersonationPrefix: deps.manager.identity?.impersonationPrefix,
     };
     return { install_command: installCommand(params), helm_command: helmCommand(params) };
   };
@@ -66,6 +90,8 @@ export function agentRoutes(deps: AgentHandlerDeps) {
       body.cluster_name,
       permissions,
       c.get("user").id,
+      undefined,
+      { image: body.image, imagePullSecrets: body.image_pull_secrets },
     );
     prune();
     issued.set(info.id, { token, expiresAt: new Date(info.expires_at).getTime() });

@@ -19,7 +19,7 @@ import { startTestDashboard, type TestDashboard } from "../../testing/harness.ts
 import { CHART, installChart, RELEASE, startChartAgent } from "../../testing/chart.ts";
 import { eventually } from "../../testing/eventually.ts";
 import { getCluster, waitForAgentCluster } from "../../testing/clusters.ts";
-import { VERSION } from "../../common/version.ts";
+import { DEFAULT_AGENT_IMAGE, VERSION } from "../../common/version.ts";
 
 const HASH = `sha256:${"ab".repeat(32)}`;
 const TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
@@ -242,7 +242,9 @@ Deno.test("chart: metadata, lint and rendering of every preset", async (t) => {
       assert.equal(c.readinessProbe.httpGet.path, "/readyz");
       assert.equal(c.ports[0].containerPort, 8081);
       assert.equal(c.args, undefined, "no args: the token never goes on a command line");
-      assert.equal(c.image, `kube-dashboard/dashboard-agent:${VERSION}`);
+      // The chart's default is the dashboard's default AGENT_IMAGE.
+      assert.equal(c.image, DEFAULT_AGENT_IMAGE);
+      assert.equal(pod.imagePullSecrets, undefined);
       const env = Object.fromEntries(
         (c.env as { name: string; valueFrom?: unknown }[]).map((e) => [e.name, e.valueFrom]),
       );
@@ -367,6 +369,32 @@ Deno.test("chart: metadata, lint and rendering of every preset", async (t) => {
     }
   });
 
+  await t.step("image: repository, tag, digest and imagePullSecrets", async () => {
+    const D = `sha256:${"cd".repeat(32)}`;
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [
+        { repository: "registry.example.com:5000/team/agent" },
+        `registry.example.com:5000/team/agent:${VERSION}`,
+      ],
+      [{ repository: "mirror.local/agent", tag: "1.2.3" }, "mirror.local/agent:1.2.3"],
+      [{ repository: "mirror.local/agent", digest: D }, `mirror.local/agent@${D}`],
+      [
+        { repository: "mirror.local/agent", tag: "1.2.3", digest: D },
+        `mirror.local/agent:1.2.3@${D}`,
+      ],
+    ];
+    for (const [image, want] of cases) {
+      const r = await template(
+        cp,
+        baseValues({ image, imagePullSecrets: [{ name: "regcred" }, { name: "mirror.pull" }] }),
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const pod = one(manifests(r.stdout), "Deployment").spec.template.spec;
+      assert.equal(pod.containers[0].image, want, JSON.stringify(image));
+      assert.deepEqual(pod.imagePullSecrets, [{ name: "regcred" }, { name: "mirror.pull" }]);
+    }
+  });
+
   await t.step("impersonationPrefix may not name Kubernetes' own system: users", async () => {
     const r = await template(cp, baseValues({ impersonationPrefix: "system:" }));
     assert.notEqual(r.code, 0);
@@ -461,6 +489,31 @@ Deno.test("chart: metadata, lint and rendering of every preset", async (t) => {
       name: "allowImpersonation not a boolean",
       values: baseValues({ allowImpersonation: "yes" }),
       error: /at '\/allowImpersonation': got string, want boolean/,
+    },
+    {
+      name: "image digest not sha256",
+      values: baseValues({ image: { repository: "r.io/agent", digest: "sha256:abc" } }),
+      error: /at '\/image\/digest': 'sha256:abc' does not match pattern/,
+    },
+    {
+      name: "image repository with capitals or shell code",
+      values: baseValues({ image: { repository: "r.io/Agent'; id" } }),
+      error: /at '\/image\/repository': .* does not match pattern/,
+    },
+    {
+      name: "image tag with a space",
+      values: baseValues({ image: { repository: "r.io/agent", tag: "1 2" } }),
+      error: /at '\/image\/tag': '1 2' does not match pattern/,
+    },
+    {
+      name: "imagePullSecrets as plain names",
+      values: baseValues({ imagePullSecrets: ["regcred"] }),
+      error: /at '\/imagePullSecrets\/0': got string, want object/,
+    },
+    {
+      name: "imagePullSecrets with a bad name",
+      values: baseValues({ imagePullSecrets: [{ name: "Reg Cred" }] }),
+      error: /at '\/imagePullSecrets\/0\/name': 'Reg Cred' does not match pattern/,
     },
     {
       name: "misspelt key",

@@ -16,7 +16,9 @@ const TABS: { id: Tab; label: string; icon: "kubeconfig" | "agent" }[] = [
   { id: "agent", label: "Deploy Agent", icon: "agent" },
 ];
 
-export default function AddCluster({ now: serverNow }: { now: number }) {
+export default function AddCluster(
+  { now: serverNow, agentImage }: { now: number; agentImage: string },
+) {
   const tab = addClusterDialog.value;
   const open = tab !== null;
   const close = () => (addClusterDialog.value = null);
@@ -93,7 +95,7 @@ export default function AddCluster({ now: serverNow }: { now: number }) {
           {open && <KubeconfigTab onDone={close} />}
         </div>
         <div role="tabpanel" id="panel-agent" aria-labelledby="tab-agent" hidden={tab !== "agent"}>
-          {open && <AgentTab serverNow={serverNow} />}
+          {open && <AgentTab serverNow={serverNow} agentImage={agentImage} />}
         </div>
       </Modal>
     </>

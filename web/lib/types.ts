@@ -102,6 +102,9 @@ export interface AgentTokenInfo {
   used_at: string | null;
   revoked_at: string | null;
   cluster_id: string | null;
+  /** The agent image its commands set; null: the dashboard's AGENT_IMAGE. */
+  image?: string | null;
+  image_pull_secrets?: string[];
   state: "pending" | "used" | "expired" | "revoked";
 }
 

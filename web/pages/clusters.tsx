@@ -5,7 +5,13 @@ import { PageHeader, Shell } from "../components/layout.tsx";
 import type { Cluster, UiUser } from "../lib/types.ts";
 
 export function ClustersPage(
-  { user, clusters, now }: { user: UiUser; clusters: Cluster[]; now: number },
+  { user, clusters, now, agentImage }: {
+    user: UiUser;
+    clusters: Cluster[];
+    now: number;
+    /** The dashboard's AGENT_IMAGE: the Deploy agent dialog's default image. */
+    agentImage: string;
+  },
 ) {
   const isAdmin = user.role === "admin";
   return (
@@ -14,7 +20,7 @@ export function ClustersPage(
         title="Clusters"
         description="Every cluster this dashboard can reach, by kubeconfig or through an in-cluster agent."
         actions={isAdmin
-          ? <Island name="AddCluster" component={AddCluster} props={{ now }} />
+          ? <Island name="AddCluster" component={AddCluster} props={{ now, agentImage }} />
           : null}
       />
       <Island

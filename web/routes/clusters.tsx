@@ -14,7 +14,12 @@ export function clusterRoutes(pages: Hono<WebEnv>, deps: WebDeps): void {
     const clusters = toJson<Cluster[]>(await deps.clusters.list(user));
     return page(
       "Clusters",
-      <ClustersPage user={uiUser(user)} clusters={clusters} now={Date.now()} />,
+      <ClustersPage
+        user={uiUser(user)}
+        clusters={clusters}
+        now={Date.now()}
+        agentImage={deps.agentImage}
+      />,
     )(c);
   });
 

@@ -5,8 +5,13 @@
 // chart's SHA-256, which install.sh checks before installing what it downloaded. The Helm
 // command carries no token either: it reads the same DASHBOARD_TOKEN_FILE. With the admin preset
 // both set allowImpersonation (docs/agent.md, "Impersonation"): the agent may then act as the
-// dashboard's users, which clusters added with it do by default.
+// dashboard's users, which clusters added with it do by default. Both set the agent's image
+// (AGENT_IMAGE, or the token's own) and its image pull Secrets, checked here once more: a value
+// that is not an image reference or a Secret name never reaches a command.
 import type { AgentPermissions } from "./permissions.ts";
+import { DEFAULT_AGENT_IMAGE } from "../../../common/version.ts";
+import { type ImageRef, parseImageRef, pullSecretsError } from "../../../common/agent_image.ts";
+import { DEFAULT_IMPERSONATION_PREFIX } from "../../cluster/impersonation.ts";
 
 // The token's title and hint live in common/ (the web UI shows them too).
 export { TOKEN_HINT, TOKEN_TITLE } from "../../../common/registration_token.ts";
@@ -38,10 +43,22 @@ export interface InstallParams {
   allowImpersonation?: boolean;
   /** The agent's IMPERSONATION_PREFIX, when not the chart's default ("dashboard:"). */
   impersonationPrefix?: string;
+  /** The agent image, [registry[:port]/]path[:tag][@sha256:…]; default DEFAULT_AGENT_IMAGE. */
+  image?: string;
+  /** Names of Secrets (docker-registry) in the agent's namespace to pull the image with. */
+  imagePullSecrets?: readonly string[];
 }
 
-/** The chart's (and the agent's) default impersonationPrefix. */
-const DEFAULT_IMPERSONATION_PREFIX = "dashboard:";
+/** The image split for the chart, and the pull Secrets; throws on anything else. */
+function imageOf(p: InstallParams): { ref: string; parts: ImageRef; pullSecrets: string[] } {
+  const ref = p.image ?? DEFAULT_AGENT_IMAGE;
+  const parts = parseImageRef(ref);
+  if ("error" in parts) throw new Error(`image ${JSON.stringify(ref)}: ${parts.error}`);
+  const pullSecrets = [...(p.imagePullSecrets ?? [])];
+  const bad = pullSecretsError(pullSecrets);
+  if (bad) throw new Error(`imagePullSecrets: ${bad}`);
+  return { ref, parts, pullSecrets };
+}
 
 /** Whether the agent is installed with allowImpersonation, and the prefix to set if any. */
 function impersonation(p: InstallParams): { allow: boolean; prefix?: string } {
@@ -62,6 +79,7 @@ function impersonation(p: InstallParams): { allow: boolean; prefix?: string } {
  */
 export function installCommand(p: InstallParams): string {
   const imp = impersonation(p);
+  const img = imageOf(p);
   const args = [
     "--dashboard-url",
     shellQuote(p.agentUrl),
@@ -77,6 +95,9 @@ export function installCommand(p: InstallParams): string {
     p.caHash ? `--ca-hash ${shellQuote(p.caHash)}` : "--insecure",
     "--namespace",
     shellQuote(p.namespace ?? "dashboard-agent"),
+    "--image",
+    shellQuote(img.ref),
+    ...img.pullSecrets.flatMap((s) => ["--image-pull-secret", shellQuote(s)]),
     "--chart-sha256",
     shellQuote(p.chartSha256),
   ];
@@ -95,6 +116,7 @@ export function installCommand(p: InstallParams): string {
 export function helmCommand(p: InstallParams): string {
   const ns = p.namespace ?? "dashboard-agent";
   const imp = impersonation(p);
+  const { parts, pullSecrets } = imageOf(p);
   const chart = `${p.publicUrl}/api/agents/charts/dashboard-agent-${p.chartVersion}.tgz`;
   const values = [
     `clusterName: ${yamlString(p.clusterName)}`,
@@ -106,6 +128,13 @@ export function helmCommand(p: InstallParams): string {
     ...(p.permissions.rules ? [`  rules: ${JSON.stringify(p.permissions.rules)}`] : []),
     ...(imp.allow ? ["allowImpersonation: true"] : []),
     ...(imp.prefix ? [`impersonationPrefix: ${yamlString(imp.prefix)}`] : []),
+    "image:",
+    `  repository: ${yamlString(parts.repository)}`,
+    ...(parts.tag ? [`  tag: ${yamlString(parts.tag)}`] : []),
+    ...(parts.digest ? [`  digest: ${yamlString(parts.digest)}`] : []),
+    ...(pullSecrets.length
+      ? [`imagePullSecrets: ${JSON.stringify(pullSecrets.map((name) => ({ name })))}`]
+      : []),
   ];
   return `: "\${DASHBOARD_TOKEN_FILE:?${TOKEN_FILE_UNSET}}" && ` +
     `helm upgrade --install dashboard-agent ${shellQuote(chart)} --namespace ${shellQuote(ns)} ` +

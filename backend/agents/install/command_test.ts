@@ -3,6 +3,7 @@
 // (on by default for the admin preset only). agent/install_test.ts runs both for real.
 import assert from "node:assert/strict";
 import { helmCommand, installCommand, type InstallParams } from "./command.ts";
+import { DEFAULT_AGENT_IMAGE, VERSION } from "../../../common/version.ts";
 
 const base: InstallParams = {
   publicUrl: "https://dash.example.com",
@@ -95,5 +96,105 @@ Deno.test("install commands: the Helm values for admin, whole", () => {
     "rbac:",
     '  preset: "admin"',
     "allowImpersonation: true",
+    "image:",
+    '  repository: "ghcr.io/kube-dashboard/dashboard-agent"',
+    `  tag: "${VERSION}"`,
   ]);
+});
+
+Deno.test("install commands: the agent image and its pull Secrets", () => {
+  const D = `sha256:${"ef".repeat(32)}`;
+  const cases: Array<{
+    name: string;
+    params: Partial<InstallParams>;
+    /** The image arguments of the install command. */
+    args: string[];
+    /** The image lines of the Helm values. */
+    values: string[];
+  }> = [
+    {
+      name: "default: the project's image for this version",
+      params: {},
+      args: ["--image", `'${DEFAULT_AGENT_IMAGE}'`],
+      values: [
+        "image:",
+        '  repository: "ghcr.io/kube-dashboard/dashboard-agent"',
+        `  tag: "${VERSION}"`,
+      ],
+    },
+    {
+      name: "a private registry with a port, and pull Secrets",
+      params: {
+        image: "registry.example.com:5000/team/dashboard-agent:0.1.0-rc.1",
+        imagePullSecrets: ["regcred", "mirror.pull"],
+      },
+      args: [
+        "--image",
+        "'registry.example.com:5000/team/dashboard-agent:0.1.0-rc.1'",
+        "--image-pull-secret",
+        "'regcred'",
+        "--image-pull-secret",
+        "'mirror.pull'",
+      ],
+      values: [
+        "image:",
+        '  repository: "registry.example.com:5000/team/dashboard-agent"',
+        '  tag: "0.1.0-rc.1"',
+        'imagePullSecrets: [{"name":"regcred"},{"name":"mirror.pull"}]',
+      ],
+    },
+    {
+      name: "a digest (no tag)",
+      params: { image: `mirror.local/dashboard-agent@${D}` },
+      args: ["--image", `'mirror.local/dashboard-agent@${D}'`],
+      values: ["image:", '  repository: "mirror.local/dashboard-agent"', `  digest: "${D}"`],
+    },
+    {
+      name: "a tag and a digest",
+      params: { image: `mirror.local/dashboard-agent:0.1.0@${D}` },
+      args: ["--image", `'mirror.local/dashboard-agent:0.1.0@${D}'`],
+      values: [
+        "image:",
+        '  repository: "mirror.local/dashboard-agent"',
+        '  tag: "0.1.0"',
+        `  digest: "${D}"`,
+      ],
+    },
+    {
+      name: "a repository only: the chart's appVersion",
+      params: { image: "localhost:5000/agent" },
+      args: ["--image", "'localhost:5000/agent'"],
+      values: ["image:", '  repository: "localhost:5000/agent"'],
+    },
+  ];
+  for (const c of cases) {
+    const p = { ...base, ...c.params };
+    const install = installCommand(p).split(" ");
+    const args = install.filter((a, i) =>
+      a.startsWith("--image") || install[i - 1]?.startsWith("--image")
+    );
+    assert.deepEqual(args, c.args, `${c.name}: install command`);
+    const values = helmValues(helmCommand(p));
+    const from = values.indexOf("image:");
+    assert.deepEqual(values.slice(from), c.values, `${c.name}: Helm values`);
+  }
+});
+
+Deno.test("install commands: a hostile image or Secret name never becomes a command", () => {
+  const hostile: Array<[Partial<InstallParams>, RegExp]> = [
+    [{ image: "x'; touch /tmp/pwned; echo '" }, /Error: image "x'; touch .*": .*path component/],
+    [{ image: "agent:1\nimage: {repository: evil}" }, /Error: image .*the tag/],
+    [{ image: "agent:$(id)" }, /Error: image .*the tag/],
+    [{ image: 'agent"\n  tag: x' }, /Error: image .*the tag " x"/],
+    [{ image: "agent@sha256:`id`" }, /Error: image .*the digest/],
+    [{ image: "" }, /Error: image "": the image is empty/],
+    [{ imagePullSecrets: ["x'; id; '"] }, /Error: imagePullSecrets: .* is not a Secret name/],
+    [{ imagePullSecrets: ['a"}]\nrbac: {preset: admin'] }, /is not a Secret name/],
+    [{ imagePullSecrets: Array.from({ length: 9 }, (_, i) => `s${i}`) }, /at most 8/],
+  ];
+  for (const [params, want] of hostile) {
+    const p = { ...base, ...params };
+    assert.throws(() => installCommand(p), want, JSON.stringify(params));
+    assert.throws(() => helmCommand(p), want, JSON.stringify(params));
+  }
 });

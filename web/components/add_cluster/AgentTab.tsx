@@ -1,5 +1,7 @@
-// Add Cluster → "Deploy Agent": name, permission preset or custom rules, then the install
-// commands with the registration token, the token's state (polled) and a live wait for the agent.
+// Add Cluster → "Deploy Agent": name, permission preset or custom rules, an "Advanced" disclosure
+// with the agent image (the dashboard's AGENT_IMAGE unless changed) and image pull Secrets, then
+// the install commands with the registration token, the token's state (polled) and a live wait
+// for the agent.
 import { useEffect, useState } from "preact/hooks";
 import { Icon } from "../icons.tsx";
 import { CommandBlock } from "../dialog.tsx";
@@ -16,13 +18,14 @@ import {
   presetInfo,
   type RuleDraft,
 } from "../../lib/agent.ts";
+import { agentImageFields } from "../../lib/agent_image.ts";
 import { absoluteTime, timeUntil } from "../../lib/format.ts";
 import type { AgentPermissions, AgentTokenCreated, AgentTokenInfo } from "../../lib/types.ts";
 import { FieldError } from "./FieldError.tsx";
 import { RulesEditor } from "./RulesEditor.tsx";
 import { WaitIndicator } from "./WaitIndicator.tsx";
 
-export function AgentTab({ serverNow }: { serverNow: number }) {
+export function AgentTab({ serverNow, agentImage }: { serverNow: number; agentImage: string }) {
   useClusterEvents();
   const now = useNow(serverNow);
   const [name, setName] = useState("");
@@ -35,6 +38,11 @@ export function AgentTab({ serverNow }: { serverNow: number }) {
   const [created, setCreated] = useState<AgentTokenCreated | null>(null);
   const [info, setInfo] = useState<AgentTokenInfo | null>(null);
   const [revoking, setRevoking] = useState(false);
+  const [advanced, setAdvanced] = useState(false);
+  const [image, setImage] = useState(agentImage);
+  const [imageError, setImageError] = useState<string | null>(null);
+  const [pullSecrets, setPullSecrets] = useState("");
+  const [pullSecretsError, setPullSecretsError] = useState<string | null>(null);
 
   // While a token is out, poll its state (used / cluster_id) alongside the cluster stream.
   useEffect(() => {
@@ -68,6 +76,14 @@ export function AgentTab({ serverNow }: { serverNow: number }) {
       if (built.errors.length) return;
       body = { ...body, rules: built.rules };
     }
+    const img = agentImageFields(image, pullSecrets, agentImage);
+    setImageError(img.imageError);
+    setPullSecretsError(img.pullSecretsError);
+    if (img.imageError || img.pullSecretsError) {
+      setAdvanced(true);
+      return;
+    }
+    body = { ...body, ...img.body };
     if (nErr) return;
     setBusy(true);
     setError(null);
@@ -78,7 +94,14 @@ export function AgentTab({ serverNow }: { serverNow: number }) {
     } catch (err) {
       const msg = (err as Error).message;
       if (err instanceof ApiError && err.status === 409) setNameError(msg);
-      else setError(msg);
+      else if (err instanceof ApiError && err.status === 400 && /^image:/.test(msg)) {
+        // The API's own message, under the field it is about.
+        setImageError(msg.replace(/^image: /, ""));
+        setAdvanced(true);
+      } else if (err instanceof ApiError && err.status === 400 && /^image_pull_secrets/.test(msg)) {
+        setPullSecretsError(msg.replace(/^image_pull_secrets(\.\d+)?: /, ""));
+        setAdvanced(true);
+      } else setError(msg);
     } finally {
       setBusy(false);
     }
@@ -245,6 +268,68 @@ export function AgentTab({ serverNow }: { serverNow: number }) {
       </fieldset>
 
       {perm === "custom" && <RulesEditor rules={rules} setRules={setRules} errors={ruleErrors} />}
+
+      <details
+        open={advanced}
+        onToggle={(e) => setAdvanced((e.currentTarget as HTMLDetailsElement).open)}
+        class="rounded-lg border border-slate-200 dark:border-slate-800"
+        data-testid="agent-advanced"
+      >
+        <summary class="cursor-pointer select-none px-3 py-2 text-sm font-medium text-slate-700 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:text-slate-300">
+          Advanced: agent image
+        </summary>
+        <div class="space-y-4 border-t border-slate-200 px-3 py-3 dark:border-slate-800">
+          <div>
+            <label for="agent-image" class={labelClass}>Image</label>
+            <input
+              id="agent-image"
+              class={`${inputClass} mt-1.5 font-mono`}
+              placeholder={agentImage}
+              autoComplete="off"
+              spellcheck={false}
+              aria-invalid={imageError ? "true" : undefined}
+              aria-describedby="agent-image-help agent-image-error"
+              value={image}
+              onInput={(e) => {
+                const v = (e.target as HTMLInputElement).value;
+                setImage(v);
+                setImageError(agentImageFields(v, "", agentImage).imageError);
+              }}
+            />
+            <p id="agent-image-help" class="mt-1.5 text-xs text-slate-500 dark:text-slate-400">
+              For a private registry or an air-gapped mirror: registry[:port]/path[:tag][@sha256:…].
+              Empty: this dashboard's default, <code class="font-mono">{agentImage}</code>.
+            </p>
+            <FieldError id="agent-image-error" message={imageError} />
+          </div>
+          <div>
+            <label for="agent-pull-secrets" class={labelClass}>Image pull Secrets</label>
+            <input
+              id="agent-pull-secrets"
+              class={`${inputClass} mt-1.5 font-mono`}
+              placeholder="regcred"
+              autoComplete="off"
+              spellcheck={false}
+              aria-invalid={pullSecretsError ? "true" : undefined}
+              aria-describedby="agent-pull-secrets-help agent-pull-secrets-error"
+              value={pullSecrets}
+              onInput={(e) => {
+                const v = (e.target as HTMLInputElement).value;
+                setPullSecrets(v);
+                setPullSecretsError(agentImageFields("", v, agentImage).pullSecretsError);
+              }}
+            />
+            <p
+              id="agent-pull-secrets-help"
+              class="mt-1.5 text-xs text-slate-500 dark:text-slate-400"
+            >
+              Names of docker-registry Secrets in the agent's namespace, separated by commas (at
+              most 8). Create them there before installing.
+            </p>
+            <FieldError id="agent-pull-secrets-error" message={pullSecretsError} />
+          </div>
+        </div>
+      </details>
 
       {error && <Alert title="No install command">{error}</Alert>}
 

@@ -66,3 +66,21 @@ resource in clusterrole.yaml so that Secrets stay out.
 {{- end -}}
 {{- $groups | uniq | sortAlpha | toJson -}}
 {{- end -}}
+
+{{/*
+The agent's image: <repository>:<tag, default the appVersion>, or by digest
+<repository>[:<tag>]@<digest> (the tag, if any, is then only informative).
+*/}}
+{{- define "dashboard-agent.image" -}}
+{{- $repo := .Values.image.repository -}}
+{{- $tag := .Values.image.tag | default "" -}}
+{{- with .Values.image.digest -}}
+{{- if $tag -}}
+{{- printf "%s:%s@%s" $repo $tag . -}}
+{{- else -}}
+{{- printf "%s@%s" $repo . -}}
+{{- end -}}
+{{- else -}}
+{{- printf "%s:%s" $repo ($tag | default $.Chart.AppVersion) -}}
+{{- end -}}
+{{- end -}}
