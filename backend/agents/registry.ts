@@ -244,6 +244,15 @@ export class AgentRegistry {
       sha256Hex(randomToken(CREDENTIAL_PREFIX)),
     );
     if (!c) throw notFound("agent cluster");
-    return await this.createToken(c.name, c.agent_permissions, createdBy, clusterId);
+    // The reinstall keeps the image the cluster's agent was installed from (its last token's).
+    const [last] = await this.db.query<{ image: string | null; image_pull_secrets: string[] }>(
+      `SELECT image, image_pull_secrets FROM agent_tokens WHERE cluster_id = $1
+       ORDER BY created_at DESC LIMIT 1`,
+      [clusterId],
+    );
+    return await this.createToken(c.name, c.agent_permissions, createdBy, clusterId, {
+      image: last?.image ?? undefined,
+      imagePullSecrets: last?.image_pull_secrets ?? [],
+    });
   }
 }

@@ -84,3 +84,25 @@ for (const store of storeCases) {
     }
   });
 }
+
+Deno.test("a rotated credential's reinstall token keeps the image the agent was installed from", async () => {
+  const { db, cleanup } = await storeCases[0].open();
+  try {
+    await migrateUp(db);
+    const registry = new AgentRegistry(db, await deriveTokenKey(KEY_B64));
+    const image = "registry.internal:5000/platform/dashboard-agent:0.1.0";
+    const first = await registry.createToken("imaged", { preset: "read-only" }, null, undefined, {
+      image,
+      imagePullSecrets: ["regcred"],
+    });
+    const { cluster } = await registry.register(first.token);
+    const once = await registry.rotateCredential(cluster.id, null);
+    assert.equal(once.info.image, image);
+    assert.deepEqual(once.info.image_pull_secrets, ["regcred"]);
+    // A second rotation before the first reinstall token was used still keeps it.
+    const twice = await registry.rotateCredential(cluster.id, null);
+    assert.equal(twice.info.image, image);
+  } finally {
+    await cleanup();
+  }
+});
