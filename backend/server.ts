@@ -32,6 +32,7 @@ import { webRoutes } from "../web/routes/mod.ts";
 import { AGENT_CREDENTIAL_SECRET, isAgentCredentialPath } from "./cluster/proxy_guards.ts";
 import { AuditLog } from "./audit/store.ts";
 import { parseAuditQuery } from "./audit/routes.ts";
+import { HttpError } from "./http/errors.ts";
 
 type App = ReturnType<typeof createApp>;
 
@@ -167,7 +168,19 @@ async function assemble(config: Config, undo: (() => unknown)[]): Promise<Dashbo
   manager.removalListeners.add((id) =>
     hub.disconnect(id, "the cluster was deleted from the dashboard")
   );
-  const openStreams = new OpenStreams(async (token) => (await auth.authenticate(token)) !== null, {
+  const openStreams = new OpenStreams(async (token, clusterId) => {
+    const person = await auth.authenticate(token);
+    if (!person) return false;
+    // Streams are writes: a role removed or lowered to viewer on this cluster ends them.
+    const role = await manager.forPerson(clusterId, person).then(
+      (p) => p.role,
+      (err) => {
+        if (err instanceof HttpError && err.status === 404) return null;
+        throw err;
+      },
+    );
+    return role !== null && role !== "viewer";
+  }, {
     perCaller: config.streamsPerUser,
     recheckMs: STREAM_RECHECK_MS,
   });

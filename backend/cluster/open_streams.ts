@@ -1,7 +1,8 @@
 // The upgraded streams (exec, attach, port-forward) open through this dashboard, so that each
 // one ends when it must: when its cluster is deleted, when the person's session or API token
-// stops being valid (logout, expiry, revocation, password change, user deleted: rechecked every
-// few seconds), and on shutdown. It also bounds how many streams one caller may hold open.
+// stops being valid (logout, expiry, revocation, password change, user disabled or deleted) or
+// they may no longer open streams on that cluster (a per-cluster role removed or lowered to
+// viewer) — both rechecked every few seconds — and on shutdown. It also bounds how many streams one caller may hold open.
 import { sha256Hex } from "../crypto/encoding.ts";
 import { log } from "../../common/log.ts";
 
@@ -30,8 +31,11 @@ export class OpenStreams {
   private timer?: ReturnType<typeof setInterval>;
 
   constructor(
-    /** Whether a token still authenticates someone (AuthService.authenticate). */
-    private readonly stillValid: (token: string) => Promise<boolean>,
+    /**
+     * Whether a token still authenticates someone who may hold a stream open on the cluster
+     * (AuthService.authenticate, then their role on it).
+     */
+    private readonly stillValid: (token: string, clusterId: string) => Promise<boolean>,
     private readonly opts: OpenStreamsOptions,
   ) {}
 
@@ -80,13 +84,16 @@ export class OpenStreams {
     this.timer = undefined;
   }
 
-  /** Ends the streams whose token no longer authenticates anyone. */
+  /** Ends the streams whose token no longer authenticates someone allowed them. */
   async recheck(): Promise<void> {
-    const tokens = new Set([...this.entries].map((e) => e.token));
-    for (const token of tokens) {
+    const pairs = new Map<string, { token: string; clusterId: string }>();
+    for (const e of this.entries) {
+      pairs.set(`${e.clusterId} ${e.token}`, { token: e.token, clusterId: e.clusterId });
+    }
+    for (const { token, clusterId } of pairs.values()) {
       let valid = true;
       try {
-        valid = await this.stillValid(token);
+        valid = await this.stillValid(token, clusterId);
       } catch (err) {
         log.warn("cannot recheck an open stream's session; keeping it until the next check", {
           err,
@@ -94,8 +101,13 @@ export class OpenStreams {
       }
       if (valid) continue;
       for (const e of [...this.entries]) {
-        if (e.token === token) {
-          e.ctrl.abort(new Error("your session or API token is no longer valid; log in again"));
+        if (e.token === token && e.clusterId === clusterId) {
+          e.ctrl.abort(
+            new Error(
+              "your session or API token is no longer valid, or you may no longer open streams " +
+                "on this cluster; log in again or ask an admin",
+            ),
+          );
         }
       }
     }

@@ -21,10 +21,15 @@ Deno.test("OpenStreams bounds each caller, not everyone", () => {
 
 Deno.test("OpenStreams ends the streams each event concerns", async (t) => {
   const valid = new Set(["kdt_a", "kdt_b"]);
-  const open = new OpenStreams((tok) => Promise.resolve(valid.has(tok)), {
-    perCaller: 10,
-    recheckMs: 60_000,
-  });
+  /** "<cluster> <token>": the person may no longer hold streams on that cluster. */
+  const denied = new Set<string>();
+  const open = new OpenStreams(
+    (tok, cl) => Promise.resolve(valid.has(tok) && !denied.has(`${cl} ${tok}`)),
+    {
+      perCaller: 10,
+      recheckMs: 60_000,
+    },
+  );
   const cases: Array<{
     name: string;
     act: () => Promise<void> | void;
@@ -47,6 +52,15 @@ Deno.test("OpenStreams ends the streams each event concerns", async (t) => {
       reason: /no longer valid/,
     },
     {
+      name: "role on one cluster removed",
+      act: async () => {
+        denied.add("c2 kdt_a");
+        await open.recheck();
+      },
+      ends: (s) => s.cluster === "c2" && s.token === "kdt_a",
+      reason: /may no longer open streams on this cluster/,
+    },
+    {
       name: "shutdown",
       act: () => open.closeAll("stopping"),
       ends: () => true,
@@ -56,6 +70,7 @@ Deno.test("OpenStreams ends the streams each event concerns", async (t) => {
   for (const c of cases) {
     await t.step(c.name, async () => {
       valid.add("kdt_b");
+      denied.clear();
       const streams = [
         { cluster: "c1", token: "kdt_a" },
         { cluster: "c2", token: "kdt_a" },

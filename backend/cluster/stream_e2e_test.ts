@@ -280,6 +280,46 @@ for (const kind of kinds) {
           },
         );
 
+        await t.step(
+          "taking away a person's role on the cluster closes their open exec",
+          async () => {
+            const username = `bound-${kind}`;
+            const created = await dash.api("POST", "/api/users", {
+              username,
+              password: "bound-password-123",
+              role: "none",
+            }, dash.adminToken);
+            assert.equal(created.status, 201, created.text);
+            const binding = await dash.api("POST", "/api/role-bindings", {
+              subject_kind: "user",
+              subject: username,
+              role: "editor",
+              cluster_id: cluster.id,
+            }, dash.adminToken);
+            assert.equal(binding.status, 201, binding.text);
+            const token = await dash.login(username, "bound-password-123");
+            const kc = await downloadKubeconfig(dash, cluster.id, token);
+            const child = new Deno.Command(kubectlPath, {
+              args: ["--kubeconfig", kc, "-n", ns, "exec", "shell", "--", "sleep", "600"],
+              stdout: "null",
+              stderr: "piped",
+            }).spawn();
+            await eventually("the exec is open", () => dash.d.streams.size > 0 || undefined);
+            const id = (binding.json as { id: string }).id;
+            const r = await dash.api(
+              "DELETE",
+              `/api/role-bindings/${id}`,
+              undefined,
+              dash.adminToken,
+            );
+            assert.equal(r.status, 204, r.text);
+            const status = await ended(child, "the exec after the binding's removal");
+            const stderr = new TextDecoder().decode((await child.output()).stderr);
+            assert.notEqual(status.code, 0);
+            assert.match(stderr, /may no longer open streams on this cluster/);
+          },
+        );
+
         await t.step("deleting the cluster closes an open exec", async () => {
           const child = new Deno.Command(kubectlPath, {
             args: ["--kubeconfig", adminKc, "-n", ns, "exec", "shell", "--", "sleep", "600"],
