@@ -337,7 +337,11 @@ for (const kind of kinds) {
           assert.equal(r.status, 204, r.text);
           const status = await ended(child, "the exec after the cluster's deletion");
           const ms = performance.now() - started;
+          const stderr = new TextDecoder().decode((await child.output()).stderr);
           assert.notEqual(status.code, 0);
+          // Closed by the deletion itself, not later by the periodic recheck (no role on a
+          // cluster that is gone): the reason says which.
+          assert.match(stderr, /the cluster was deleted/);
           console.log(`exec closed ${ms.toFixed(0)} ms after the cluster's deletion`);
           assert.equal(dash.d.streams.size, 0);
         });
