@@ -5,11 +5,19 @@
 // commands carry the CA's sha256 so agents pin it, as kubeadm's --discovery-token-ca-cert-hash
 // does; downloaded kubeconfigs embed the CA.
 //
+// With PostgreSQL several replicas, each with its own DATA_DIR, serve one CA (agents pin one
+// hash): it is kept in the table dashboard_ca, its private key sealed with the SecretBox
+// (ENCRYPTION_KEY). The first replica stores the CA its DATA_DIR already has (an install upgrading
+// from one replica) or a new one; replicas starting at once agree on the row that was inserted
+// first. Each replica keeps its own server certificate, from that CA, in its DATA_DIR.
+//
 // The minted CA carries a critical NameConstraints extension permitting only the names its server
 // certificate is for (DNS names with their subdomains, single IP addresses), so a CA imported into
 // a system trust store cannot vouch for any other site even if its key leaks. A CA minted before
 // that (no constraints) is kept, with a warning: replacing it would change the pin of every
-// installed agent (docs/operations.md, "Rotating the CA").
+// installed agent (docs/operations.md, "Rotating the CA"). The constraints are fixed when the CA
+// is minted, for the first replica's hosts when it is shared: a dashboard whose PUBLIC_URL or
+// GRPC_PUBLIC_ADDR host is outside them fails to start (ConfigError) saying so and what to do.
 import "reflect-metadata"; // required by @peculiar/x509
 import * as x509 from "@peculiar/x509";
 import * as asn1 from "@peculiar/asn1-x509";
@@ -18,6 +26,9 @@ import { join } from "node:path";
 import { certificateHash, PINNED_SERVER_NAME } from "../proto/wire.ts";
 import { log } from "../common/log.ts";
 import { encodeBase64 } from "./crypto/encoding.ts";
+import type { SecretBox } from "./crypto/secretbox.ts";
+import type { Queryable } from "./store/db.ts";
+import { ConfigError } from "./config.ts";
 
 export interface ServerTls {
   /** PEM of the CA agents should trust (the operator's certificate chain when given). */
@@ -169,7 +180,9 @@ async function mintLeaf(ca: Ca, hosts: string[]): Promise<{ certPem: string; key
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: crypto.randomUUID().replace(/-/g, ""),
     subject: "CN=kube-dashboard",
-    issuer: ca.cert.subject,
+    // The CA's subject as it is encoded (a CA made elsewhere may use UTF8String where this library
+    // writes PrintableString): TLS clients such as rustls match issuer and subject byte for byte.
+    issuer: ca.cert.subjectName,
     notBefore: new Date(now - 3600_000),
     notAfter: new Date(now + 2 * 365 * 86400_000),
     signingKey: ca.keys.privateKey,
@@ -190,16 +203,6 @@ async function mintLeaf(ca: Ca, hosts: string[]): Promise<{ certPem: string; key
   };
 }
 
-/** Whether the first certificate in a PEM file ends within 30 days (then it is re-issued). */
-async function expiresSoon(path: string): Promise<boolean> {
-  try {
-    const cert = new x509.X509Certificate(await Deno.readTextFile(path));
-    return cert.notAfter.getTime() - Date.now() < 30 * 86400_000;
-  } catch {
-    return true;
-  }
-}
-
 /** Reads an operator-provided certificate chain and key; the last certificate is the CA to pin. */
 export async function loadOperatorTls(
   certFile: string,
@@ -215,64 +218,214 @@ export async function loadOperatorTls(
   return { caPem, certPem, keyPem, caHash: await certificateHash(caPem) };
 }
 
-/** The dashboard's own CA and server certificate in dataDir, minted or re-issued as needed. */
-export async function loadMintedTls(dataDir: string, hosts: string[]): Promise<ServerTls> {
+/**
+ * With PostgreSQL, where the CA every replica uses is kept: the dashboard's database and the
+ * SecretBox (ENCRYPTION_KEY) that seals the CA's private key in it.
+ */
+export interface SharedCa {
+  db: Queryable;
+  box: SecretBox;
+}
+
+/** The additional data the CA's sealed key is bound to (SecretBox.seal). */
+export const CA_SEAL_AD = "dashboard-ca";
+
+/** What to do when a host is outside the constraints of a CA kept in DATA_DIR. */
+const OWN_CA_FIX =
+  `Restore PUBLIC_URL / GRPC_PUBLIC_ADDR, or rotate the CA (docs/operations.md "Rotating the CA"; every agent's --ca-hash changes)`;
+/** The same for the CA the replicas share: it was minted for the first replica's hosts. */
+const SHARED_CA_FIX =
+  `Every replica uses this one CA, with the constraints it was minted with: give this replica a PUBLIC_URL / GRPC_PUBLIC_ADDR within those names, or rotate the CA (docs/operations.md "Rotating the CA"; every agent's --ca-hash changes)`;
+
+interface TlsFiles {
+  dir: string;
+  ca: string;
+  caKey: string;
+  cert: string;
+  key: string;
+  hosts: string;
+}
+
+function tlsFiles(dataDir: string): TlsFiles {
   const dir = join(dataDir, "tls");
-  const f = {
+  return {
+    dir,
     ca: join(dir, "ca.crt"),
     caKey: join(dir, "ca.key"),
     cert: join(dir, "server.crt"),
     key: join(dir, "server.key"),
     hosts: join(dir, "server.hosts"),
   };
-  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  const wanted = [...new Set(hosts)].sort().join("\n");
-  x509.cryptoProvider.set(crypto);
-  let ca: Ca;
-  if (await exists(f.caKey)) {
-    const caPem = await Deno.readTextFile(f.ca);
-    const keyDer = Uint8Array.from(
-      atob((await Deno.readTextFile(f.caKey)).replace(/-----[A-Z ]+-----|\s/g, "")),
-      (c) => c.charCodeAt(0),
+}
+
+/** A CA from its certificate and its PKCS#8 private key, both PEM. */
+async function caFrom(caPem: string, keyPem: string): Promise<Ca> {
+  const keyDer = Uint8Array.from(
+    atob(keyPem.replace(/-----[A-Z ]+-----|\s/g, "")),
+    (c) => c.charCodeAt(0),
+  );
+  const privateKey = await crypto.subtle.importKey("pkcs8", keyDer, alg, true, ["sign"]);
+  const cert = new x509.X509Certificate(caPem);
+  return {
+    pem: caPem,
+    cert,
+    keys: { privateKey, publicKey: await cert.publicKey.export(alg, ["verify"]) },
+  };
+}
+
+async function caKeyPem(ca: Ca): Promise<string> {
+  return pem("PRIVATE KEY", await crypto.subtle.exportKey("pkcs8", ca.keys.privateKey));
+}
+
+/**
+ * Refuses to serve host names outside the CA's NameConstraints (ConfigError: `where` names the
+ * CA, `fix` says what to do). A CA without constraints (an earlier version's) is kept, with a
+ * warning.
+ */
+function checkConstraints(ca: Ca, hosts: string[], where: string, fix: string): void {
+  const permitted = permittedNames(ca.cert);
+  if (permitted === null) {
+    log.warn(
+      "the dashboard's CA has no name constraints (minted by an earlier version): whoever trusts it trusts it for every site; it is kept because replacing it changes every agent's pin, see docs/operations.md \"Rotating the CA\"",
+      { ca: where },
     );
-    const privateKey = await crypto.subtle.importKey("pkcs8", keyDer, alg, true, ["sign"]);
-    const cert = new x509.X509Certificate(caPem);
-    ca = {
-      pem: caPem,
-      cert,
-      keys: { privateKey, publicKey: await cert.publicKey.export(alg, ["verify"]) },
-    };
-    const permitted = permittedNames(cert);
-    if (permitted === null) {
-      log.warn(
-        "the dashboard's CA has no name constraints (minted by an earlier version): whoever trusts it trusts it for every site; it is kept because replacing it changes every agent's pin, see docs/operations.md \"Rotating the CA\"",
-        { ca: f.ca },
-      );
-    } else {
-      const outside = subjectAltNames(hosts).filter((n) => !permits(permitted, n));
-      if (outside.length) {
-        throw new Error(
-          `the server certificate would name ${
-            outside.map((n) => n.value).join(", ")
-          }, which the dashboard's CA (${f.ca}) may not sign for: it was minted for ${
-            permitted.map((p) => "dns" in p ? p.dns : "ip" in p ? p.ip : "?").join(", ")
-          }. Restore PUBLIC_URL / GRPC_PUBLIC_ADDR, or rotate the CA (docs/operations.md "Rotating the CA"; every agent's --ca-hash changes)`,
-        );
-      }
-    }
-  } else {
-    ca = await mintCa(hosts);
-    await Deno.writeTextFile(
-      f.caKey,
-      pem("PRIVATE KEY", await crypto.subtle.exportKey("pkcs8", ca.keys.privateKey)),
-      {
-        mode: 0o600,
-      },
-    );
-    await Deno.writeTextFile(f.ca, ca.pem);
+    return;
   }
+  const outside = subjectAltNames(hosts).filter((n) => !permits(permitted, n));
+  if (outside.length) {
+    throw new ConfigError(
+      `the server certificate would name ${
+        outside.map((n) => n.value).join(", ")
+      }, which the dashboard's CA (${where}) may not sign for: it was minted for ${
+        permitted.map((p) => "dns" in p ? p.dns : "ip" in p ? p.ip : "?").join(", ")
+      }. ${fix}`,
+    );
+  }
+}
+
+/** The CA kept in DATA_DIR/tls (single replica), minted on first start. */
+async function ownCa(f: TlsFiles, hosts: string[]): Promise<Ca> {
+  if (await exists(f.caKey)) {
+    const ca = await caFrom(await Deno.readTextFile(f.ca), await Deno.readTextFile(f.caKey));
+    checkConstraints(ca, hosts, f.ca, OWN_CA_FIX);
+    return ca;
+  }
+  const ca = await mintCa(hosts);
+  await Deno.writeTextFile(f.caKey, await caKeyPem(ca), { mode: 0o600 });
+  await Deno.writeTextFile(f.ca, ca.pem);
+  return ca;
+}
+
+interface CaRow {
+  cert_pem: string;
+  key_sealed: Uint8Array;
+}
+
+/**
+ * The CA the replicas share, from the table dashboard_ca. The first replica to start stores it:
+ * the CA already in its DATA_DIR/tls (an install upgrading from one replica: its agents' pins
+ * keep working), else a newly minted one. Replicas starting at once each try to insert theirs;
+ * one row wins (ON CONFLICT DO NOTHING) and every replica reads that one back.
+ */
+async function sharedCa({ db, box }: SharedCa, f: TlsFiles, hosts: string[]): Promise<Ca> {
+  const read = async () =>
+    (await db.query<CaRow>("SELECT cert_pem, key_sealed FROM dashboard_ca WHERE id = 1"))[0];
+  let row = await read();
+  if (!row) {
+    const own = await exists(f.caKey)
+      ? await caFrom(await Deno.readTextFile(f.ca), await Deno.readTextFile(f.caKey))
+      : undefined;
+    const candidate = own ?? await mintCa(hosts);
+    await db.query(
+      "INSERT INTO dashboard_ca (id, cert_pem, key_sealed) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING",
+      [candidate.pem, await box.seal(await caKeyPem(candidate), CA_SEAL_AD)],
+    );
+    row = await read();
+    if (!row) throw new Error("the dashboard's CA was not stored in the table dashboard_ca");
+    if (row.cert_pem === candidate.pem) {
+      log.info(
+        own
+          ? "the CA in DATA_DIR/tls is now the CA of every replica: stored in the database, its key sealed with the encryption key"
+          : "minted the CA of every replica: stored in the database, its key sealed with the encryption key",
+        { caHash: await certificateHash(candidate.pem) },
+      );
+    }
+  }
+  let keyPem: string;
+  try {
+    keyPem = await box.open(row.key_sealed, CA_SEAL_AD);
+  } catch (err) {
+    throw new ConfigError(
+      `the dashboard's CA in the database (table dashboard_ca) cannot be decrypted with this dashboard's encryption key (${
+        (err as Error).message
+      }): every replica must run with the same ENCRYPTION_KEY (a replica without ENCRYPTION_KEY uses its own DATA_DIR/encryption.key)`,
+    );
+  }
+  const ca = await caFrom(row.cert_pem, keyPem);
+  checkConstraints(ca, hosts, "in the database, table dashboard_ca", SHARED_CA_FIX);
+  await keepCaCertIn(f, ca);
+  return ca;
+}
+
+/**
+ * Writes the shared CA's certificate (never its key) to DATA_DIR/tls/ca.crt, where people and
+ * tools find the CA to trust and its pin. A different CA of this DATA_DIR's own (a replica that
+ * once ran alone, not the one whose CA was stored) is moved aside as unused-ca-<hash>.*, not
+ * deleted.
+ */
+async function keepCaCertIn(f: TlsFiles, ca: Ca): Promise<void> {
+  const local = await Deno.readTextFile(f.ca).then(certificateHash).catch(() => null);
+  if (local === await certificateHash(ca.pem)) return;
+  if (await exists(f.caKey)) {
+    const tag = local?.replace(/^sha256:/, "").slice(0, 16) ?? crypto.randomUUID().slice(0, 8);
+    const moved: string[] = [];
+    for (const [from, ext] of [[f.ca, "crt"], [f.caKey, "key"]]) {
+      if (!(await exists(from))) continue;
+      const to = join(f.dir, `unused-ca-${tag}.${ext}`);
+      await Deno.rename(from, to);
+      moved.push(to);
+    }
+    log.warn(
+      "DATA_DIR/tls held a CA other than the one every replica uses (in the database): it is not used and was moved aside",
+      { moved, caHash: local },
+    );
+  }
+  await Deno.writeTextFile(f.ca, ca.pem);
+}
+
+/**
+ * Whether the server certificate in path (the first in the file) can be served as it is: readable,
+ * issued by ca, and not ending within 30 days.
+ */
+async function leafCurrent(path: string, ca: Ca): Promise<boolean> {
+  try {
+    const cert = new x509.X509Certificate(await Deno.readTextFile(path));
+    return cert.notAfter.getTime() - Date.now() >= 30 * 86400_000 &&
+      await cert.verify({ publicKey: ca.keys.publicKey, signatureOnly: true });
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The dashboard's own CA and this dashboard's server certificate, minted or re-issued as needed.
+ * The CA is kept in dataDir/tls, or, given `shared` (PostgreSQL), in the database, where every
+ * replica finds the same one. The server certificate is each dashboard's own, in dataDir/tls: it
+ * is re-issued when the host names change, when it ends within 30 days, cannot be read or was not
+ * issued by the CA, or when its key is missing.
+ */
+export async function loadMintedTls(
+  dataDir: string,
+  hosts: string[],
+  shared?: SharedCa,
+): Promise<ServerTls> {
+  const f = tlsFiles(dataDir);
+  await Deno.mkdir(f.dir, { recursive: true, mode: 0o700 });
+  x509.cryptoProvider.set(crypto);
+  const ca = shared ? await sharedCa(shared, f, hosts) : await ownCa(f, hosts);
+  const wanted = [...new Set(hosts)].sort().join("\n");
   const current = await exists(f.hosts) ? await Deno.readTextFile(f.hosts) : "";
-  if (current !== wanted || !(await exists(f.key)) || await expiresSoon(f.cert)) {
+  if (current !== wanted || !(await exists(f.key)) || !(await leafCurrent(f.cert, ca))) {
     const leaf = await mintLeaf(ca, hosts);
     await Deno.writeTextFile(f.key, leaf.keyPem, { mode: 0o600 });
     await Deno.writeTextFile(f.cert, leaf.certPem);

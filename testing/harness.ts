@@ -35,6 +35,8 @@ export async function startTestDashboard(
     grpcPort?: number;
     /** AGENT_IMAGE: the image install commands set. */
     agentImage?: string;
+    /** ENCRYPTION_KEY (base64, 32 bytes); without it, DATA_DIR/encryption.key. */
+    encryptionKey?: string;
   } = {},
 ): Promise<TestDashboard & { databaseUrl?: string; dropDb?: () => Promise<void> }> {
   const dataDir = opts.dataDir ?? await Deno.makeTempDir({ prefix: "dash-test-" });
@@ -54,6 +56,7 @@ export async function startTestDashboard(
     LOG_LEVEL: Deno.env.get("TEST_LOG_LEVEL") ?? "warn",
     AGENT_HEARTBEAT_SECONDS: String(opts.heartbeatSeconds ?? 1),
     AGENT_IMAGE: opts.agentImage,
+    ENCRYPTION_KEY: opts.encryptionKey,
   });
   const d = await startDashboard(config);
   const http = Deno.createHttpClient({ caCerts: d.httpCaPem ? [d.httpCaPem] : undefined });
