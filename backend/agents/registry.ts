@@ -1,10 +1,15 @@
 // Registration tokens for agents: signed JWTs (HS256, key derived from ENCRYPTION_KEY), valid
-// 24 h, stored only as SHA-256 hashes, revocable, and single use: consumption is one atomic
-// UPDATE inside the transaction that creates the cluster, so of many concurrent registrations
-// with one token exactly one succeeds. Also issues and checks per-cluster agent credentials.
+// 24 h, looked up by SHA-256 hash, revocable, and single use: consumption is one atomic UPDATE
+// inside the transaction that creates the cluster, so of many concurrent registrations with one
+// token exactly one succeeds. While a token can still be used its text is kept sealed
+// (AES-256-GCM with ENCRYPTION_KEY, bound to the token's id), so any dashboard on the database
+// can show its install commands again; using or revoking it clears that in the same statement.
+// Also issues and checks per-cluster agent credentials.
 import { jwtVerify, SignJWT } from "jose";
+import { deriveKey } from "../crypto/derive.ts";
 import type { Db } from "../store/db.ts";
 import { randomToken, sha256Hex } from "../crypto/encoding.ts";
+import type { SecretBox } from "../crypto/secretbox.ts";
 import { conflict, notFound } from "../http/errors.ts";
 import type { AgentPermissions } from "./install/permissions.ts";
 import { type Cluster, ClusterStore } from "../cluster/store.ts";
@@ -38,21 +43,12 @@ export interface AgentImageChoice {
 
 export class RegistrationError extends Error {}
 
+/** Additional data of a token's sealed text: it opens only on its own row. */
+const sealedTokenData = (id: string) => `agent-token:${id}`;
+
 /** HS256 signing key for registration tokens, derived (HKDF) from the encryption key. */
-export async function deriveTokenKey(encryptionKeyB64: string): Promise<Uint8Array<ArrayBuffer>> {
-  const raw = Uint8Array.from(atob(encryptionKeyB64), (c) => c.charCodeAt(0));
-  const base = await crypto.subtle.importKey("raw", raw, "HKDF", false, ["deriveBits"]);
-  const bits = await crypto.subtle.deriveBits(
-    {
-      name: "HKDF",
-      hash: "SHA-256",
-      salt: new Uint8Array(),
-      info: new TextEncoder().encode("agent-registration-token"),
-    },
-    base,
-    256,
-  );
-  return new Uint8Array(bits);
+export function deriveTokenKey(encryptionKeyB64: string): Promise<Uint8Array<ArrayBuffer>> {
+  return deriveKey(encryptionKeyB64, "agent-registration-token");
 }
 
 const TOKEN_COLUMNS =
@@ -64,7 +60,12 @@ const TOKEN_COLUMNS =
 export class AgentRegistry {
   private readonly clusters: ClusterStore;
 
-  constructor(private readonly db: Db, private readonly key: Uint8Array<ArrayBuffer>) {
+  /** box seals token texts (the dashboard's ENCRYPTION_KEY, like kubeconfigs). */
+  constructor(
+    private readonly db: Db,
+    private readonly key: Uint8Array<ArrayBuffer>,
+    private readonly box: SecretBox,
+  ) {
     this.clusters = new ClusterStore(db);
   }
 
@@ -92,10 +93,15 @@ export class AgentRegistry {
       .setIssuedAt()
       .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
       .sign(this.key);
+    // Expired tokens' texts are of no use any more: cleared whenever a token is issued.
+    await this.db.query(
+      `UPDATE agent_tokens SET token_sealed = NULL
+       WHERE token_sealed IS NOT NULL AND expires_at <= now()`,
+    );
     const [info] = await this.db.query<AgentTokenInfo>(
       `INSERT INTO agent_tokens (id, token_hash, cluster_name, permissions, created_by, expires_at,
-                                 cluster_id, image, image_pull_secrets)
-       VALUES ($1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, $9::text::jsonb)
+                                 cluster_id, image, image_pull_secrets, token_sealed)
+       VALUES ($1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, $9::text::jsonb, $10)
        RETURNING ${TOKEN_COLUMNS}`,
       [
         id,
@@ -107,6 +113,7 @@ export class AgentRegistry {
         reinstallOf ?? null,
         imageChoice.image ?? null,
         JSON.stringify(imageChoice.imagePullSecrets ?? []),
+        await this.box.seal(token, sealedTokenData(id)),
       ],
     );
     return { info, token };
@@ -118,18 +125,26 @@ export class AgentRegistry {
     );
   }
 
-  async get(id: string): Promise<AgentTokenInfo> {
-    const [t] = await this.db.query<AgentTokenInfo>(
-      `SELECT ${TOKEN_COLUMNS} FROM agent_tokens WHERE id = $1`,
+  /**
+   * A token with its text, to show its install commands again: the text only while the token is
+   * pending (null once used, revoked or expired, and for a token issued before texts were kept).
+   * Throws when the sealed text does not open (another ENCRYPTION_KEY, or not this row's).
+   */
+  async issued(id: string): Promise<{ info: AgentTokenInfo; token: string | null }> {
+    const [row] = await this.db.query<AgentTokenInfo & { token_sealed: Uint8Array | null }>(
+      `SELECT ${TOKEN_COLUMNS}, token_sealed FROM agent_tokens WHERE id = $1`,
       [id],
     );
-    if (!t) throw notFound("agent token");
-    return t;
+    if (!row) throw notFound("agent token");
+    const { token_sealed: sealed, ...info } = row;
+    if (info.state !== "pending" || !sealed) return { info, token: null };
+    return { info, token: await this.box.open(sealed, sealedTokenData(info.id)) };
   }
 
   async revoke(id: string): Promise<AgentTokenInfo> {
     const [t] = await this.db.query<AgentTokenInfo>(
-      `UPDATE agent_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING ${TOKEN_COLUMNS}`,
+      `UPDATE agent_tokens SET revoked_at = coalesce(revoked_at, now()), token_sealed = NULL
+       WHERE id = $1 RETURNING ${TOKEN_COLUMNS}`,
       [id],
     );
     if (!t) throw notFound("agent token");
@@ -165,7 +180,7 @@ export class AgentRegistry {
       const [claimed] = await tx.query<
         { cluster_name: string; permissions: AgentPermissions; cluster_id: string | null }
       >(
-        `UPDATE agent_tokens SET used_at = now()
+        `UPDATE agent_tokens SET used_at = now(), token_sealed = NULL
          WHERE id = $1 AND token_hash = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
          RETURNING cluster_name, permissions, cluster_id`,
         [jti, tokenHash],

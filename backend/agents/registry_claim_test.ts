@@ -4,10 +4,13 @@
 // overlap. Exactly one may succeed, for a first-registration token and for a reinstall token;
 // every other caller must be told the token was already used. A claim done as SELECT-then-UPDATE
 // lets several reinstalls through on PostgreSQL (each gets a credential, the last one wins) and
-// turns first-registration losers into "cluster already exists" failures.
+// turns first-registration losers into "cluster already exists" failures. The winning claim also
+// clears the token's sealed text (it can no longer be shown again).
 import assert from "node:assert/strict";
 import { migrateUp } from "../store/migrate.ts";
+import { sha256Hex } from "../crypto/encoding.ts";
 import { storeCases } from "../../testing/stores.ts";
+import { SecretBox } from "../crypto/secretbox.ts";
 import { AgentRegistry, deriveTokenKey, RegistrationError } from "./registry.ts";
 
 const CALLS = 50;
@@ -46,7 +49,11 @@ for (const store of storeCases) {
     const { db, cleanup } = await store.open({ max: POOL });
     try {
       await migrateUp(db);
-      const registry = new AgentRegistry(db, await deriveTokenKey(KEY_B64));
+      const registry = new AgentRegistry(
+        db,
+        await deriveTokenKey(KEY_B64),
+        await SecretBox.fromBase64(KEY_B64),
+      );
       for (const [n, kind] of kinds.entries()) {
         await t.step(kind.name, async () => {
           const { token, clusterId } = await kind.token(registry, n);
@@ -77,6 +84,11 @@ for (const store of storeCases) {
             [winner.cluster.name],
           );
           assert.equal(clusters, 1, "one cluster with that name");
+          const [claimed] = await db.query<{ token_sealed: Uint8Array | null }>(
+            "SELECT token_sealed FROM agent_tokens WHERE token_hash = $1",
+            [sha256Hex(token)],
+          );
+          assert.equal(claimed.token_sealed, null, "the used token's text is no longer kept");
         });
       }
     } finally {
@@ -89,7 +101,11 @@ Deno.test("a rotated credential's reinstall token keeps the image the agent was 
   const { db, cleanup } = await storeCases[0].open();
   try {
     await migrateUp(db);
-    const registry = new AgentRegistry(db, await deriveTokenKey(KEY_B64));
+    const registry = new AgentRegistry(
+      db,
+      await deriveTokenKey(KEY_B64),
+      await SecretBox.fromBase64(KEY_B64),
+    );
     const image = "registry.internal:5000/platform/dashboard-agent:0.1.0";
     const first = await registry.createToken("imaged", { preset: "read-only" }, null, undefined, {
       image,

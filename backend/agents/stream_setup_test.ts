@@ -13,6 +13,7 @@ import { eventually } from "../../testing/eventually.ts";
 import { createAgentToken, getCluster } from "../../testing/clusters.ts";
 import { hello, rawCall, rawClient, register } from "../../testing/raw_agent.ts";
 import { AgentRegistry } from "./registry.ts";
+import { SecretBox } from "../crypto/secretbox.ts";
 import { agentHandlers } from "./grpc_server.ts";
 import { startAgentServer } from "./grpc_transport.ts";
 import type { Cluster } from "../cluster/store.ts";
@@ -148,7 +149,11 @@ for (const c of held) {
       const caPem = await Deno.readTextFile(`${dash.dataDir}/tls/ca.crt`);
       const tlsClient = rawClient(dash.d.grpcAddr, caPem);
       // A second agent endpoint on the same hub and store, with a 300 ms set-up bound.
-      const registry = new HeldRegistry(dash.d.db, new Uint8Array(32));
+      const registry = new HeldRegistry(
+        dash.d.db,
+        new Uint8Array(32),
+        await SecretBox.fromBase64(btoa(String.fromCharCode(...new Uint8Array(32)))),
+      );
       const server = await startAgentServer(
         { hostname: "127.0.0.1", port: 0, tls: null },
         agentHandlers(registry, dash.d.hub, { helloMs: 10_000, setupMs: 300 }),
