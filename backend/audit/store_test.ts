@@ -27,6 +27,8 @@ function counting(db: Db): { db: Db; queries: () => number } {
       query: (sql, params) => (n++, db.query(sql, params)),
       exec: (sql) => db.exec(sql),
       transaction: (fn) => db.transaction(fn),
+      listen: (channel, onPayload, onReconnect) => db.listen(channel, onPayload, onReconnect),
+      notify: (channel, payload) => db.notify(channel, payload),
       close: () => db.close(),
     },
     queries: () => n,

@@ -94,9 +94,18 @@ export class AuthService {
   /**
    * token hash -> user, for AUTH_CACHE_MS: kubectl and the UI send many requests per second
    * and each would otherwise cost a query (and, for API tokens, a write). Any change to users,
-   * sessions or tokens clears it, so a logout or revocation takes effect at once.
+   * sessions or tokens clears it (announce), so a logout or revocation takes effect at once.
    */
   private readonly cache = new Map<string, { user: User; until: number }>();
+  /** Counts forget()s: a lookup that a forget() overtook does not cache what it read. */
+  #generation = 0;
+
+  /**
+   * Announces a change to users, sessions or API tokens once it is committed. By default it
+   * clears this process's cache; with several replicas the replica bus (replicas/bus.ts) makes
+   * it clear every replica's.
+   */
+  announce: () => void = () => this.forget();
 
   constructor(
     private readonly db: Db,
@@ -104,8 +113,10 @@ export class AuthService {
     private readonly cacheMs = AUTH_CACHE_MS,
   ) {}
 
-  private forgetAll(): void {
+  /** Drops every resolved token (after a change here or on another replica). */
+  forget(): void {
     this.cache.clear();
+    this.#generation++;
   }
 
   /** Creates the first admin when there is no user at all. Returns the password to print once. */
@@ -161,7 +172,7 @@ export class AuthService {
 
   async logout(token: string): Promise<void> {
     await this.db.query("DELETE FROM sessions WHERE token_hash = $1", [sha256Hex(token)]);
-    this.forgetAll();
+    this.announce();
   }
 
   /**
@@ -173,8 +184,9 @@ export class AuthService {
     const hash = sha256Hex(token);
     const hit = this.cache.get(hash);
     if (hit && hit.until > Date.now()) return hit.user;
+    const generation = this.#generation;
     const user = await this.lookup(token, hash);
-    if (user && this.cacheMs > 0) {
+    if (user && this.cacheMs > 0 && generation === this.#generation) {
       if (this.cache.size >= AUTH_CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
       this.cache.set(hash, { user, until: Date.now() + this.cacheMs });
     }
@@ -273,7 +285,7 @@ export class AuthService {
         await tx.query("DELETE FROM api_tokens WHERE user_id = $1", [id]);
       }
       return u;
-    }).finally(() => this.forgetAll());
+    }).finally(() => this.announce());
   }
 
   /**
@@ -323,7 +335,7 @@ export class AuthService {
         "DELETE FROM cluster_role_bindings WHERE subject_kind = 'user' AND subject = $1",
         [rows[0].username],
       );
-    }).finally(() => this.forgetAll());
+    }).finally(() => this.announce());
   }
 
   /**
@@ -376,7 +388,7 @@ export class AuthService {
       "DELETE FROM api_tokens WHERE id = $1 AND user_id = $2 RETURNING id",
       [id, userId],
     );
-    this.forgetAll();
+    this.announce();
     if (!rows.length) throw notFound("API token");
   }
 }

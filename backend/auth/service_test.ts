@@ -356,6 +356,33 @@ for (const store of storeCases) {
         assert.equal((await auth.listUsers()).length, 1, "no user made by a refused create");
       });
 
+      await step("a lookup that a change overtook caches nothing", async () => {
+        const alice = await addUser(db, "alice", "editor");
+        // Every query's answer is held back while `held` is pending.
+        let held: Promise<void> | undefined;
+        const gated: Db = {
+          ...db,
+          query: async <T>(sql: string, params?: unknown[]) => {
+            const rows = await db.query<T>(sql, params);
+            await held;
+            return rows;
+          },
+        };
+        const cached = new AuthService(gated, 12);
+        const token = (await cached.createApiToken(alice, "ci")).token;
+        let release!: () => void;
+        held = new Promise((r) => release = r);
+        const reading = cached.authenticate(token);
+        await new Promise((r) => setTimeout(r, 50)); // the lookup has read alice, still enabled
+        // Disabled meanwhile, as by another replica, whose event clears this cache.
+        await db.query("UPDATE users SET disabled_at = now() WHERE id = $1", [alice]);
+        cached.forget();
+        release();
+        assert.equal((await reading)?.username, "alice", "read before the change");
+        held = undefined;
+        assert.equal(await cached.authenticate(token), null, "but not cached past the change");
+      });
+
       await step("a disabled user: no session, no token, no sign-in; enabled again", async () => {
         const admin = await addUser(db, "root", "admin");
         const alice = await addUser(db, "alice", "editor");

@@ -2,8 +2,8 @@
 // cluster, and per-cluster role bindings (for a user or one of their groups, on one cluster or on
 // every cluster whose labels match a selector) add to it; the higher role wins. A person with no
 // role on a cluster does not see it at all (404, left out of lists). The bindings are few and read
-// on every proxied request, so they are kept in memory and reloaded after any change (and at
-// least every BINDINGS_TTL_MS, for changes made by another process on the same database).
+// on every proxied request, so they are kept in memory and reloaded after any change, on every
+// replica (announce; replicas/bus.ts), and at least every BINDINGS_TTL_MS in any case.
 import type { Db } from "../store/db.ts";
 import { type ClusterRole, clusterRoleOf, higher } from "../auth/roles.ts";
 import type { User } from "../auth/service.ts";
@@ -47,6 +47,12 @@ export class ClusterAccess {
   #bindings: Promise<RoleBinding[]> | undefined;
   #loadedAt = 0;
 
+  /**
+   * Announces a change to the bindings once it is committed. By default it drops this process's
+   * cache; with several replicas the replica bus (replicas/bus.ts) makes it drop every replica's.
+   */
+  announce: () => void = () => this.forget();
+
   constructor(private readonly db: Db, private readonly ttlMs = BINDINGS_TTL_MS) {}
 
   #all(): Promise<RoleBinding[]> {
@@ -63,7 +69,7 @@ export class ClusterAccess {
     return this.#bindings;
   }
 
-  /** Drops the cached bindings (after a change). */
+  /** Drops the cached bindings (after a change here or on another replica). */
   forget(): void {
     this.#bindings = undefined;
   }
@@ -124,7 +130,7 @@ export class ClusterAccess {
         return row;
       });
     } finally {
-      this.forget();
+      this.announce();
     }
   }
 
@@ -133,7 +139,7 @@ export class ClusterAccess {
       "DELETE FROM cluster_role_bindings WHERE id = $1 RETURNING id",
       [id],
     );
-    this.forget();
+    this.announce();
     if (!rows.length) throw notFound("cluster role binding");
   }
 }

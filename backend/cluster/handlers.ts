@@ -161,8 +161,7 @@ export function clusterRoutes(
       labels: body.labels,
       impersonate: body.impersonate,
     });
-    manager.invalidate(id);
-    manager.notifyStatus(id);
+    manager.changed(id);
     return c.json(updated);
   });
 

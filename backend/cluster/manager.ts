@@ -4,7 +4,9 @@
 // kubeconfig clusters' status fresh with periodic, bounded-concurrency checks. forPerson(id,
 // person) is what every route acting for someone uses: it decides the person's role on the
 // cluster (404 when none, as if the cluster did not exist) and, for clusters set to impersonate,
-// returns a client that acts as the person.
+// returns a client that acts as the person. A cluster's events (status changed, settings
+// changed, deleted) go through announce, so that every replica on the database applies them
+// (replicas/bus.ts); a lone process applies them itself.
 import { type ClusterClient, clusterSummary, ClusterUnavailableError } from "./client.ts";
 import type { Cluster, ClusterListItem, ClusterStore, ConnectionType } from "./store.ts";
 import type { ClusterAccess, ClusterScope, Person } from "./access.ts";
@@ -32,6 +34,16 @@ export interface Identity {
   impersonationPrefix: string;
 }
 
+/**
+ * Something that happened to a cluster, applied by every replica: `status` (its stored status
+ * changed: tell the status listeners), `changed` (its settings or kubeconfig were edited: also
+ * drop the cached client), `removed` (it was deleted: also run the removal listeners).
+ */
+export interface ClusterEvent {
+  kind: "status" | "changed" | "removed";
+  id: string;
+}
+
 /** A cluster as shown to one person: with their role on it. */
 export type WithRole<C> = C & { my_role: ClusterRole };
 
@@ -47,6 +59,11 @@ export class ClusterManager {
   readonly statusListeners = new Set<(clusterId: string) => void>();
   /** Listeners told when a cluster is deleted (the agent hub ends its stream). */
   readonly removalListeners = new Set<(clusterId: string) => void>();
+  /**
+   * Announces a cluster event. By default it is applied here; with several replicas the replica
+   * bus (replicas/bus.ts) applies it here at once and on every other replica.
+   */
+  announce: (event: ClusterEvent) => void = (event) => this.apply(event);
 
   constructor(
     readonly store: ClusterStore,
@@ -119,15 +136,44 @@ export class ClusterManager {
     p?.then((c) => c.client.close(), () => {});
   }
 
-  /** After a cluster was deleted: drop its client and tell listeners. */
-  removed(id: string): void {
-    this.invalidate(id);
-    for (const l of this.removalListeners) l(id);
-    this.notifyStatus(id);
+  /** After a cluster's settings or kubeconfig were edited: every replica drops its client. */
+  changed(id: string): void {
+    this.announce({ kind: "changed", id });
   }
 
+  /** After a cluster was deleted: every replica drops its client and tells its listeners. */
+  removed(id: string): void {
+    this.announce({ kind: "removed", id });
+  }
+
+  /** After a cluster's stored status changed: every replica tells its status listeners. */
   notifyStatus(id: string): void {
+    this.announce({ kind: "status", id });
+  }
+
+  /** Applies a cluster event on this replica (announced here or by another replica). */
+  apply(event: ClusterEvent): void {
+    const { kind, id } = event;
+    if (kind !== "status") this.invalidate(id);
+    if (kind === "removed") { for (const l of this.removalListeners) l(id); }
     for (const l of this.statusListeners) l(id);
+  }
+
+  /**
+   * After a gap in which other replicas' events may have been lost: every cached client is
+   * dropped, those of clusters deleted meanwhile as a removal (their listeners run), and the
+   * status listeners hear of every cluster.
+   */
+  async resync(): Promise<void> {
+    // Taken first: a client cached before the list was read is of a cluster the list shows,
+    // unless it was deleted.
+    const cached = [...this.clients.keys()];
+    const ids = new Set((await this.store.list()).map((c) => c.id));
+    for (const id of cached) {
+      if (ids.has(id)) this.invalidate(id);
+      else this.apply({ kind: "removed", id });
+    }
+    for (const id of ids) for (const l of this.statusListeners) l(id);
   }
 
   /** Checks one kubeconfig cluster's reachability and records version and node count. */

@@ -2,7 +2,9 @@
 // one ends when it must: when its cluster is deleted, when the person's session or API token
 // stops being valid (logout, expiry, revocation, password change, user disabled or deleted) or
 // they may no longer open streams on that cluster (a per-cluster role removed or lowered to
-// viewer) — both rechecked every few seconds — and on shutdown. It also bounds how many streams one caller may hold open.
+// viewer) — both rechecked every few seconds, and at once when users, tokens or bindings change
+// on any replica (recheckNow) — and on shutdown. It also bounds how many streams one caller may
+// hold open.
 import { sha256Hex } from "../crypto/encoding.ts";
 import { log } from "../../common/log.ts";
 
@@ -29,6 +31,9 @@ export class OpenStreams {
   private readonly entries = new Set<Entry>();
   private readonly perCaller = new Map<string, number>();
   private timer?: ReturnType<typeof setInterval>;
+  /** The recheck under way, and whether another must follow it (something changed meanwhile). */
+  #rechecking?: Promise<void>;
+  #again = false;
 
   constructor(
     /**
@@ -51,7 +56,7 @@ export class OpenStreams {
     this.perCaller.set(caller, held + 1);
     const entry: Entry = { clusterId, token, ctrl: new AbortController() };
     this.entries.add(entry);
-    this.timer ??= setInterval(() => void this.recheck(), this.opts.recheckMs);
+    this.timer ??= setInterval(() => void this.recheckNow(), this.opts.recheckMs);
     let released = false;
     return {
       signal: entry.ctrl.signal,
@@ -82,6 +87,26 @@ export class OpenStreams {
     for (const e of [...this.entries]) e.ctrl.abort(new Error(reason));
     clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  /**
+   * Rechecks every open stream now (after a change to users, tokens or bindings): one recheck at
+   * a time, and one more after a recheck already under way, which may have read the old state.
+   * Resolves when the streams have been checked after this call.
+   */
+  recheckNow(): Promise<void> {
+    if (this.#rechecking) {
+      this.#again = true;
+      return this.#rechecking;
+    }
+    if (this.entries.size === 0) return Promise.resolve();
+    const run = async () => {
+      do {
+        this.#again = false;
+        await this.recheck();
+      } while (this.#again);
+    };
+    return this.#rechecking = run().finally(() => this.#rechecking = undefined);
   }
 
   /** Ends the streams whose token no longer authenticates someone allowed them. */

@@ -87,3 +87,31 @@ Deno.test("OpenStreams ends the streams each event concerns", async (t) => {
     });
   }
 });
+
+Deno.test("OpenStreams.recheckNow: one recheck at a time, and one more after a change", async () => {
+  let valid = true;
+  let checks = 0;
+  let release: (() => void) | undefined;
+  const open = new OpenStreams(async () => {
+    checks++;
+    // The first check stalls: it read the state before the change below.
+    const read = valid;
+    if (checks === 1) await new Promise<void>((r) => release = r);
+    return read;
+  }, { perCaller: 10, recheckMs: 60_000 });
+  const ticket = open.open("c1", "kdt_a")!;
+  const first = open.recheckNow();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(checks, 1, "under way");
+  valid = false; // e.g. the user was disabled on another replica
+  const second = open.recheckNow();
+  const third = open.recheckNow();
+  assert.equal(checks, 1, "not overlapped");
+  release!();
+  await Promise.all([first, second, third]);
+  assert.equal(checks, 2, "exactly one more recheck, for both calls made meanwhile");
+  assert(ticket.signal.aborted, "ended by the recheck that followed the change");
+  ticket.release();
+  await open.recheckNow(); // nothing open: nothing to check
+  assert.equal(checks, 2);
+});

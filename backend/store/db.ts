@@ -1,6 +1,7 @@
 // The dashboard's one database interface, with two implementations speaking the same SQL
 // (PostgreSQL): embedded PGlite (Postgres in WASM, in DATA_DIR) and a real PostgreSQL through
 // npm:postgres. Every query is parameterised ($1, $2, ...); nothing is ever interpolated.
+// LISTEN/NOTIFY carries events between dashboard replicas on one database (replicas/bus.ts).
 import { PGlite } from "@electric-sql/pglite";
 import postgres from "postgres";
 import {
@@ -22,7 +23,27 @@ export interface Db extends Queryable {
   readonly kind: "pglite" | "postgres";
   /** Runs fn in one transaction: committed when fn resolves, rolled back when it throws. */
   transaction<R>(fn: (tx: Queryable) => Promise<R>): Promise<R>;
+  /**
+   * LISTENs on a channel (a lowercase identifier): onPayload gets each notification's payload.
+   * On PostgreSQL the listening connection is a dedicated one that reconnects by itself;
+   * onReconnect runs after each reconnect, when notifications sent during the gap were lost
+   * (PGlite, in process, never has one). Resolves once listening; the function it returns stops.
+   */
+  listen(
+    channel: string,
+    onPayload: (payload: string) => void,
+    onReconnect?: () => void,
+  ): Promise<() => Promise<void>>;
+  /** NOTIFY: sends payload (under 8000 bytes) to every listener of channel, on commit. */
+  notify(channel: string, payload: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** LISTEN channels: plain lowercase identifiers, spelled the same quoted or not on both stores. */
+const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
+
+function checkChannel(channel: string): void {
+  if (!CHANNEL.test(channel)) throw new Error(`invalid notification channel ${channel}`);
 }
 
 /**
@@ -61,6 +82,17 @@ export async function openPglite(
     kind: "pglite",
     ...base,
     transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
+    listen: async (channel, onPayload) => {
+      checkChannel(channel);
+      const unlisten = await pg.listen(channel, onPayload);
+      return async () => {
+        if (!pg.closed) await unlisten();
+      };
+    },
+    notify: async (channel, payload) => {
+      checkChannel(channel);
+      await pg.query("SELECT pg_notify($1, $2)", [channel, payload]);
+    },
     close: async () => {
       await stopMaintenance();
       await pg.close();
@@ -68,7 +100,10 @@ export async function openPglite(
   };
 }
 
-/** Connects to PostgreSQL at url with a bounded pool. */
+/**
+ * Connects to PostgreSQL at url with a bounded pool (and, once something listens, one more
+ * connection that only LISTENs).
+ */
 export function openPostgres(url: string, opts: { max?: number } = {}): Db {
   const sql = postgres(url, {
     max: opts.max ?? 10,
@@ -92,6 +127,21 @@ export function openPostgres(url: string, opts: { max?: number } = {}): Db {
     ...wrap(sql),
     transaction: async (fn) =>
       (await sql.begin((tx) => fn(wrap(tx)))) as Awaited<ReturnType<typeof fn>>,
+    listen: async (channel, onPayload, onReconnect) => {
+      checkChannel(channel);
+      // The driver's listening connection (idle and lifetime timeouts off) LISTENs again after
+      // any reconnect and then calls onlisten, as it does on the first LISTEN.
+      let listening = false;
+      const { unlisten } = await sql.listen(channel, onPayload, () => {
+        if (listening) onReconnect?.();
+        listening = true;
+      });
+      return unlisten;
+    },
+    notify: async (channel, payload) => {
+      checkChannel(channel);
+      await sql.unsafe("SELECT pg_notify($1, $2)", [channel, payload]);
+    },
     close: () => sql.end({ timeout: 5 }),
   };
 }
