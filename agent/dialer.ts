@@ -56,6 +56,9 @@ export const AGENT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   "grpc-node.flow_control_window": 1024 * 1024,
 };
 
+/** Reconnecting after a Goodbye that asks to: a random delay below this (spreads a fleet). */
+const MOVE_JITTER_MS = 300;
+
 /** Full jitter: a random delay between 0 and min(cap, base * 2^attempt). */
 export function backoffDelay(attempt: number, random = Math.random): number {
   return Math.floor(
@@ -73,6 +76,14 @@ export class Dialer {
   private credentialRejected = false;
   lastError = "";
   private client?: ClusterAgentClient;
+  /**
+   * Set when the next stream should go over a new connection: the dashboard replica said goodbye
+   * with reconnect (it is stopping) or refused the stream as unavailable; through a load balancer
+   * a new connection can reach another replica, where the kept channel would not.
+   */
+  private freshChannel = false;
+  /** The last stream ended with a Goodbye asking to reconnect (the replica is stopping). */
+  private moving = false;
   private readonly running = new Map<string, Exchange>();
   private readonly stopping = new AbortController();
   /** Whether and as whom tunnelled work may impersonate (kube.ts refuseImpersonation). */
@@ -97,6 +108,7 @@ export class Dialer {
       try {
         // The channel is kept across streams (grpc-js reconnects it): closing it would send a
         // GOAWAY, and Deno's HTTP/2 can abort the receiving process on one (denoland/deno#36788).
+        if (this.freshChannel) this.retireChannel();
         const client = await this.dial();
         let cred = await this.store.load();
         // No credential yet, or the dashboard refused it (rotated): a TOKEN (a new install
@@ -111,9 +123,14 @@ export class Dialer {
         log.error("connection to the dashboard failed", { err: this.lastError });
       }
       if (this.stopping.signal.aborted) break;
-      // A stream that was accepted restarts the backoff; jitter still spreads the reconnects.
+      // A stream that was accepted restarts the backoff; jitter still spreads the reconnects. Told
+      // to move (a dashboard replica stopping), it reconnects almost at once: requests for the
+      // cluster wait for it meanwhile.
       attempt = this.accepted ? 1 : attempt + 1;
-      const delay = backoffDelay(attempt);
+      const delay = this.moving
+        ? Math.floor(Math.random() * MOVE_JITTER_MS)
+        : backoffDelay(attempt);
+      this.moving = false;
       this.state = "backoff";
       log.info("reconnecting", { in_ms: delay, attempt });
       await new Promise<void>((r) => {
@@ -131,6 +148,27 @@ export class Dialer {
   stop(): void {
     this.stopping.abort();
     for (const t of this.running.values()) t.abort("agent stopping");
+  }
+
+  /**
+   * Forgets the channel for the next dial. It is closed once its connection is gone: closing a
+   * connected channel would send the GOAWAY above, and requests still in flight on it finish.
+   */
+  private retireChannel(): void {
+    this.freshChannel = false;
+    const old = this.client;
+    this.client = undefined;
+    if (!old) return;
+    const channel = old.getChannel();
+    const closeWhenDisconnected = () => {
+      const state = channel.getConnectivityState(false);
+      if (state !== grpc.connectivityState.READY && state !== grpc.connectivityState.CONNECTING) {
+        old.close();
+        return;
+      }
+      channel.watchConnectivityState(state, Date.now() + 3600_000, closeWhenDisconnected);
+    };
+    closeWhenDisconnected();
   }
 
   private async dial(): Promise<ClusterAgentClient> {
@@ -310,6 +348,7 @@ export class Dialer {
             break;
           }
           case "goodbye":
+            if (msg.goodbye!.reconnect) this.freshChannel = this.moving = true;
             log.warn("the dashboard closed the stream", {
               reason: msg.goodbye!.reason,
               reconnect: msg.goodbye!.reconnect,
@@ -323,6 +362,7 @@ export class Dialer {
         this.stopping.signal.removeEventListener("abort", onStop);
         if (err.code === grpc.status.CANCELLED && this.stopping.signal.aborted) return done();
         if (err.code === grpc.status.UNAUTHENTICATED) this.credentialRejected = true;
+        if (err.code === grpc.status.UNAVAILABLE) this.freshChannel = true;
         done(new Error(`stream ended: ${err.details || err.message}`));
       });
       call.on("end", () => {

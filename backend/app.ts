@@ -39,6 +39,8 @@ export interface AppDeps {
   web?: Hono<AppEnv>;
   /** Aborted when the dashboard begins to shut down. */
   shutdown?: AbortSignal;
+  /** Aborted when the dashboard starts to stop (a replica draining): /readyz answers 503. */
+  stopping?: AbortSignal;
   /** Exec, attach and port-forward through the proxy (answered 501 without). */
   streams?: StreamProxyOptions;
   /** The audit trail: records every write and upgrade, serves /api/audit (off without). */
@@ -84,7 +86,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.get("/healthz", (c) => c.text("ok"));
   app.get("/readyz", async (c) => {
-    if (deps.shutdown?.aborted) return c.text("shutting down", 503);
+    if (deps.shutdown?.aborted || deps.stopping?.aborted) return c.text("shutting down", 503);
     try {
       await deps.db.query("SELECT 1");
       return c.text("ok");

@@ -28,6 +28,11 @@ export interface Config {
   grpcPublicAddr: string;
   /** Base URL browsers, kubectl and install scripts use to reach the dashboard. */
   publicUrl: string;
+  /**
+   * Where the other replicas reach this one (several replicas on one PostgreSQL); unset: the
+   * HTTP port's own URL, which serves replicas on one machine.
+   */
+  peerUrl?: string;
   dataDir: string;
   databaseUrl?: string;
   encryptionKey?: string;
@@ -62,6 +67,7 @@ const flagNames = {
   "grpc-tls-key": "GRPC_TLS_KEY",
   "grpc-public-addr": "GRPC_PUBLIC_ADDR",
   "public-url": "PUBLIC_URL",
+  "peer-url": "PEER_URL",
   "data-dir": "DATA_DIR",
   "log-level": "LOG_LEVEL",
   "session-ttl-hours": "SESSION_TTL_HOURS",
@@ -161,6 +167,23 @@ export function loadConfig(env: Record<string, string | undefined>, args: string
     `${isWildcard(grpcAddr.hostname) ? parsedPublic.hostname : grpcAddr.hostname}:${grpcAddr.port}`;
   parseListenAddr("GRPC_PUBLIC_ADDR", grpcPublicAddr);
 
+  const peerUrl = get("PEER_URL")?.replace(/\/+$/, "");
+  if (peerUrl !== undefined) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(peerUrl);
+    } catch { /* reported below */ }
+    if (
+      !parsed || !/^https?:$/.test(parsed.protocol) || parsed.pathname !== "/" || parsed.search ||
+      parsed.hash || parsed.username || parsed.password
+    ) {
+      throw new ConfigError(
+        `PEER_URL=${JSON.stringify(peerUrl)} must be this replica's own http(s) address without ` +
+          "path or query, as the other replicas reach it (example: https://10.0.3.7:8080)",
+      );
+    }
+  }
+
   const encryptionKey = get("ENCRYPTION_KEY");
   if (encryptionKey !== undefined && !/^[A-Za-z0-9+/]{43}=$/.test(encryptionKey)) {
     throw new ConfigError(
@@ -231,6 +254,7 @@ export function loadConfig(env: Record<string, string | undefined>, args: string
     grpcInsecure,
     grpcPublicAddr,
     publicUrl,
+    peerUrl,
     dataDir: get("DATA_DIR") ?? "./data",
     databaseUrl,
     encryptionKey,

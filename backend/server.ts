@@ -18,6 +18,11 @@ import { log } from "../common/log.ts";
 import { loadMintedTls, loadOperatorTls, type ServerTls } from "./tls.ts";
 import { AgentRegistry, deriveTokenKey } from "./agents/registry.ts";
 import { AgentHub } from "./agents/hub.ts";
+import { Replica } from "./replicas/replica.ts";
+import { startReplicaEvents } from "./replicas/bus.ts";
+import { PeerClient } from "./replicas/peers.ts";
+import { isPeerCall, peerHandler } from "./replicas/peer_routes.ts";
+import { peerSecret } from "./replicas/peer_protocol.ts";
 import { agentHandlers } from "./agents/grpc_server.ts";
 import { startAgentServer } from "./agents/grpc_transport.ts";
 import { agentRoutes } from "./agents/routes.ts";
@@ -38,6 +43,11 @@ type App = ReturnType<typeof createApp>;
 
 /** How often open exec/attach/port-forward streams check that their session is still valid. */
 const STREAM_RECHECK_MS = 5_000;
+/**
+ * How long a stopping replica (PostgreSQL) lets requests through its agents finish after telling
+ * them to reconnect to another replica; watches still open then end.
+ */
+const DRAIN_MS = 10_000;
 /** How often audit events older than AUDIT_RETENTION_DAYS are deleted. */
 const AUDIT_SWEEP_MS = 3600_000;
 
@@ -151,9 +161,42 @@ async function assemble(config: Config, undo: (() => unknown)[]): Promise<Dashbo
     ).finally(() => auditSweep = undefined);
   await sweepAudit();
   const bootstrap = await auth.bootstrapAdmin(config.adminPassword);
-  const hub = new AgentHub(db, (id) => manager.notifyStatus(id), {
-    heartbeatMs: config.agentHeartbeatSeconds * 1000,
-  });
+  const registry = new AgentRegistry(db, await deriveTokenKey(keyB64), box);
+  // One minted CA and certificate serve both ports unless the operator brings their own. With
+  // PostgreSQL the CA is the one every replica uses, kept (key sealed with box) in the database.
+  let minted: ServerTls | undefined;
+  const mintedTls = async () =>
+    minted ??= await loadMintedTls(
+      dataDir,
+      [
+        config.grpcPublicAddr.replace(/:\d+$/, "").replace(/^\[|\]$/g, ""),
+        new URL(config.publicUrl).hostname.replace(/^\[|\]$/g, ""),
+      ],
+      db.kind === "postgres" ? { db, box } : undefined,
+    );
+  const tls = config.grpcInsecure
+    ? null
+    : config.grpcTlsCert
+    ? await loadOperatorTls(config.grpcTlsCert, config.grpcTlsKey!, "GRPC_TLS_CERT")
+    : await mintedTls();
+  const httpTls = config.httpInsecure
+    ? null
+    : config.httpTlsCert
+    ? await loadOperatorTls(config.httpTlsCert, config.httpTlsKey!, "HTTP_TLS_CERT")
+    : await mintedTls();
+  const heartbeatMs = config.agentHeartbeatSeconds * 1000;
+  const peerSecretKey = await peerSecret(keyB64);
+  // This process among the replicas on the database; with PostgreSQL there may be others, and
+  // requests for agents they hold are forwarded to them (backend/replicas/).
+  const replica = new Replica(db, config.peerUrl ?? "", heartbeatMs, db.kind === "pglite");
+  const peers = db.kind === "postgres"
+    ? new PeerClient(new ClusterStore(db), replica, peerSecretKey, {
+      insecure: config.httpInsecure,
+      caPem: httpTls && !config.httpTlsCert ? httpTls.caPem : undefined,
+    })
+    : undefined;
+  undo.push(() => peers?.close());
+  const hub = new AgentHub(db, (id) => manager.notifyStatus(id), { heartbeatMs }, replica, peers);
   const clusters = new ClusterStore(db, hub);
   const access = new ClusterAccess(db);
   const manager = new ClusterManager(clusters, {
@@ -187,50 +230,32 @@ async function assemble(config: Config, undo: (() => unknown)[]): Promise<Dashbo
   manager.removalListeners.add((id) =>
     openStreams.closeCluster(id, "the cluster was deleted from the dashboard")
   );
+  // A change made through any replica reaches every replica's caches and live streams.
+  const replicaEvents = await startReplicaEvents(db, replica.id, {
+    manager,
+    auth,
+    access,
+    streams: openStreams,
+    hub,
+  });
+  undo.push(() => replicaEvents.stop());
+  metrics.gauge(
+    "dashboard_replica",
+    "This dashboard among the replicas on its database: its id and PEER_URL (always 1).",
+    () => Promise.resolve([[{ replica: replica.id, peer_url: replica.peerUrl }, 1]]),
+  );
   metrics.gauge(
     "dashboard_agents_connected",
     "Agents with a live control stream.",
     () => Promise.resolve([[{}, hub.size]]),
   );
-  const registry = new AgentRegistry(db, await deriveTokenKey(keyB64));
-  // One minted CA and certificate serve both ports unless the operator brings their own.
-  let minted: ServerTls | undefined;
-  const mintedTls = async () =>
-    minted ??= await loadMintedTls(dataDir, [
-      config.grpcPublicAddr.replace(/:\d+$/, "").replace(/^\[|\]$/g, ""),
-      new URL(config.publicUrl).hostname.replace(/^\[|\]$/g, ""),
-    ]);
-  const tls = config.grpcInsecure
-    ? null
-    : config.grpcTlsCert
-    ? await loadOperatorTls(config.grpcTlsCert, config.grpcTlsKey!, "GRPC_TLS_CERT")
-    : await mintedTls();
-  const httpTls = config.httpInsecure
-    ? null
-    : config.httpTlsCert
-    ? await loadOperatorTls(config.httpTlsCert, config.httpTlsKey!, "HTTP_TLS_CERT")
-    : await mintedTls();
-  // Before the first agent can attach: start() marks the streams of a previous process as gone,
-  // which must not overwrite the status of an agent that reconnected first.
-  await hub.start();
-  undo.push(() => hub.stop());
-  const grpcServer = await startAgentServer(
-    { hostname: config.grpcAddr.hostname, port: config.grpcAddr.port, tls },
-    agentHandlers(registry, hub),
-  ).catch((err) => {
-    throw bindError(err, config.grpcAddr, GRPC_ADDR_SETTING);
-  });
-  undo.push(() => grpcServer.stop());
-  const grpcPublicAddr = config.grpcAddr.port === 0
-    ? config.grpcPublicAddr.replace(/:\d+$/, `:${grpcServer.port}`)
-    : config.grpcPublicAddr;
-  const agentUrl = `${tls ? "https" : "http"}://${grpcPublicAddr}`;
-  const caHash = tls?.caHash ?? null;
 
   const listening = Promise.withResolvers<Deno.NetAddr>();
   // Assigned once the bound port (and so PUBLIC_URL) is known; until then requests get 503.
   // deno-lint-ignore prefer-const
   let app: App | undefined;
+  // Calls from the other replicas (PostgreSQL only), served before the app.
+  let servePeer: ReturnType<typeof peerHandler> | undefined;
   // With TLS, Deno.serve listens on a loopback port behind the TLS front (see tls_front.ts).
   let front: TlsFront | undefined;
   const handler = (req: Request, info: ServeInfo) => {
@@ -250,6 +275,7 @@ async function assemble(config: Config, undo: (() => unknown)[]): Promise<Dashbo
       };
       info = gated;
     }
+    if (servePeer && isPeerCall(new URL(req.url).pathname)) return servePeer(req, info.readGate);
     return app ? app.fetch(req, info) : new Response("starting", { status: 503 });
   };
   let server: Deno.HttpServer;
@@ -281,7 +307,35 @@ async function assemble(config: Config, undo: (() => unknown)[]): Promise<Dashbo
   const url = `${httpTls ? "https" : "http"}://${host}:${addr.port}`;
   // With HTTP_ADDR port 0 (tests), the default PUBLIC_URL gets the port actually bound.
   const publicUrl = config.publicUrl.replace(/:0$/, `:${addr.port}`);
+  // This replica's peers reach it at PEER_URL, by default the URL just bound.
+  replica.peerUrl ||= url;
+  // Before the first agent can attach: start() marks the streams of a previous process as gone,
+  // which must not overwrite the status of an agent that reconnected first.
+  await hub.start();
+  undo.push(() => hub.stop());
+  const grpcServer = await startAgentServer(
+    { hostname: config.grpcAddr.hostname, port: config.grpcAddr.port, tls },
+    agentHandlers(registry, hub),
+  ).catch((err) => {
+    throw bindError(err, config.grpcAddr, GRPC_ADDR_SETTING);
+  });
+  undo.push(() => grpcServer.stop());
+  const grpcPublicAddr = config.grpcAddr.port === 0
+    ? config.grpcPublicAddr.replace(/:\d+$/, `:${grpcServer.port}`)
+    : config.grpcPublicAddr;
+  const agentUrl = `${tls ? "https" : "http"}://${grpcPublicAddr}`;
+  const caHash = tls?.caHash ?? null;
   const shutdown = new AbortController();
+  // Aborted first on the way down, while a replica drains: load balancers stop sending requests.
+  const stopping = new AbortController();
+  if (peers) {
+    servePeer = peerHandler({
+      hub,
+      secret: peerSecretKey,
+      streamIdleMs: config.streamIdleTimeoutMinutes * 60_000,
+      shutdown: shutdown.signal,
+    });
+  }
   app = createApp({
     config: { ...config, publicUrl },
     httpCaPem: httpTls && !config.httpTlsCert ? httpTls.caPem : null,
@@ -291,6 +345,7 @@ async function assemble(config: Config, undo: (() => unknown)[]): Promise<Dashbo
     box,
     metrics,
     shutdown: shutdown.signal,
+    stopping: stopping.signal,
     streams: { open: openStreams, idleMs: config.streamIdleTimeoutMinutes * 60_000 },
     audit,
     web: webRoutes({
@@ -342,6 +397,9 @@ async function assemble(config: Config, undo: (() => unknown)[]): Promise<Dashbo
     bootstrap,
     stop: (opts = {}) =>
       stopped ??= (async () => {
+        // Several replicas: agents move to another one while requests in flight here finish.
+        stopping.abort();
+        if (peers) await hub.drain(DRAIN_MS);
         shutdown.abort();
         clearInterval(auditSweeps);
         openStreams.closeAll("the dashboard is stopping");
@@ -351,6 +409,7 @@ async function assemble(config: Config, undo: (() => unknown)[]): Promise<Dashbo
         await auditSweep;
         await Promise.race([server.shutdown(), new Promise((r) => setTimeout(r, 10_000))]);
         await front?.close();
+        await replicaEvents.stop();
         await db.close();
         lock.close();
         log.info("dashboard stopped");

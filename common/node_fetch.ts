@@ -12,6 +12,8 @@ export interface NodeFetchInit {
   headers: Headers;
   body: ReadableStream<Uint8Array> | null;
   signal: AbortSignal;
+  /** The request fails when its connection (with TLS) is not up within this many ms. */
+  connectTimeoutMs?: number;
 }
 
 /** Sends one request with `request` (http.request or https.request) over `agent`'s connections. */
@@ -44,6 +46,21 @@ export function nodeFetch(
       }
     });
     req.on("error", reject);
+    const limit = init.connectTimeoutMs;
+    if (limit !== undefined) {
+      req.on("socket", (socket) => {
+        if (!socket.connecting) return;
+        const timer = setTimeout(
+          () => req.destroy(new Error(`could not connect within ${limit / 1000} s`)),
+          limit,
+        );
+        socket.once(
+          url.protocol === "https:" ? "secureConnect" : "connect",
+          () => clearTimeout(timer),
+        );
+        socket.once("close", () => clearTimeout(timer));
+      });
+    }
     if (!init.body) req.end();
     else {
       Readable.fromWeb(init.body as import("node:stream/web").ReadableStream<Uint8Array>)

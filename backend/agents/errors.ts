@@ -11,3 +11,6 @@ export class TunnelRefusedError extends Error {
     super(message);
   }
 }
+
+/** The replica holding the agent's stream could not be reached (it died or is partitioned). */
+export class PeerUnreachableError extends AgentUnavailableError {}

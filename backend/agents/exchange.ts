@@ -14,6 +14,7 @@ import { AgentUnavailableError } from "./errors.ts";
 import type { AgentSession } from "./sessions.ts";
 import { nextFrame, type TunnelCall, type TunnelLine } from "./tunnels.ts";
 import { headerEntries } from "../../common/impersonation.ts";
+import { isWatch } from "./watch_resume.ts";
 
 /**
  * What a line carries: a request, a watch or an upgraded stream (the same messages the control
@@ -27,14 +28,14 @@ export type ExchangeWork =
 /** The frame that starts a Request's exchange, and whether it is a watch. */
 export function toWork(req: Request, requestId: string): { work: ExchangeWork; isWatch: boolean } {
   const url = new URL(req.url);
-  const isWatch = req.method === "GET" && /^(true|1)$/.test(url.searchParams.get("watch") ?? "");
+  const watch = isWatch(req);
   const headers = headerEntries(req.headers);
-  if (isWatch) {
+  if (watch) {
     url.searchParams.delete("watch");
     const rv = url.searchParams.get("resourceVersion") ?? "";
     url.searchParams.delete("resourceVersion");
     return {
-      isWatch,
+      isWatch: watch,
       work: {
         watch: {
           request_id: requestId,
@@ -46,7 +47,7 @@ export function toWork(req: Request, requestId: string): { work: ExchangeWork; i
     };
   }
   return {
-    isWatch,
+    isWatch: watch,
     work: {
       request: {
         request_id: requestId,

@@ -15,7 +15,7 @@ import type { AgentMessage__Output } from "../../proto/gen/agent/v1/AgentMessage
 import type { TunnelUp__Output } from "../../proto/gen/agent/v1/TunnelUp.ts";
 import { Buffer } from "node:buffer";
 import { type AgentRegistry, RegistrationError } from "./registry.ts";
-import { type AgentHub, TakeoverRefusedError } from "./hub.ts";
+import { type AgentHub, AttachRefusedError } from "./hub.ts";
 import { AgentSession } from "./sessions.ts";
 import { toClusterInfo } from "./cluster_info.ts";
 import { answerPing, takePong } from "./liveness.ts";
@@ -262,31 +262,33 @@ export function agentHandlers(
             hello.protocol_version,
           );
           session = candidate;
+          // Sent as the session becomes the cluster's, before any request can be announced on it.
+          const accept = () =>
+            candidate.send({
+              accepted: {
+                cluster_id: cluster.id,
+                cluster_name: cluster.name,
+                session_token: candidate.sessionToken,
+                heartbeat_interval_ms: hub.opts.heartbeatMs,
+                max_concurrent_requests: hub.opts.maxInFlight,
+                idle_tunnels: hub.opts.idleTunnels,
+                max_idle_tunnels: hub.opts.maxIdleTunnels,
+              },
+            });
           try {
-            await hub.attach(candidate, toClusterInfo(hello.cluster_info));
+            await hub.attach(candidate, toClusterInfo(hello.cluster_info), accept);
           } catch (err) {
-            if (!(err instanceof TakeoverRefusedError)) throw err;
+            if (!(err instanceof AttachRefusedError)) throw err;
             // The live session stays; this stream never had one.
             session = undefined;
             clearTimeout(deadline);
-            call.emit("error", fail(grpc.status.ALREADY_EXISTS, err.message));
+            call.emit("error", fail(err.grpcCode, err.message));
             return;
           }
           // Ended while attaching (the set-up bound, the agent gone): end() has detached it.
           if (call.cancelled || call.destroyed) return;
           clearTimeout(deadline);
           release();
-          session.send({
-            accepted: {
-              cluster_id: cluster.id,
-              cluster_name: cluster.name,
-              session_token: session.sessionToken,
-              heartbeat_interval_ms: hub.opts.heartbeatMs,
-              max_concurrent_requests: hub.opts.maxInFlight,
-              idle_tunnels: hub.opts.idleTunnels,
-              max_idle_tunnels: hub.opts.maxIdleTunnels,
-            },
-          });
           log.info("agent connected", {
             cluster: cluster.name,
             agent_version: session.agentVersion,

@@ -6,10 +6,13 @@
 // agent cluster's connector calls, Request in, streaming Response out. The parts: sessions.ts
 // (who is connected), tunnels.ts (idle lines, announced requests), exchange.ts (one request on a
 // line), liveness.ts (pings, deadlines, status sweeps), cluster_info.ts (what is stored).
+// With several replicas on one database, a cluster whose stream another replica holds is reached
+// through that replica (PeerHubs, backend/replicas/peers.ts); a stopping replica drains: it takes
+// no new streams, tells its agents to reconnect elsewhere and lets requests in flight finish.
 import { log } from "../../common/log.ts";
 import type { Db } from "../store/db.ts";
 import { type AgentClusterInfo, ClusterStore, type LiveHeartbeat } from "../cluster/store.ts";
-import { AgentUnavailableError, TunnelRefusedError } from "./errors.ts";
+import { AgentUnavailableError, PeerUnreachableError, TunnelRefusedError } from "./errors.ts";
 import { AgentSession, SessionRegistry } from "./sessions.ts";
 import { announce, claim, offerIdle, refuse, takeIdle, type TunnelLine } from "./tunnels.ts";
 import { exchange, toWork } from "./exchange.ts";
@@ -18,6 +21,8 @@ import type { KubeStream, StreamRequest } from "../cluster/client.ts";
 import { STREAMS_PROTOCOL_VERSION } from "../../proto/wire.ts";
 import { VERSION } from "../../common/version.ts";
 import { Liveness } from "./liveness.ts";
+import { Replica } from "../replicas/replica.ts";
+import { isWatch, resumableWatch } from "./watch_resume.ts";
 
 export interface HubOptions {
   heartbeatMs: number;
@@ -38,6 +43,11 @@ export interface HubOptions {
   takeoverProbeMs: number;
   /** ClusterInfo is stored at most once per this interval per cluster; the latest one wins. */
   infoMinIntervalMs: number;
+  /**
+   * How long a request waits for an agent that is moving between replicas (its stream ended
+   * moments ago, or its holder cannot be reached) before it fails with 503.
+   */
+  moveWaitMs: number;
 }
 
 export const defaultHubOptions: HubOptions = {
@@ -49,13 +59,53 @@ export const defaultHubOptions: HubOptions = {
   idleTunnelTtlMs: 30_000,
   takeoverProbeMs: 5_000,
   infoMinIntervalMs: 30_000,
+  moveWaitMs: 5_000,
 };
+
+/** How often a request waiting for a moving agent looks for it again. */
+const MOVE_POLL_MS = 100;
 
 /** A security event is stored on a cluster at most this often (it is always logged). */
 const SECURITY_EVENT_MIN_INTERVAL_MS = 5_000;
 
-/** Why a stream was not attached. */
-export class TakeoverRefusedError extends Error {}
+/** Why a stream was not attached, with the gRPC status the agent gets. */
+export class AttachRefusedError extends Error {
+  constructor(readonly grpcCode: number, message: string) {
+    super(message);
+  }
+}
+
+/** gRPC status codes used here (grpc-js's status enum, without importing grpc-js). */
+const ALREADY_EXISTS = 6;
+const UNAVAILABLE = 14;
+
+/** A second stream with a live session's credential: the live one answered its probe. */
+export class TakeoverRefusedError extends AttachRefusedError {
+  constructor(message: string) {
+    super(ALREADY_EXISTS, message);
+  }
+}
+
+/** Another replica holding an agent stream, as the hub reaches it. */
+export interface PeerHolder {
+  id: string;
+  peerUrl: string;
+}
+
+/** How the hub reaches agent streams that other replicas hold (backend/replicas/peers.ts). */
+export interface PeerHubs {
+  /**
+   * The live replica other than this one holding the cluster's agent stream, if any; with none,
+   * whether the cluster's stream ended moments ago (its agent is probably reconnecting).
+   */
+  holder(clusterId: string): Promise<{ peer: PeerHolder | null; moving: boolean }>;
+  fetch(peer: PeerHolder, clusterId: string, req: Request): Promise<Response>;
+  stream(peer: PeerHolder, clusterId: string, req: StreamRequest): Promise<KubeStream>;
+  /** Whether the holder's session answers a ping; a silent one is closed there. */
+  probe(peer: PeerHolder, clusterId: string): Promise<boolean>;
+  /** Ends the cluster's stream on the holder for good (credential rotated). */
+  disconnect(peer: PeerHolder, clusterId: string, reason: string): Promise<void>;
+}
 
 export class AgentHub {
   private readonly sessions = new SessionRegistry();
@@ -68,18 +118,36 @@ export class AgentHub {
   private readonly clusters: ClusterStore;
   private readonly liveness: Liveness;
   readonly opts: HubOptions;
+  /** This process among the replicas sharing the database. */
+  readonly replica: Replica;
+  /** Set by drain(): no new agent streams are taken. */
+  private draining = false;
+  /** Sessions drain() retired: their requests in flight end, at the latest, with stop(). */
+  private readonly retired: AgentSession[] = [];
 
   constructor(
     db: Db,
     private readonly notify: (clusterId: string) => void,
     opts: Partial<HubOptions> = {},
+    replica?: Replica,
+    /** Other replicas' agent streams; none with the embedded database (one replica). */
+    private readonly peers?: PeerHubs,
   ) {
     this.opts = { ...defaultHubOptions, ...opts };
     this.clusters = new ClusterStore(db);
-    this.liveness = new Liveness(this.sessions, this.clusters, this.opts, (s, reason) => {
-      this.detach(s, reason);
-      s.close(reason, true);
-    }, notify);
+    this.replica = replica ??
+      new Replica(db, `local:${crypto.randomUUID()}`, this.opts.heartbeatMs, db.kind === "pglite");
+    this.liveness = new Liveness(
+      this.sessions,
+      this.clusters,
+      this.replica,
+      this.opts,
+      (s, reason) => {
+        this.detach(s, reason);
+        s.close(reason, true);
+      },
+      notify,
+    );
   }
 
   get size(): number {
@@ -95,11 +163,13 @@ export class AgentHub {
   }
 
   /**
-   * Marks streams of a previous process as gone (ClusterStore.markAgentStreamsGone) and starts
-   * heartbeats and status sweeps.
+   * Takes this replica's lease, marks streams nobody holds any more as gone (a previous run's,
+   * a dead replica's: ClusterStore.sweepOrphanedAgents) and starts heartbeats and status sweeps.
    */
   async start(): Promise<void> {
-    await this.clusters.markAgentStreamsGone();
+    await this.replica.join();
+    const gone = await this.clusters.sweepOrphanedAgents(this.replica.leaseMs, true);
+    for (const id of gone) this.notify(id);
     this.liveness.start();
   }
 
@@ -121,7 +191,12 @@ export class AgentHub {
    * are security events (logged, and stored on the cluster). Admissions of one cluster run one
    * at a time, so two newcomers cannot both pass one probe.
    */
-  async attach(session: AgentSession, info: AgentClusterInfo | null): Promise<void> {
+  async attach(
+    session: AgentSession,
+    info: AgentClusterInfo | null,
+    /** Tells the agent its stream is accepted: called before any request can use the session. */
+    accepted: () => void = () => {},
+  ): Promise<void> {
     const id = session.clusterId;
     const before = this.admitting.get(id) ?? Promise.resolve();
     const turn = Promise.withResolvers<void>();
@@ -129,6 +204,13 @@ export class AgentHub {
     this.admitting.set(id, mine);
     try {
       await before;
+      if (this.draining) {
+        throw new AttachRefusedError(
+          UNAVAILABLE,
+          "this dashboard replica is stopping; reconnect to take another replica",
+        );
+      }
+      if (!this.sessions.get(id)) await this.takeOverFromPeer(session);
       const old = this.sessions.get(id);
       if (old && !old.closed) {
         const alive = await old.answers(this.opts.takeoverProbeMs);
@@ -151,6 +233,7 @@ export class AgentHub {
         );
       }
       if (session.closed) return;
+      accepted();
       this.sessions.add(session);
       if (old) {
         this.sessions.remove(old);
@@ -161,8 +244,53 @@ export class AgentHub {
       if (this.admitting.get(id) === mine) this.admitting.delete(id);
     }
     info = this.infoNow(session, info);
-    await this.clusters.agentConnected(session.clusterId, session.agentVersion, info);
+    await this.clusters.agentConnected(
+      session.clusterId,
+      session.agentVersion,
+      info,
+      this.replica.id,
+    );
     this.notify(session.clusterId);
+  }
+
+  /**
+   * The takeover rule across replicas: when another live replica holds the cluster's stream, it
+   * pings its session; if that answers, the newcomer is refused as on one replica. An unreachable
+   * holder counts as silent (its lease decides whether it is alive at all).
+   */
+  private async takeOverFromPeer(session: AgentSession): Promise<void> {
+    const holder = (await this.peers?.holder(session.clusterId))?.peer;
+    if (!holder) return;
+    const alive = await this.peers!.probe(holder, session.clusterId).catch((err) => {
+      log.warn("could not probe the replica holding an agent stream", {
+        cluster: session.clusterName,
+        replica: holder.peerUrl,
+        err,
+      });
+      return false;
+    });
+    if (alive) {
+      this.securityEvent(
+        session,
+        `refused an agent connection from ${session.peer}: another agent with this cluster's credential is connected to dashboard replica ${holder.peerUrl} and answering; if the agent was not just reinstalled, the credential may have leaked: rotate it`,
+      );
+      throw new TakeoverRefusedError(
+        "another agent with this cluster's credential is connected; if you replaced the agent pod, wait for the old one to stop",
+      );
+    }
+  }
+
+  /**
+   * For a peer's takeover probe: whether this replica's session of the cluster answers a ping
+   * within `takeoverProbeMs`; a silent one is ended here (the newcomer on the peer replaces it).
+   */
+  async probe(clusterId: string): Promise<boolean> {
+    const s = this.sessions.get(clusterId);
+    if (!s || s.closed) return false;
+    if (await s.answers(this.opts.takeoverProbeMs) && !s.closed) return true;
+    this.detach(s, "replaced by a newer connection on another dashboard replica");
+    s.close("replaced by a newer connection from the same cluster", false);
+    return false;
   }
 
   /** Logs a security event and stores it on the cluster (at most every few seconds). */
@@ -218,7 +346,7 @@ export class AgentHub {
       lastHeardMs: session.lastHeardMs,
       reason,
       rttMs: session.rttMs,
-    }).then(
+    }, this.replica.id).then(
       () => this.notify(session.clusterId),
       (err) => log.warn("could not record agent disconnect", { err }),
     );
@@ -231,12 +359,19 @@ export class AgentHub {
     this.notify(session.clusterId);
   }
 
-  /** Ends a cluster's stream for good (cluster deleted, credential revoked or rotated). */
-  disconnect(clusterId: string, reason: string): void {
+  /**
+   * Ends a cluster's stream for good (cluster deleted, credential revoked or rotated), here or,
+   * with `onPeers`, on the replica holding it (a deleted cluster's row is gone, so deletions reach
+   * the holder as an event between replicas instead).
+   */
+  disconnect(clusterId: string, reason: string, onPeers = false): void {
     this.infoStoredMs.delete(clusterId);
     this.securityEventMs.delete(clusterId);
     const s = this.sessions.get(clusterId);
-    if (!s) return;
+    if (!s) {
+      if (onPeers) this.disconnectOnPeer(clusterId, reason);
+      return;
+    }
     this.sessions.remove(s);
     s.close(reason, false);
     // The agent cannot come back with its credential: the cluster is offline, not connected.
@@ -250,16 +385,59 @@ export class AgentHub {
     );
   }
 
-  /** Stores every live agent's heartbeat (bounded by `storeTimeoutMs`), then ends the streams. */
+  /** Ends the streams of clusters that no longer exist (deleted while events were missed). */
+  async endDeleted(): Promise<void> {
+    const ids = [...this.sessions.values()].map((s) => s.clusterId);
+    if (!ids.length) return;
+    const existing = new Set(await this.clusters.existingIds(ids));
+    for (const id of ids) {
+      if (!existing.has(id)) this.disconnect(id, "the cluster was deleted from the dashboard");
+    }
+  }
+
+  private disconnectOnPeer(clusterId: string, reason: string): void {
+    this.peers?.holder(clusterId)
+      .then(({ peer }) => peer && this.peers!.disconnect(peer, clusterId, reason))
+      .catch((err) => log.warn("could not end an agent stream on the replica holding it", { err }));
+  }
+
+  /**
+   * Drains this replica before it stops: it takes no new agent streams, and each agent is told
+   * to reconnect (to another replica, through the load balancer) while the requests it carries
+   * here go on. Resolves when none is left in flight, or after `deadlineMs`.
+   */
+  async drain(deadlineMs: number): Promise<void> {
+    this.draining = true;
+    await this.replica.drain().catch((err) =>
+      log.warn("could not mark this replica as draining", { err })
+    );
+    for (const s of [...this.sessions.values()]) {
+      this.detach(s, "the dashboard replica holding its stream is stopping");
+      s.retire("this dashboard replica is stopping; reconnect to another replica");
+      this.retired.push(s);
+    }
+    const end = Date.now() + deadlineMs;
+    while (Date.now() < end && this.retired.some((s) => s.inFlight > 0)) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /**
+   * Stores every live agent's heartbeat (bounded by `storeTimeoutMs`), ends the streams and this
+   * replica's lease.
+   */
   async stop(storeTimeoutMs = 5_000): Promise<void> {
     this.liveness.stop();
-    const stored = this.clusters.storeLiveHeartbeats([...this.sessions.values()]).catch((err) =>
+    const live = [...this.sessions.values()];
+    const stored = this.clusters.storeLiveHeartbeats(live).then(() =>
+      this.clusters.releaseAgents(this.replica.id)
+    ).then(() => this.replica.leave()).catch((err) =>
       log.warn("could not store the agents' last heartbeats", { err })
     );
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([stored, new Promise((r) => (timer = setTimeout(r, storeTimeoutMs)))]);
     clearTimeout(timer);
-    for (const s of [...this.sessions.values()]) {
+    for (const s of [...live, ...this.retired.splice(0)]) {
       this.sessions.remove(s);
       s.close("the dashboard is shutting down", true);
     }
@@ -277,10 +455,56 @@ export class AgentHub {
   }
 
   /**
-   * Carries one request through the cluster's agent: on an idle tunnel line when there is one,
-   * else announced on the control stream. Fails with AgentUnavailableError or TunnelRefusedError.
+   * Carries one request through the cluster's agent, here or through the replica holding its
+   * stream; a watch resumes when that stream fails under it (watch_resume.ts). Fails with
+   * AgentUnavailableError or TunnelRefusedError.
    */
   async fetch(clusterId: string, req: Request): Promise<Response> {
+    const res = await this.route(clusterId, req);
+    return isWatch(req) ? resumableWatch(req, res, (again) => this.route(clusterId, again)) : res;
+  }
+
+  /**
+   * A request on this replica's session, or forwarded to the replica holding the stream. While the
+   * agent moves between replicas (its stream ended moments ago, or a request without a body found
+   * its holder unreachable) the request waits up to `moveWaitMs` for it.
+   */
+  private async route(clusterId: string, req: Request): Promise<Response> {
+    const until = Date.now() + this.opts.moveWaitMs;
+    for (;;) {
+      const peer = await this.locate(clusterId, until, req.signal);
+      if (!peer) return await this.fetchHere(clusterId, req);
+      try {
+        return await this.peers!.fetch(peer, clusterId, req);
+      } catch (err) {
+        const retry = err instanceof PeerUnreachableError && req.body === null &&
+          Date.now() < until && !req.signal.aborted;
+        if (!retry) throw err;
+        await sleep(MOVE_POLL_MS);
+      }
+    }
+  }
+
+  /**
+   * The replica to forward to (null: this one, whose session then carries the request or says
+   * the agent is offline), waiting until `until` while the cluster's agent is moving.
+   */
+  private async locate(
+    clusterId: string,
+    until: number,
+    signal: AbortSignal,
+  ): Promise<PeerHolder | null> {
+    if (!this.peers) return null;
+    for (;;) {
+      if (this.sessions.has(clusterId)) return null;
+      const { peer, moving } = await this.peers.holder(clusterId);
+      if (peer || !moving || Date.now() >= until || signal.aborted) return peer;
+      await sleep(MOVE_POLL_MS);
+    }
+  }
+
+  /** fetch() on this replica's own session only (what a peer's forwarded request gets). */
+  async fetchHere(clusterId: string, req: Request): Promise<Response> {
     const s = this.admit(clusterId);
     const requestId = crypto.randomUUID();
     const { work, isWatch } = toWork(req, requestId);
@@ -295,6 +519,13 @@ export class AgentHub {
    * as a request in flight until it ends. An agent older than protocol v2 cannot carry one.
    */
   async stream(clusterId: string, req: StreamRequest): Promise<KubeStream> {
+    const peer = await this.locate(clusterId, Date.now() + this.opts.moveWaitMs, req.signal);
+    if (peer) return this.peers!.stream(peer, clusterId, req);
+    return this.streamHere(clusterId, req);
+  }
+
+  /** stream() on this replica's own session only (what a peer's forwarded stream gets). */
+  async streamHere(clusterId: string, req: StreamRequest): Promise<KubeStream> {
     const s = this.admit(clusterId);
     if (s.protocolVersion < STREAMS_PROTOCOL_VERSION) {
       throw new TunnelRefusedError(
@@ -323,4 +554,8 @@ export class AgentHub {
     }
     return s;
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }

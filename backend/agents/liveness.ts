@@ -1,7 +1,8 @@
 // Whether agents are alive: pings both ways on the control stream (an agent's pings are answered
 // and report its RTT; the dashboard pings only an agent that went quiet), and the tick that runs
 // every heartbeat interval H: it closes streams silent past the deadline, ends idle tunnel lines
-// unused for a while, writes the hub's own heartbeat row, and moves agent clusters that stayed
+// unused for a while, renews this replica's lease, sweeps clusters held by replicas whose lease
+// lapsed, and moves agent clusters that stayed
 // "reconnecting" too long to "offline". deriveAgentStatus states the thresholds; the tick and the
 // sweep apply them.
 import type { Ping__Output } from "../../proto/gen/agent/v1/Ping.ts";
@@ -9,6 +10,7 @@ import type { Pong__Output } from "../../proto/gen/agent/v1/Pong.ts";
 import { log } from "../../common/log.ts";
 import type { ClusterStore } from "../cluster/store.ts";
 import type { AgentSession, SessionRegistry } from "./sessions.ts";
+import type { Replica } from "../replicas/replica.ts";
 import { trimIdle } from "./tunnels.ts";
 
 /** A live stream silent for more than this many heartbeat intervals is closed. */
@@ -54,6 +56,7 @@ export class Liveness {
   constructor(
     private readonly sessions: SessionRegistry,
     private readonly clusters: ClusterStore,
+    private readonly replica: Replica,
     private readonly opts: LivenessOptions,
     /** Ends a session that missed its deadline (the hub detaches and closes it). */
     private readonly expire: (s: AgentSession, reason: string) => void,
@@ -87,8 +90,13 @@ export class Liveness {
         s.ping();
       }
     }
-    // One row, not one per agent: live agents' heartbeats stay in memory (liveHeartbeat).
-    if (this.sessions.size) await this.clusters.recordHubBeat();
+    // One row, not one per agent: live agents' heartbeats stay in memory (liveHeartbeat), and
+    // this replica's lease vouches for them to the others.
+    await this.replica.renew();
+    // Clusters held by a replica whose lease lapsed are no longer connected.
+    for (const id of await this.clusters.sweepOrphanedAgents(this.replica.leaseMs)) {
+      if (!this.sessions.has(id)) this.notify(id);
+    }
     // The sweep's threshold is deriveAgentStatus's: a stream gone and silent past it is offline.
     const offline = await this.clusters.sweepOffline(OFFLINE_HEARTBEATS * H);
     for (const id of offline) if (!this.sessions.has(id)) this.notify(id);

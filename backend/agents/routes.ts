@@ -70,13 +70,6 @@ export function agentRoutes(deps: AgentHandlerDeps) {
     };
     return { install_command: installCommand(params), helm_command: helmCommand(params) };
   };
-  // The raw token exists only in memory until it is used or expires; the database has its hash.
-  const issued = new Map<string, { token: string; expiresAt: number }>();
-  const prune = () => {
-    const now = Date.now();
-    for (const [id, t] of issued) if (t.expiresAt <= now) issued.delete(id);
-  };
-
   app.post("/clusters/agent-token", async (c) => {
     assertRole(c.get("user"), "admin");
     const body = await parseJson(c, tokenBody);
@@ -93,8 +86,6 @@ export function agentRoutes(deps: AgentHandlerDeps) {
       undefined,
       { image: body.image, imagePullSecrets: body.image_pull_secrets },
     );
-    prune();
-    issued.set(info.id, { token, expiresAt: new Date(info.expires_at).getTime() });
     return c.json({ ...info, token, ...await commands(info) }, 201);
   });
 
@@ -105,14 +96,14 @@ export function agentRoutes(deps: AgentHandlerDeps) {
 
   app.get("/clusters/agent-token/:id/install-command", async (c) => {
     assertRole(c.get("user"), "admin");
-    const t = await deps.registry.get(uuidParam(c, "id"));
-    const token = issued.get(t.id)?.token;
-    if (t.state !== "pending" || !token) {
+    // The token's text comes from the database (sealed), so any dashboard on it can answer.
+    const { info: t, token } = await deps.registry.issued(uuidParam(c, "id"));
+    if (!token) {
       throw new HttpError(
         410,
         "gone",
         t.state === "pending"
-          ? "the token's secret is no longer held by this dashboard (it restarted); generate a new token"
+          ? "the token's secret is not stored (it was issued before this dashboard version); generate a new token"
           : `the token is ${t.state}; generate a new one`,
       );
     }
@@ -121,27 +112,26 @@ export function agentRoutes(deps: AgentHandlerDeps) {
 
   app.delete("/clusters/agent-token/:id", async (c) => {
     assertRole(c.get("user"), "admin");
-    const t = await deps.registry.revoke(uuidParam(c, "id"));
-    issued.delete(t.id);
-    return c.json(t);
+    return c.json(await deps.registry.revoke(uuidParam(c, "id")));
   });
 
   app.post("/clusters/:id/agent/rotate", async (c) => {
     assertRole(c.get("user"), "admin");
     const id = uuidParam(c, "id");
     const { info, token } = await deps.registry.rotateCredential(id, c.get("user").id);
-    deps.hub.disconnect(id, "the agent credential was rotated; reinstall the agent");
-    prune();
-    issued.set(info.id, { token, expiresAt: new Date(info.expires_at).getTime() });
+    // On whichever replica holds the agent's stream.
+    deps.hub.disconnect(id, "the agent credential was rotated; reinstall the agent", true);
     return c.json({ ...info, token, ...await commands(info) });
   });
 
   app.get("/clusters/events", (c) =>
     streamSSE(c, async (stream) => {
-      const queue: string[] = [];
+      // Insertion-ordered and without repeats (a resync after a gap between replicas names every
+      // cluster at once).
+      const queue = new Set<string>();
       let wake: (() => void) | undefined;
       const listener = (id: string) => {
-        if (queue.length < 10_000 && !queue.includes(id)) queue.push(id);
+        if (queue.size < 10_000) queue.add(id);
         wake?.();
       };
       deps.manager.statusListeners.add(listener);
@@ -159,14 +149,15 @@ export function agentRoutes(deps: AgentHandlerDeps) {
           await stream.writeSSE({ event: "cluster", data: JSON.stringify(cl) });
         }
         while (!stream.aborted) {
-          const id = queue.shift();
+          const id = queue.values().next().value;
+          if (id !== undefined) queue.delete(id);
           if (!id) {
             await new Promise<void>((r) => {
               wake = r;
               setTimeout(r, 15_000);
             });
             wake = undefined;
-            if (!queue.length && !stream.aborted) {
+            if (!queue.size && !stream.aborted) {
               await stream.writeSSE({ event: "ping", data: "" });
             }
             continue;

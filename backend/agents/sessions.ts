@@ -49,7 +49,7 @@ export class AgentSession {
   }
 
   send(msg: DashboardMessage): void {
-    if (!this.closed) this.call.write(msg);
+    if (!this.closed && !this.call.writableEnded) this.call.write(msg);
   }
 
   /** Something arrived from the agent. */
@@ -86,6 +86,27 @@ export class AgentSession {
   }
 
   /**
+   * Ends the control stream but not the requests in flight on its tunnels (a draining replica's
+   * sessions): the agent is told to reconnect, announced requests fail with 503 and idle lines
+   * end; tunnels carry on until their requests end or close().
+   */
+  retire(reason: string): void {
+    if (this.closed) return;
+    this.send({ goodbye: { reason, reconnect: true } });
+    this.failPending(reason);
+    for (const t of this.idle.splice(0)) t.call.end();
+    this.call.end();
+  }
+
+  private failPending(reason: string): void {
+    for (const [, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.open.reject(new AgentUnavailableError(`agent offline: ${reason}`));
+    }
+    this.pending.clear();
+  }
+
+  /**
    * Ends the control stream; pending requests fail at once with 503, and requests already
    * tunnelled end too (their tunnel may sit on a connection that is not coming back).
    */
@@ -96,11 +117,7 @@ export class AgentSession {
     for (const w of [...this.waiters]) w(false);
     clearTimeout(this.infoTimer);
     this.pendingInfo = undefined;
-    for (const [, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.open.reject(new AgentUnavailableError(`agent offline: ${reason}`));
-    }
-    this.pending.clear();
+    this.failPending(reason);
     for (const drop of [...this.tunnels]) drop(reason);
     this.tunnels.clear();
     for (const t of this.idle.splice(0)) t.call.end();

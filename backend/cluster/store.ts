@@ -23,6 +23,8 @@ export interface Cluster {
   last_checked_at: Date | null;
   agent_version: string | null;
   last_heartbeat_at: Date | null;
+  /** The dashboard replica holding the agent's control stream (null: none). */
+  agent_replica_id: string | null;
   rtt_ms: number | null;
   cluster_info: AgentClusterInfo | null;
   /** The last security event of an agent cluster (a second agent with its credential). */
@@ -73,10 +75,21 @@ export interface LiveHeartbeats {
   liveHeartbeat(clusterId: string): LiveHeartbeat | undefined;
 }
 
+/**
+ * A connected agent's last heartbeat as any replica can tell it: the stored one (when its stream
+ * was accepted), or the lease of the replica holding the stream when that is later. The holder
+ * closes a stream silent for 2.5 heartbeat intervals, so while its lease is renewed the agent was
+ * heard within ~3.5 intervals; the holder itself shows its own live value (withLiveHeartbeat).
+ */
+const LAST_HEARTBEAT =
+  `CASE WHEN status = 'connected' AND agent_replica_id IS NOT NULL THEN GREATEST(last_heartbeat_at,
+    (SELECT r.heartbeat_at FROM dashboard_replicas r WHERE r.id = clusters.agent_replica_id))
+  ELSE last_heartbeat_at END AS last_heartbeat_at`;
+
 export const CLUSTER_COLUMNS =
   `id, name, connection_type, agent_id, context, server, status, kubernetes_version,
-  platform, node_count, last_error, last_checked_at, agent_version, last_heartbeat_at, rtt_ms, cluster_info,
-  last_security_event, last_security_event_at, labels, impersonate, created_at, updated_at`;
+  platform, node_count, last_error, last_checked_at, agent_version, ${LAST_HEARTBEAT}, rtt_ms, cluster_info,
+  last_security_event, last_security_event_at, labels, impersonate, agent_replica_id, created_at, updated_at`;
 
 const arrayLength = (key: string) =>
   `CASE jsonb_typeof(cluster_info->'${key}') WHEN 'array' THEN jsonb_array_length(cluster_info->'${key}') ELSE 0 END`;
@@ -88,7 +101,7 @@ const arrayLength = (key: string) =>
  */
 export const CLUSTER_LIST_COLUMNS =
   `id, name, connection_type, agent_id, context, server, status, left(kubernetes_version, 256) AS kubernetes_version,
-  left(platform, 256) AS platform, node_count, last_error, last_checked_at, agent_version, last_heartbeat_at, rtt_ms,
+  left(platform, 256) AS platform, node_count, last_error, last_checked_at, agent_version, ${LAST_HEARTBEAT}, rtt_ms,
   CASE WHEN cluster_info IS NULL THEN NULL ELSE jsonb_build_object(
     'kubernetes_version', left(coalesce(cluster_info->>'kubernetes_version', ''), 256),
     'platform', left(coalesce(cluster_info->>'platform', ''), 256),
@@ -96,7 +109,7 @@ export const CLUSTER_LIST_COLUMNS =
     'namespace_count', ${arrayLength("namespaces")},
     'crd_count', ${arrayLength("crds")},
     'truncated', coalesce(cluster_info->'truncated', 'false'::jsonb)) END AS cluster_info,
-  last_security_event, last_security_event_at, labels, impersonate, created_at, updated_at`;
+  last_security_event, last_security_event_at, labels, impersonate, agent_replica_id, created_at, updated_at`;
 
 export interface ClusterStatusUpdate {
   status: string;
@@ -314,6 +327,15 @@ export class ClusterStore {
     return c;
   }
 
+  /** Which of these cluster ids still exist. */
+  async existingIds(ids: string[]): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }>(
+      "SELECT id FROM clusters WHERE id = ANY($1::uuid[])",
+      [ids],
+    );
+    return rows.map((r) => r.id);
+  }
+
   /** Counts by connection type and status (the dashboard_clusters metric). */
   countByTypeAndStatus(): Promise<{ connection_type: string; status: string; n: number }[]> {
     return this.db.query<{ connection_type: string; status: string; n: number }>(
@@ -324,23 +346,39 @@ export class ClusterStore {
   // --- Agent clusters: the hub's status changes ---
 
   /**
-   * At the hub's start: streams of a previous process are gone. Their last heartbeat becomes the
-   * previous hub's last beat when that is later than the stored one (after a crash; a clean stop
-   * stored every agent's own).
+   * Streams whose holder is gone: agent clusters "connected" through a replica whose lease is
+   * older than `leaseMs` (it crashed or was killed) become "reconnecting" and their last heartbeat
+   * that replica's last renewal when it is later than the stored one (a clean stop stored every
+   * agent's own). With `unheld` (at start), also those no replica holds. Returns their ids. Reads
+   * dashboard_replicas (a few rows) and clusters through clusters_agent_replica_idx.
    */
-  async markAgentStreamsGone(): Promise<void> {
-    await this.db.query(
-      `UPDATE clusters SET status = 'reconnecting',
-         last_heartbeat_at = GREATEST(last_heartbeat_at, (SELECT beat_at FROM agent_hub_heartbeat))
-       WHERE connection_type = 'agent' AND status = 'connected'`,
+  async sweepOrphanedAgents(leaseMs: number, unheld = false): Promise<string[]> {
+    const lapsed = await this.db.query<{ id: string }>(
+      `UPDATE clusters c SET status = 'reconnecting', agent_replica_id = NULL, agent_released_at = now(),
+         last_heartbeat_at = GREATEST(c.last_heartbeat_at, r.heartbeat_at),
+         last_error = 'the dashboard replica holding its stream stopped'
+       FROM dashboard_replicas r
+       WHERE c.agent_replica_id = r.id AND c.status = 'connected'
+         AND r.heartbeat_at < now() - $1::int * interval '1 millisecond'
+       RETURNING c.id`,
+      [Math.round(leaseMs)],
     );
+    const orphans = unheld
+      ? await this.db.query<{ id: string }>(
+        `UPDATE clusters SET status = 'reconnecting'
+         WHERE connection_type = 'agent' AND status = 'connected' AND agent_replica_id IS NULL
+         RETURNING id`,
+      )
+      : [];
+    return [...lapsed, ...orphans].map((r) => r.id);
   }
 
-  /** The hub's own heartbeat: one row, not one per agent. */
-  async recordHubBeat(): Promise<void> {
+  /** A stopping replica's clusters are no longer held ("reconnecting" until their agents return). */
+  async releaseAgents(replicaId: string): Promise<void> {
     await this.db.query(
-      `INSERT INTO agent_hub_heartbeat (id, beat_at) VALUES (1, now())
-       ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at`,
+      `UPDATE clusters SET status = 'reconnecting', agent_replica_id = NULL, agent_released_at = now()
+       WHERE agent_replica_id = $1 AND status = 'connected'`,
+      [replicaId],
     );
   }
 
@@ -372,9 +410,11 @@ export class ClusterStore {
     id: string,
     agentVersion: string,
     info: AgentClusterInfo | null,
+    replicaId: string,
   ): Promise<void> {
     await this.db.query(
       `UPDATE clusters SET status = 'connected', agent_version = $2, last_heartbeat_at = now(), last_error = NULL,
+         agent_replica_id = $7,
          cluster_info = coalesce($3::text::jsonb, cluster_info), kubernetes_version = coalesce($4, kubernetes_version),
          platform = coalesce($5, platform), node_count = coalesce($6, node_count), last_checked_at = now()
        WHERE id = $1`,
@@ -385,6 +425,7 @@ export class ClusterStore {
         info?.kubernetes_version ?? null,
         info?.platform ?? null,
         info?.node_count ?? null,
+        replicaId,
       ],
     );
   }
@@ -398,20 +439,42 @@ export class ClusterStore {
     );
   }
 
-  /** The control stream of a connected agent ended: it may come back ("reconnecting"). */
-  async agentStreamEnded(id: string, end: AgentStreamEnd): Promise<void> {
+  /**
+   * The control stream a replica held ended: the cluster may come back ("reconnecting"). Only
+   * the holder's end counts: once the agent reconnected to another replica, it holds it.
+   */
+  async agentStreamEnded(id: string, end: AgentStreamEnd, replicaId: string): Promise<void> {
     await this.db.query(
       `UPDATE clusters SET status = 'reconnecting', last_heartbeat_at = to_timestamp($2::double precision / 1000),
-         rtt_ms = coalesce($4, rtt_ms), last_error = $3 WHERE id = $1 AND status = 'connected'`,
-      [id, end.lastHeardMs, end.reason, end.rttMs],
+         rtt_ms = coalesce($4, rtt_ms), last_error = $3, agent_replica_id = NULL, agent_released_at = now()
+       WHERE id = $1 AND status = 'connected' AND agent_replica_id = $5`,
+      [id, end.lastHeardMs, end.reason, end.rttMs, replicaId],
     );
+  }
+
+  /**
+   * The replica holding a cluster's agent stream (null: none), and whether its stream ended less
+   * than `movingMs` ago (its agent is probably on its way to a replica).
+   */
+  async agentHolder(
+    id: string,
+    movingMs: number,
+  ): Promise<{ replicaId: string | null; moving: boolean }> {
+    const [row] = await this.db.query<{ agent_replica_id: string | null; moving: boolean }>(
+      `SELECT CASE WHEN status = 'connected' THEN agent_replica_id END AS agent_replica_id,
+         (status = 'reconnecting' AND agent_released_at > now() - $2::int * interval '1 millisecond')
+           AS moving
+       FROM clusters WHERE id = $1`,
+      [id, Math.round(movingMs)],
+    );
+    return { replicaId: row?.agent_replica_id ?? null, moving: row?.moving ?? false };
   }
 
   /** The agent was disconnected for good (credential revoked or rotated): "offline". */
   async agentDisconnected(id: string, end: AgentStreamEnd): Promise<void> {
     await this.db.query(
       `UPDATE clusters SET status = 'offline', last_heartbeat_at = to_timestamp($2::double precision / 1000),
-         rtt_ms = coalesce($4, rtt_ms), last_error = $3 WHERE id = $1`,
+         rtt_ms = coalesce($4, rtt_ms), last_error = $3, agent_replica_id = NULL WHERE id = $1`,
       [id, end.lastHeardMs, end.reason, end.rttMs],
     );
   }

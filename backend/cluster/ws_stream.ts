@@ -27,6 +27,11 @@ export interface WebSocketTarget {
   certPem?: string;
   keyPem?: string;
   token?: string;
+  /**
+   * Verify only that the server's chain ends at `caPem`, not its host name (dashboard replicas
+   * reach each other by address; only their own CA issues certificates).
+   */
+  chainOnly?: boolean;
 }
 
 /**
@@ -49,6 +54,7 @@ export async function openWebSocketStream(
       ca: target.caPem,
       cert: target.certPem,
       key: target.keyPem,
+      chainOnly: target.chainOnly,
     }, req.signal);
   } catch (err) {
     if (err instanceof StreamRequestError) {
