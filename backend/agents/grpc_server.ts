@@ -262,21 +262,8 @@ export function agentHandlers(
             hello.protocol_version,
           );
           session = candidate;
-          // Sent as the session becomes the cluster's, before any request can be announced on it.
-          const accept = () =>
-            candidate.send({
-              accepted: {
-                cluster_id: cluster.id,
-                cluster_name: cluster.name,
-                session_token: candidate.sessionToken,
-                heartbeat_interval_ms: hub.opts.heartbeatMs,
-                max_concurrent_requests: hub.opts.maxInFlight,
-                idle_tunnels: hub.opts.idleTunnels,
-                max_idle_tunnels: hub.opts.maxIdleTunnels,
-              },
-            });
           try {
-            await hub.attach(candidate, toClusterInfo(hello.cluster_info), accept);
+            await hub.attach(candidate, toClusterInfo(hello.cluster_info));
           } catch (err) {
             if (!(err instanceof AttachRefusedError)) throw err;
             // The live session stays; this stream never had one.
@@ -289,6 +276,16 @@ export function agentHandlers(
           if (call.cancelled || call.destroyed) return;
           clearTimeout(deadline);
           release();
+          // Requests that found the session while it was being attached wait for this.
+          session.accept({
+            cluster_id: cluster.id,
+            cluster_name: cluster.name,
+            session_token: session.sessionToken,
+            heartbeat_interval_ms: hub.opts.heartbeatMs,
+            max_concurrent_requests: hub.opts.maxInFlight,
+            idle_tunnels: hub.opts.idleTunnels,
+            max_idle_tunnels: hub.opts.maxIdleTunnels,
+          });
           log.info("agent connected", {
             cluster: cluster.name,
             agent_version: session.agentVersion,

@@ -191,12 +191,7 @@ export class AgentHub {
    * are security events (logged, and stored on the cluster). Admissions of one cluster run one
    * at a time, so two newcomers cannot both pass one probe.
    */
-  async attach(
-    session: AgentSession,
-    info: AgentClusterInfo | null,
-    /** Tells the agent its stream is accepted: called before any request can use the session. */
-    accepted: () => void = () => {},
-  ): Promise<void> {
+  async attach(session: AgentSession, info: AgentClusterInfo | null): Promise<void> {
     const id = session.clusterId;
     const before = this.admitting.get(id) ?? Promise.resolve();
     const turn = Promise.withResolvers<void>();
@@ -233,7 +228,6 @@ export class AgentHub {
         );
       }
       if (session.closed) return;
-      accepted();
       this.sessions.add(session);
       if (old) {
         this.sessions.remove(old);
@@ -339,14 +333,22 @@ export class AgentHub {
     return null;
   }
 
-  /** Forgets a session that ended; only the current session of a cluster changes its status. */
-  detach(session: AgentSession, reason: string): void {
+  /**
+   * Forgets a session that ended; only the current session of a cluster changes its status. With
+   * `released`, this replica let it go (draining) and its agent moves to another replica.
+   */
+  detach(session: AgentSession, reason: string, released = false): void {
     if (!this.sessions.remove(session)) return;
-    this.clusters.agentStreamEnded(session.clusterId, {
-      lastHeardMs: session.lastHeardMs,
-      reason,
-      rttMs: session.rttMs,
-    }, this.replica.id).then(
+    this.clusters.agentStreamEnded(
+      session.clusterId,
+      {
+        lastHeardMs: session.lastHeardMs,
+        reason,
+        rttMs: session.rttMs,
+      },
+      this.replica.id,
+      released,
+    ).then(
       () => this.notify(session.clusterId),
       (err) => log.warn("could not record agent disconnect", { err }),
     );
@@ -412,7 +414,7 @@ export class AgentHub {
       log.warn("could not mark this replica as draining", { err })
     );
     for (const s of [...this.sessions.values()]) {
-      this.detach(s, "the dashboard replica holding its stream is stopping");
+      this.detach(s, "the dashboard replica holding its stream is stopping", true);
       s.retire("this dashboard replica is stopping; reconnect to another replica");
       this.retired.push(s);
     }
@@ -505,7 +507,7 @@ export class AgentHub {
 
   /** fetch() on this replica's own session only (what a peer's forwarded request gets). */
   async fetchHere(clusterId: string, req: Request): Promise<Response> {
-    const s = this.admit(clusterId);
+    const s = await this.admit(clusterId);
     const requestId = crypto.randomUUID();
     const { work, isWatch } = toWork(req, requestId);
     let line = takeIdle(s);
@@ -526,7 +528,7 @@ export class AgentHub {
 
   /** stream() on this replica's own session only (what a peer's forwarded stream gets). */
   async streamHere(clusterId: string, req: StreamRequest): Promise<KubeStream> {
-    const s = this.admit(clusterId);
+    const s = await this.admit(clusterId);
     if (s.protocolVersion < STREAMS_PROTOCOL_VERSION) {
       throw new TunnelRefusedError(
         501,
@@ -543,10 +545,14 @@ export class AgentHub {
     return streamExchange(s, line, req);
   }
 
-  /** The cluster's live session, if it may take one more request. */
-  private admit(clusterId: string): AgentSession {
+  /**
+   * The cluster's live session, if it may take one more request, once the agent was told its
+   * stream is accepted (until then the agent could not take the request).
+   */
+  private async admit(clusterId: string): Promise<AgentSession> {
     const s = this.sessions.get(clusterId);
     if (!s) throw new AgentUnavailableError("agent offline: the cluster's agent is not connected");
+    await s.acceptedWithin(this.opts.openTimeoutMs);
     if (s.inFlight + s.pending.size >= this.opts.maxInFlight) {
       throw new AgentUnavailableError(
         `agent busy: ${this.opts.maxInFlight} requests already in flight`,

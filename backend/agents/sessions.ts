@@ -3,6 +3,7 @@
 // its tunnels present.
 import type * as grpc from "@grpc/grpc-js";
 import type { DashboardMessage } from "../../proto/gen/agent/v1/DashboardMessage.ts";
+import type { StreamAccepted } from "../../proto/gen/agent/v1/StreamAccepted.ts";
 import type { AgentMessage__Output } from "../../proto/gen/agent/v1/AgentMessage.ts";
 import { PingTracker } from "../../proto/ping.ts";
 import { PROTOCOL_VERSION } from "../../proto/wire.ts";
@@ -30,6 +31,9 @@ export class AgentSession {
   /** ClusterInfo held back by the update-rate bound, and the timer that stores it. */
   pendingInfo?: AgentClusterInfo;
   infoTimer?: ReturnType<typeof setTimeout>;
+  /** Resolved when the agent has been told its stream is accepted; rejected when it closes first. */
+  private readonly accepted = Promise.withResolvers<void>();
+  private isAccepted = false;
   /** Probes waiting for anything from the agent (see answers()). */
   private readonly waiters = new Set<(alive: boolean) => void>();
 
@@ -46,6 +50,32 @@ export class AgentSession {
       peer = call.getPeer();
     } catch { /* the call is already gone */ }
     this.peer = peer;
+    // Nobody may be waiting when the stream closes before it was accepted.
+    this.accepted.promise.catch(() => {});
+  }
+
+  /** Tells the agent its stream is accepted; requests may use the session from now on. */
+  accept(accepted: StreamAccepted): void {
+    this.send({ accepted });
+    this.isAccepted = true;
+    this.accepted.resolve();
+  }
+
+  /** Resolves once the stream is accepted; fails with 503 when it is not within `ms` or closes. */
+  async acceptedWithin(ms: number): Promise<void> {
+    if (this.isAccepted) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new AgentUnavailableError("agent offline: its stream is still being set up")),
+        ms,
+      );
+    });
+    try {
+      await Promise.race([this.accepted.promise, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   send(msg: DashboardMessage): void {
@@ -114,6 +144,7 @@ export class AgentSession {
     if (this.closed) return;
     this.send({ goodbye: { reason, reconnect } });
     this.closed = true;
+    this.accepted.reject(new AgentUnavailableError(`agent offline: ${reason}`));
     for (const w of [...this.waiters]) w(false);
     clearTimeout(this.infoTimer);
     this.pendingInfo = undefined;

@@ -1,17 +1,14 @@
-// A watch through an agent that outlives the agent's stream: when the stream carrying it fails
-// (its replica drains or dies, the agent reconnects), the watch is opened again from the
-// resourceVersion of the last event the client received, on whichever replica then holds the
-// agent, and the client's response simply goes on. Only whole event lines reach the client, so a
-// line cut by the failure is never half delivered. A watch ends as before when its stream ends
-// cleanly (the API server's timeout), when the client goes away, when no resource version is known
-// to resume from (nothing seen and none asked for: resuming could miss events), or when the agent
-// is not back within the resume window.
+// A watch through an agent that outlives the replica carrying it: when the stream under it fails,
+// the watch is opened again once, from the resourceVersion of the last event the client received;
+// the hub's routing (AgentHub.route) then waits for an agent that is moving between replicas (its
+// replica drained or died) and reaches whichever replica holds it now, and the client's response
+// simply goes on. An agent that went away itself is not waited for: the reopened watch fails and
+// the client's watch ends promptly, as before. Only whole event lines reach the client, so a line
+// cut by the failure is never half delivered. A watch also ends as before when its stream ends
+// cleanly (the API server's timeout), when the client goes away, or when no resource version is
+// known to resume from (nothing seen and none asked for: resuming could miss events).
 import { log } from "../../common/log.ts";
 
-/** How long a failed watch waits for its agent to be reachable again. */
-export const RESUME_WINDOW_MS = 20_000;
-/** Pause between attempts while the agent is unreachable. */
-const RETRY_MS = 250;
 /** The longest event line held back while it is incomplete (the agent's own bound is 16 MiB). */
 const MAX_LINE_BYTES = 16 * 1024 * 1024;
 
@@ -53,7 +50,6 @@ export function resumableWatch(
   req: Request,
   first: Response,
   reopen: (req: Request) => Promise<Response>,
-  windowMs = RESUME_WINDOW_MS,
 ): Response {
   if (first.status !== 200 || !first.body) return first;
   const initialRv = new URL(req.url).searchParams.get("resourceVersion") || null;
@@ -74,27 +70,22 @@ export function resumableWatch(
   const resume = async (why: unknown): Promise<boolean> => {
     const rv = resumePoint();
     if (!rv || req.signal.aborted) return false;
-    const until = Date.now() + windowMs;
-    let last: unknown = why;
-    while (Date.now() < until && !req.signal.aborted) {
-      try {
-        const res = await reopen(watchFrom(req, rv));
-        if (res.status === 200 && res.body) {
-          reader = res.body.getReader();
-          tail = [];
-          tailBytes = 0;
-          resumes++;
-          log.info("watch resumed", { path: new URL(req.url).pathname, resource_version: rv });
-          return true;
-        }
-        await res.body?.cancel();
-        return false;
-      } catch (err) {
-        last = err;
-        await new Promise((r) => setTimeout(r, RETRY_MS));
+    const path = new URL(req.url).pathname;
+    try {
+      const res = await reopen(watchFrom(req, rv));
+      if (res.status === 200 && res.body) {
+        reader = res.body.getReader();
+        tail = [];
+        tailBytes = 0;
+        resumes++;
+        log.info("watch resumed", { path, resource_version: rv, after: String(why) });
+        return true;
       }
+      await res.body?.cancel();
+      log.info("watch not resumed", { path, status: res.status, resumes });
+    } catch (err) {
+      log.info("watch not resumed", { path, err, resumes });
     }
-    log.warn("watch not resumed", { path: new URL(req.url).pathname, err: last, resumes });
     return false;
   };
 

@@ -441,20 +441,29 @@ export class ClusterStore {
 
   /**
    * The control stream a replica held ended: the cluster may come back ("reconnecting"). Only
-   * the holder's end counts: once the agent reconnected to another replica, it holds it.
+   * the holder's end counts: once the agent reconnected to another replica, it holds it. With
+   * `released`, the replica let it go (it is stopping) and the agent is on its way to another:
+   * requests wait for it for a while (agentHolder's `moving`).
    */
-  async agentStreamEnded(id: string, end: AgentStreamEnd, replicaId: string): Promise<void> {
+  async agentStreamEnded(
+    id: string,
+    end: AgentStreamEnd,
+    replicaId: string,
+    released = false,
+  ): Promise<void> {
     await this.db.query(
       `UPDATE clusters SET status = 'reconnecting', last_heartbeat_at = to_timestamp($2::double precision / 1000),
-         rtt_ms = coalesce($4, rtt_ms), last_error = $3, agent_replica_id = NULL, agent_released_at = now()
+         rtt_ms = coalesce($4, rtt_ms), last_error = $3, agent_replica_id = NULL,
+         agent_released_at = CASE WHEN $6 THEN now() ELSE agent_released_at END
        WHERE id = $1 AND status = 'connected' AND agent_replica_id = $5`,
-      [id, end.lastHeardMs, end.reason, end.rttMs, replicaId],
+      [id, end.lastHeardMs, end.reason, end.rttMs, replicaId, released],
     );
   }
 
   /**
-   * The replica holding a cluster's agent stream (null: none), and whether its stream ended less
-   * than `movingMs` ago (its agent is probably on its way to a replica).
+   * The replica holding a cluster's agent stream (null: none), and whether a replica let its
+   * stream go less than `movingMs` ago (it stopped or died: the agent is on its way to another).
+   * An agent that went away itself is not moving.
    */
   async agentHolder(
     id: string,

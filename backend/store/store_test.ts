@@ -65,7 +65,7 @@ async function insertBaseData(db: Queryable, suffix: string): Promise<{ userId: 
 
 /**
  * Rows that need 003 and later: an agent-connected cluster (no kubeconfig), its registration
- * token, and the agent hub's heartbeat.
+ * token, the replica holding its stream.
  */
 async function insertAgentData(db: Queryable, suffix: string, userId: string): Promise<void> {
   const [{ id: clusterId }] = await db.query<{ id: string }>(
@@ -83,10 +83,23 @@ async function insertAgentData(db: Queryable, suffix: string, userId: string): P
       clusterId,
     ],
   );
-  await db.query(
-    `INSERT INTO agent_hub_heartbeat (id, beat_at) VALUES (1, now())
-     ON CONFLICT (id) DO UPDATE SET beat_at = excluded.beat_at`,
+  // 011: a replica holding the agent's stream, the shared CA, a sealed token text.
+  const [{ id: replicaId }] = await db.query<{ id: string }>(
+    `INSERT INTO dashboard_replicas (id, peer_url, version)
+     VALUES (gen_random_uuid(), $1, 'test') RETURNING id`,
+    [`https://replica${suffix}:8080`],
   );
+  await db.query(
+    "UPDATE clusters SET agent_replica_id = $1, agent_released_at = now() WHERE id = $2",
+    [replicaId, clusterId],
+  );
+  await db.query(
+    `INSERT INTO dashboard_ca (id, cert_pem, key_sealed) VALUES (1, 'cert', '\\x01')
+     ON CONFLICT (id) DO NOTHING`,
+  );
+  await db.query("UPDATE agent_tokens SET token_sealed = '\\x02' WHERE cluster_id = $1", [
+    clusterId,
+  ]);
   await insertIdentityData(db, suffix, clusterId);
 }
 

@@ -1,11 +1,14 @@
-// Public downloads for installing an agent, served by the dashboard itself so no chart registry
-// is needed: the install script (agent/install.sh) and the agent's Helm chart
-// (deploy/helm/dashboard-agent) packaged as dashboard-agent-<VERSION>.tgz, built in memory on the
-// first request. Mounted under /api before authentication: `curl | bash` and `helm install <url>`
-// carry no dashboard credentials, and neither file holds a secret (the token travels separately).
-// The chart packs to the same bytes every time, so its SHA-256 (chartSha256) goes into the
-// install command, through the admin's authenticated session, and install.sh refuses a chart
-// that does not match it.
+// Public downloads served by the dashboard itself, so no chart registry is needed: the agent's
+// install script (agent/install.sh) and two Helm charts, each packaged as <name>-<VERSION>.tgz and
+// built in memory on the first request:
+//   - the agent's chart (deploy/helm/dashboard-agent): dashboard-agent-<VERSION>.tgz;
+//   - the dashboard's own chart (deploy/helm/kube-dashboard): kube-dashboard-<VERSION>.tgz, to
+//     install or upgrade a dashboard (docs/operations.md, "Install the dashboard with Helm").
+// Both at GET /api/agents/charts/<file>. Mounted under /api before authentication: `curl | bash`
+// and `helm install <url>` carry no dashboard credentials, and no file holds a secret (the token
+// travels separately). A chart packs to the same bytes every time, so the agent chart's SHA-256
+// (chartSha256) goes into the install command, through the admin's authenticated session, and
+// install.sh refuses a chart that does not match it.
 import { Buffer } from "node:buffer";
 import { Hono } from "hono";
 // @ts-types="npm:@types/tar-stream@^3.1.4"
@@ -15,9 +18,27 @@ import { errorBody } from "../../http/errors.ts";
 import { VERSION } from "../../../common/version.ts";
 
 const ROOT = new URL("../../../", import.meta.url);
-export const CHART_DIR = new URL("deploy/helm/dashboard-agent/", ROOT);
 export const INSTALL_SCRIPT = new URL("agent/install.sh", ROOT);
-const CHART_NAME = "dashboard-agent";
+
+/** A chart the dashboard serves: its name (Chart.yaml's, and the file's) and its directory. */
+export interface ServedChart {
+  name: string;
+  dir: URL;
+}
+
+/** The agent's chart, which install commands and install.sh download. */
+export const AGENT_CHART: ServedChart = {
+  name: "dashboard-agent",
+  dir: new URL("deploy/helm/dashboard-agent/", ROOT),
+};
+/** The dashboard's own chart. */
+export const DASHBOARD_CHART: ServedChart = {
+  name: "kube-dashboard",
+  dir: new URL("deploy/helm/kube-dashboard/", ROOT),
+};
+/** Every chart served, each as <name>-<VERSION>.tgz. */
+export const SERVED_CHARTS: readonly ServedChart[] = [AGENT_CHART, DASHBOARD_CHART];
+export const CHART_DIR = AGENT_CHART.dir;
 /** Every entry gets this mtime, so the same chart always packs to the same bytes. */
 const EPOCH = new Date("2000-01-01T00:00:00Z");
 
@@ -32,15 +53,21 @@ async function chartFiles(dir: URL, prefix = ""): Promise<string[]> {
   return out.sort();
 }
 
-/** A gzipped tar of the chart with paths dashboard-agent/..., as `helm package` lays it out. */
-export async function packChart(dir: URL = CHART_DIR): Promise<Uint8Array<ArrayBuffer>> {
+/**
+ * A gzipped tar of the chart in `dir` with paths <name>/..., as `helm package` lays it out. Its
+ * Chart.yaml must name `name` at version VERSION (the default: the agent's chart).
+ */
+export async function packChart(
+  dir: URL = AGENT_CHART.dir,
+  name: string = AGENT_CHART.name,
+): Promise<Uint8Array<ArrayBuffer>> {
   const chart = parseYaml(await Deno.readTextFile(new URL("Chart.yaml", dir))) as {
     name?: string;
     version?: string;
   };
-  if (chart.name !== CHART_NAME || chart.version !== VERSION) {
+  if (chart.name !== name || chart.version !== VERSION) {
     throw new Error(
-      `the chart in ${dir.pathname} is ${chart.name}-${chart.version}, expected ${CHART_NAME}-${VERSION}`,
+      `the chart in ${dir.pathname} is ${chart.name}-${chart.version}, expected ${name}-${VERSION}`,
     );
   }
   const pack = tarStream.pack();
@@ -54,7 +81,7 @@ export async function packChart(dir: URL = CHART_DIR): Promise<Uint8Array<ArrayB
     const data = Buffer.from(await Deno.readFile(new URL(rel, dir)));
     await new Promise<void>((resolve, reject) =>
       pack.entry(
-        { name: `${CHART_NAME}/${rel}`, mode: 0o644, mtime: EPOCH, uid: 0, gid: 0 },
+        { name: `${name}/${rel}`, mode: 0o644, mtime: EPOCH, uid: 0, gid: 0 },
         data,
         (err) => err ? reject(err) : resolve(),
       )
@@ -66,39 +93,57 @@ export async function packChart(dir: URL = CHART_DIR): Promise<Uint8Array<ArrayB
   return new Uint8Array(await new Response(gz).arrayBuffer());
 }
 
-let defaultChart: Promise<Uint8Array<ArrayBuffer>> | undefined;
-
-/** The packed default chart, built once (a failed build is retried on the next call). */
-export function chartBytes(): Promise<Uint8Array<ArrayBuffer>> {
-  defaultChart ??= packChart().catch((err) => {
-    defaultChart = undefined;
-    throw err;
-  });
-  return defaultChart;
+/** Builds once per key; a failed build is forgotten, so the next call retries it. */
+function memo<T>(cache: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  let p = cache.get(key);
+  if (!p) {
+    p = make().catch((err) => {
+      cache.delete(key);
+      throw err;
+    });
+    cache.set(key, p);
+  }
+  return p;
 }
 
-/** Hex SHA-256 of the chart the dashboard serves, as install.sh --chart-sha256 expects it. */
-export async function chartSha256(): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", await chartBytes()));
+const packed = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
+
+/** The packed chart (default: the agent's), built once per process. */
+export function chartBytes(chart: ServedChart = AGENT_CHART): Promise<Uint8Array<ArrayBuffer>> {
+  return memo(packed, chart.name, () => packChart(chart.dir, chart.name));
+}
+
+/**
+ * Hex SHA-256 of a chart the dashboard serves (default: the agent's, as install.sh --chart-sha256
+ * expects it).
+ */
+export async function chartSha256(chart: ServedChart = AGENT_CHART): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", await chartBytes(chart)));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-export function agentAssetRoutes(opts: { chartDir?: URL; installScript?: URL } = {}): Hono {
+/**
+ * The public download routes (mounted under /api). `charts` replaces the served charts (tests:
+ * another directory); those are packed once per router, the default ones once per process.
+ */
+export function agentAssetRoutes(
+  opts: { charts?: readonly ServedChart[]; installScript?: URL } = {},
+): Hono {
   const app = new Hono();
-  let script: Promise<string> | undefined;
-  let chart: Promise<Uint8Array> | undefined;
-  const once = <T>(make: () => Promise<T>, reset: () => void) =>
-    make().catch((err) => {
-      reset(); // a failed build is retried on the next request
-      throw err;
-    });
+  const charts = opts.charts ?? SERVED_CHARTS;
+  const files = new Map(charts.map((chart) => [`${chart.name}-${VERSION}.tgz`, chart]));
+  const own = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
+  const bytesOf = (chart: ServedChart) =>
+    opts.charts ? memo(own, chart.name, () => packChart(chart.dir, chart.name)) : chartBytes(chart);
+  const scripts = new Map<string, Promise<string>>();
 
   app.get("/agents/install.sh", async (c) => {
-    script ??= once(
+    const script = await memo(
+      scripts,
+      "install.sh",
       () => Deno.readTextFile(opts.installScript ?? INSTALL_SCRIPT),
-      () => script = undefined,
     );
-    return c.body(await script, 200, {
+    return c.body(script, 200, {
       "content-type": "text/x-shellscript; charset=utf-8",
       "cache-control": "no-cache",
     });
@@ -106,19 +151,17 @@ export function agentAssetRoutes(opts: { chartDir?: URL; installScript?: URL } =
 
   app.get("/agents/charts/:file", async (c) => {
     const file = c.req.param("file");
-    if (file !== `${CHART_NAME}-${VERSION}.tgz`) {
+    const chart = files.get(file);
+    if (!chart) {
       return c.json(
         errorBody(
           "not_found",
-          `no chart ${file}: this dashboard serves ${CHART_NAME}-${VERSION}.tgz`,
+          `no chart ${file}: this dashboard serves ${[...files.keys()].join(", ")}`,
         ),
         404,
       );
     }
-    chart ??= opts.chartDir
-      ? once(() => packChart(opts.chartDir), () => chart = undefined)
-      : chartBytes();
-    const bytes = await chart;
+    const bytes = await bytesOf(chart);
     return c.body(bytes.slice().buffer, 200, {
       "content-type": "application/gzip",
       "content-disposition": `attachment; filename="${file}"`,
