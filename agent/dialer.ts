@@ -274,9 +274,13 @@ export class Dialer {
         heartbeat.stop();
         clearInterval(infoTimer);
         pool?.stop("control stream ended");
-        for (const [id, t] of this.running) {
-          t.abort("control stream ended");
-          this.running.delete(id);
+        // Told to move (its replica is stopping), requests in flight finish on their tunnels,
+        // which that replica keeps open for them; otherwise nobody is left to answer them.
+        if (!this.moving) {
+          for (const [id, t] of this.running) {
+            t.abort("control stream ended");
+            this.running.delete(id);
+          }
         }
         if (this.state === "connected") this.state = "connecting";
         if (err) reject(err);

@@ -73,7 +73,7 @@ export async function exchange(
   reuse: (line: TunnelLine) => void,
 ): Promise<Response> {
   const { call } = tunnel;
-  const tracked = trackInFlight(s, call);
+  const tracked = trackInFlight(s, call, isWatch);
   const release = () => {
     if (!tracked.release()) return;
     req.signal.removeEventListener("abort", cancel);
@@ -184,6 +184,8 @@ function watchEventLine(e: { type: string; object: Uint8Array }): Uint8Array[] {
 export function trackInFlight(
   s: AgentSession,
   call: TunnelCall,
+  /** A watch: also listed in `s.watches`, which a draining replica ends at once (they resume). */
+  isWatch = false,
 ): { release(): boolean; dropped(): string } {
   s.inFlight++;
   let released = false;
@@ -200,13 +202,17 @@ export function trackInFlight(
     );
   };
   if (s.closed) drop("the control stream ended");
-  else s.tunnels.add(drop);
+  else {
+    s.tunnels.add(drop);
+    if (isWatch) s.watches.add(drop);
+  }
   return {
     release() {
       if (released) return false;
       released = true;
       s.inFlight--;
       s.tunnels.delete(drop);
+      s.watches.delete(drop);
       return true;
     },
     dropped: () => dropped,

@@ -406,7 +406,9 @@ export class AgentHub {
   /**
    * Drains this replica before it stops: it takes no new agent streams, and each agent is told
    * to reconnect (to another replica, through the load balancer) while the requests it carries
-   * here go on. Resolves when none is left in flight, or after `deadlineMs`.
+   * here go on. Watches end at once: the replica their client is connected to resumes them where
+   * the agent is now (watch_resume.ts). Resolves when no other request is left in flight, or after
+   * `deadlineMs`.
    */
   async drain(deadlineMs: number): Promise<void> {
     this.draining = true;
@@ -417,6 +419,11 @@ export class AgentHub {
       this.detach(s, "the dashboard replica holding its stream is stopping", true);
       s.retire("this dashboard replica is stopping; reconnect to another replica");
       this.retired.push(s);
+    }
+    // After a moment, so that the agent is on its way and the resumed watch finds it moving.
+    await sleep(MOVE_POLL_MS);
+    for (const s of this.retired) {
+      for (const drop of [...s.watches]) drop("the dashboard replica carrying it is stopping");
     }
     const end = Date.now() + deadlineMs;
     while (Date.now() < end && this.retired.some((s) => s.inFlight > 0)) {

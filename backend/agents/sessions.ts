@@ -22,6 +22,8 @@ export class AgentSession {
   readonly idle: TunnelLine[] = [];
   /** Exchanges in flight, each with the function that fails it when the stream goes away. */
   readonly tunnels = new Set<(reason: string) => void>();
+  /** The watches among them. */
+  readonly watches = new Set<(reason: string) => void>();
   inFlight = 0;
   lastHeardMs = Date.now();
   readonly pings = new PingTracker();
@@ -151,6 +153,7 @@ export class AgentSession {
     this.failPending(reason);
     for (const drop of [...this.tunnels]) drop(reason);
     this.tunnels.clear();
+    this.watches.clear();
     for (const t of this.idle.splice(0)) t.call.end();
     this.call.end();
   }

@@ -433,6 +433,11 @@ class ResumingWatch {
   ends = 0;
   /** Opens refused, streams broken by an error, ERROR events. */
   readonly failures: string[] = [];
+  /**
+   * Streams broken on a replica that was NOT stopping: the replica the client is connected to
+   * should have resumed them itself (its agent moved because another replica stopped).
+   */
+  readonly notResumed: string[] = [];
   #rv = "";
   #stopped = false;
   #abort = new AbortController();
@@ -442,6 +447,8 @@ class ResumingWatch {
     readonly cluster: AgentCluster,
     readonly ns: string,
     readonly pick: () => DashboardReplica,
+    /** The name of the replica being stopped now, if any. */
+    readonly stopping: () => string | null = () => null,
   ) {}
 
   async start(): Promise<void> {
@@ -501,6 +508,11 @@ class ResumingWatch {
       } catch (err) {
         if (this.#stopped) return;
         this.failures.push(`${r.name}: stream: ${(err as Error).message}`);
+        if (this.stopping() !== r.name) {
+          this.notResumed.push(
+            `${r.name} (stopping: ${this.stopping()}): ${(err as Error).message}`,
+          );
+        }
       }
     }
   }
@@ -756,7 +768,8 @@ Deno.test({
       let inService = [s.a, s.b];
       let turn = 0;
       const pick = () => inService[turn++ % inService.length];
-      const watches = s.clusters.map((c) => new ResumingWatch(c, ns, pick));
+      let stopping: string | null = null;
+      const watches = s.clusters.map((c) => new ResumingWatch(c, ns, pick, () => stopping));
       await Promise.all(watches.map((w) => w.start()));
       const made: string[] = [];
       let producing = true;
@@ -782,6 +795,7 @@ Deno.test({
           const inFlightTo = load.inFlight(r.url);
           const inFlightAll = load.inFlight();
           const agentsHeld = await r.agentsConnected().catch(() => NaN);
+          stopping = r.name;
           const stopped = await s.set.stop(r);
           checks.that(stopped.code === 0, `${r.name} exited with ${stopped.code} after SIGTERM`);
           const tStart = performance.now();
@@ -808,6 +822,7 @@ Deno.test({
             checks.that(false, `after ${r.name}'s restart: ${err.message}`)
           );
           const backMs = Math.round(performance.now() - tBack);
+          stopping = null;
           // This phase's failures, and per cluster the span from its first failed request to
           // the end of its last one (its gap).
           const mine = load.samples().filter((x) =>
@@ -859,6 +874,13 @@ Deno.test({
           );
         }
       }
+      // A watch through the replica that stays up never breaks: when its agent moves away from
+      // the stopping replica, the replica it is connected to resumes it.
+      const notResumed = watches.flatMap((w) => w.notResumed.map((f) => `${w.cluster.name} ${f}`));
+      checks.that(
+        notResumed.length === 0,
+        `watches broken on a replica that stayed up: ${notResumed.join("; ")}`,
+      );
       const bound = Math.ceil(summary.sent * 0.05);
       checks.that(
         summary.failed <= bound,
@@ -869,7 +891,8 @@ Deno.test({
         `[replicas c] rolling restart: ${phases.join("; ")}; requests ${formatSummary(summary)}; ` +
           `watches: ${
             watches.map((w) =>
-              `${w.cluster.name} opens=${w.opens} ends=${w.ends} failures=${w.failures.length}`
+              `${w.cluster.name} opens=${w.opens} ends=${w.ends} failures=${w.failures.length} ` +
+              `(on the replica that stayed up: ${w.notResumed.length})`
             ).join(", ")
           }; ` +
           `${made.length} configmaps made`,
