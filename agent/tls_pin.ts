@@ -4,7 +4,8 @@
 import tls from "node:tls";
 import { certificateHash } from "../proto/wire.ts";
 
-function toPem(der: Uint8Array): string {
+/** A DER certificate as PEM. */
+export function toPem(der: Uint8Array): string {
   let s = "";
   for (const b of der) s += String.fromCharCode(b);
   return `-----BEGIN CERTIFICATE-----\n${
@@ -16,25 +17,21 @@ export function isIpAddress(host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(":");
 }
 
-/** Fetches the dashboard's chain and returns the PEM of the certificate matching the pin. */
-export async function fetchPinnedCa(
-  host: string,
-  port: number,
-  pin: string,
-  servername?: string,
-): Promise<string> {
-  const socket = tls.connect({
-    host,
-    port,
-    rejectUnauthorized: false,
-    ALPNProtocols: ["h2"],
-    ...(servername ? { servername } : {}),
-  });
+/**
+ * Connects with TLS to `options.host`:`options.port` and resolves once the handshake is done (the
+ * caller destroys the socket); fails, the socket destroyed, on an error or when the handshake
+ * takes longer than `timeoutMs`.
+ */
+export async function tlsHandshake(
+  options: tls.ConnectionOptions & { host: string; port: number },
+  timeoutMs = 10_000,
+): Promise<tls.TLSSocket> {
+  const socket = tls.connect(options);
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`TLS handshake with ${host}:${port} timed out`)),
-        10_000,
+        () => reject(new Error(`TLS handshake with ${options.host}:${options.port} timed out`)),
+        timeoutMs,
       );
       socket.once("secureConnect", () => {
         clearTimeout(timer);
@@ -45,6 +42,28 @@ export async function fetchPinnedCa(
         reject(err);
       });
     });
+  } catch (err) {
+    socket.destroy();
+    throw err;
+  }
+  return socket;
+}
+
+/** Fetches the dashboard's chain and returns the PEM of the certificate matching the pin. */
+export async function fetchPinnedCa(
+  host: string,
+  port: number,
+  pin: string,
+  servername?: string,
+): Promise<string> {
+  const socket = await tlsHandshake({
+    host,
+    port,
+    rejectUnauthorized: false,
+    ALPNProtocols: ["h2"],
+    ...(servername ? { servername } : {}),
+  });
+  try {
     const seen = new Set<string>();
     for (let c = socket.getPeerCertificate(true); c && c.raw; c = c.issuerCertificate) {
       const pem = toPem(new Uint8Array(c.raw));

@@ -17,7 +17,7 @@ export interface TestDashboard {
     path: string,
     body?: unknown,
     token?: string,
-  ): Promise<{ status: number; json: unknown; text: string }>;
+  ): Promise<ApiResult>;
   login(username: string, password: string): Promise<string>;
   /** fetch against the dashboard, trusting its CA. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
@@ -25,6 +25,39 @@ export interface TestDashboard {
 }
 
 export type StoreKind = "pglite" | "postgres";
+
+/** A REST call's answer: its status, its text, and that text as JSON (undefined if not JSON). */
+export interface ApiResult {
+  status: number;
+  json: unknown;
+  text: string;
+}
+
+/**
+ * A REST call through `fetchPath` (a fetch of a path on one dashboard, trusting its CA): `body`
+ * sent as JSON (a string as is), `token` as the bearer when given.
+ */
+export async function apiCall(
+  fetchPath: (path: string, init: RequestInit) => Promise<Response>,
+  req: { method: string; path: string; body?: unknown; token?: string; signal?: AbortSignal },
+): Promise<ApiResult> {
+  const { method, path, body, token, signal } = req;
+  const res = await fetchPath(path, {
+    method,
+    headers: {
+      ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    signal,
+  });
+  const text = await res.text();
+  let json: unknown = undefined;
+  try {
+    json = JSON.parse(text);
+  } catch { /* not JSON */ }
+  return { status: res.status, json, text };
+}
 
 export async function startTestDashboard(
   opts: {
@@ -60,23 +93,10 @@ export async function startTestDashboard(
   });
   const d = await startDashboard(config);
   const http = Deno.createHttpClient({ caCerts: d.httpCaPem ? [d.httpCaPem] : undefined });
-  const api: TestDashboard["api"] = async (method, path, body, token) => {
-    const res = await fetch(d.url + path, {
-      client: http,
-      method,
-      headers: {
-        ...(body !== undefined ? { "content-type": "application/json" } : {}),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-    } as RequestInit);
-    const text = await res.text();
-    let json: unknown = undefined;
-    try {
-      json = JSON.parse(text);
-    } catch { /* not JSON */ }
-    return { status: res.status, json, text };
-  };
+  const fetchPath = (path: string, init: RequestInit = {}) =>
+    fetch(d.url + path, { ...init, client: http } as RequestInit);
+  const api: TestDashboard["api"] = (method, path, body, token) =>
+    apiCall(fetchPath, { method, path, body, token });
   const login = async (username: string, password: string) => {
     const r = await api("POST", "/api/auth/login", { username, password });
     if (r.status !== 200) throw new Error(`login ${username}: ${r.status} ${r.text}`);
@@ -91,7 +111,7 @@ export async function startTestDashboard(
     login,
     databaseUrl,
     dropDb,
-    fetch: (path, init = {}) => fetch(d.url + path, { ...init, client: http } as RequestInit),
+    fetch: fetchPath,
     async stop() {
       await d.stop();
       http.close();

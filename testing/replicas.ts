@@ -20,14 +20,15 @@
  * running; the temp dir of a test process killed that way is swept by the next start. Test
  * tooling only.
  */
-import tls from "node:tls";
 import { certificateHash } from "../proto/wire.ts";
+import { tlsHandshake, toPem } from "../agent/tls_pin.ts";
 import { freshPostgresDb } from "../tools/testpg.ts";
 import { freePorts } from "../tools/ports.ts";
+import { ownedTempDir, removeStaleDirs } from "../tools/stale_dirs.ts";
 import { eventually, StopTrying, withTimeout } from "./eventually.ts";
-import { ADMIN_PASSWORD, ROOT } from "./harness.ts";
+import { ADMIN_PASSWORD, apiCall, type ApiResult, ROOT } from "./harness.ts";
 
-export { ADMIN_PASSWORD };
+export { ADMIN_PASSWORD, type ApiResult };
 
 /** The flags of `deno task start`'s run command (its last `&&` part), read from deno.json. */
 export async function startTaskFlags(): Promise<string[]> {
@@ -43,32 +44,16 @@ export function randomEncryptionKey(): string {
   return btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
 }
 
-function derToPem(der: Uint8Array): string {
-  let s = "";
-  for (const b of der) s += String.fromCharCode(b);
-  return `-----BEGIN CERTIFICATE-----\n${
-    btoa(s).replace(/(.{64})/g, "$1\n").trim()
-  }\n-----END CERTIFICATE-----\n`;
-}
-
 /**
  * The root of the chain a TLS server on 127.0.0.1:port presents (PEM): the CA a client must
  * trust. Fails when the server sends no CA with its certificate.
  */
 export async function presentedCa(port: number, timeoutMs = 5_000): Promise<string> {
-  const socket = tls.connect({ host: "127.0.0.1", port, rejectUnauthorized: false });
+  const socket = await tlsHandshake(
+    { host: "127.0.0.1", port, rejectUnauthorized: false },
+    timeoutMs,
+  );
   try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("TLS handshake timed out")), timeoutMs);
-      socket.once("secureConnect", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      socket.once("error", (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-    });
     const leaf = socket.getPeerCertificate(true);
     let c = leaf;
     for (let i = 0; i < 10 && c?.raw; i++) {
@@ -79,16 +64,10 @@ export async function presentedCa(port: number, timeoutMs = 5_000): Promise<stri
     if (!c?.raw || c.fingerprint256 === leaf.fingerprint256) {
       throw new Error(`127.0.0.1:${port} presents no CA with its certificate`);
     }
-    return derToPem(new Uint8Array(c.raw));
+    return toPem(new Uint8Array(c.raw));
   } finally {
     socket.destroy();
   }
-}
-
-export interface ApiResult {
-  status: number;
-  json: unknown;
-  text: string;
 }
 
 export interface ReplicaSetOptions {
@@ -115,24 +94,6 @@ export interface StopResult {
 }
 
 const TMP_PREFIX = "replicas-";
-
-/** Removes the temp dirs of earlier test processes that died without a teardown (SIGKILL). */
-async function removeStaleDirs(): Promise<void> {
-  const tmp = Deno.env.get("TMPDIR") || "/tmp";
-  try {
-    for await (const e of Deno.readDir(tmp)) {
-      if (!e.isDirectory || !e.name.startsWith(TMP_PREFIX)) continue;
-      const dir = `${tmp}/${e.name}`;
-      const owner = Number((await Deno.readTextFile(`${dir}/owner.pid`).catch(() => "")).trim());
-      if (!owner) continue;
-      try {
-        await Deno.stat(`/proc/${owner}`);
-        continue; // its process still runs
-      } catch { /* gone */ }
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    }
-  } catch { /* tmp unreadable: nothing to sweep */ }
-}
 
 const live = new Set<Deno.ChildProcess>();
 let unloadHooked = false;
@@ -222,22 +183,14 @@ export class DashboardReplica {
   }
 
   /** A REST call, as the admin unless `token` says otherwise. */
-  async api(method: string, path: string, body?: unknown, token?: string): Promise<ApiResult> {
-    const res = await this.fetch(path, {
+  api(method: string, path: string, body?: unknown, token?: string): Promise<ApiResult> {
+    return apiCall((p, init) => this.fetch(p, init), {
       method,
-      headers: {
-        ...(body !== undefined ? { "content-type": "application/json" } : {}),
-        authorization: `Bearer ${token ?? this.set.adminToken}`,
-      },
-      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+      path,
+      body,
+      token: token ?? this.set.adminToken,
       signal: AbortSignal.timeout(30_000),
     });
-    const text = await res.text();
-    let json: unknown = undefined;
-    try {
-      json = JSON.parse(text);
-    } catch { /* not JSON */ }
-    return { status: res.status, json, text };
   }
 
   /** The /metrics text. */
@@ -394,10 +347,9 @@ export class ReplicaSet {
    * database and creates the admin), then the others at once. Logs in as the admin.
    */
   static async start(opts: ReplicaSetOptions): Promise<ReplicaSet> {
-    await removeStaleDirs();
+    await removeStaleDirs(TMP_PREFIX);
     const db = await freshPostgresDb();
-    const root = await Deno.makeTempDir({ prefix: TMP_PREFIX });
-    await Deno.writeTextFile(`${root}/owner.pid`, `${Deno.pid}\n`);
+    const root = await ownedTempDir(TMP_PREFIX);
     const set = new ReplicaSet(opts, root, db.url, randomEncryptionKey());
     set.#dropDb = db.drop;
     set.#flags = await startTaskFlags();

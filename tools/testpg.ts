@@ -14,6 +14,7 @@
  */
 import postgres from "postgres";
 import { freePorts } from "./ports.ts";
+import { ownedTempDir, pidAlive, removeStaleDirs } from "./stale_dirs.ts";
 
 const TMP_PREFIX = "testpg-";
 const READY_TIMEOUT_MS = 60_000;
@@ -144,9 +145,8 @@ async function startServer(): Promise<Server> {
         "TEST_DATABASE_URL to the admin URL of a server the tests may create databases on.",
     );
   }
-  await removeStaleDirs();
-  const dir = await Deno.makeTempDir({ prefix: TMP_PREFIX });
-  await Deno.writeTextFile(`${dir}/owner.pid`, `${Deno.pid}\n`);
+  await removeStaleDirs(TMP_PREFIX, postmasterAlive);
+  const dir = await ownedTempDir(TMP_PREFIX);
   try {
     if (asRoot) await run(["chown", "postgres:postgres", dir], "chown of the temp dir to postgres");
     const dataDir = `${dir}/data`;
@@ -329,15 +329,6 @@ function hookExit(): void {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function readOr(path: string): string | undefined {
   try {
     return Deno.readTextFileSync(path);
@@ -346,18 +337,8 @@ function readOr(path: string): string | undefined {
   }
 }
 
-/** Removes temp dirs of earlier test processes that died without cleaning up (e.g. SIGKILL). */
-async function removeStaleDirs(): Promise<void> {
-  const tmp = Deno.env.get("TMPDIR") || "/tmp";
-  try {
-    for await (const e of Deno.readDir(tmp)) {
-      if (!e.isDirectory || !e.name.startsWith(TMP_PREFIX)) continue;
-      const dir = `${tmp}/${e.name}`;
-      const owner = Number(readOr(`${dir}/owner.pid`)?.trim());
-      if (!owner || pidAlive(owner)) continue; // not ours, or its process is still running
-      const postmaster = Number(readOr(`${dir}/data/postmaster.pid`)?.split("\n")[0]);
-      if (postmaster && pidAlive(postmaster)) continue;
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    }
-  } catch { /* tmp unreadable: nothing to clean */ }
+/** Whether the server of a temp dir left behind still runs (its postmaster.pid). */
+function postmasterAlive(dir: string): boolean {
+  const postmaster = Number(readOr(`${dir}/data/postmaster.pid`)?.split("\n")[0]);
+  return !!postmaster && pidAlive(postmaster);
 }

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import type { Db } from "../store/db.ts";
 import { migrateUp } from "../store/migrate.ts";
 import { storeCases } from "../../testing/stores.ts";
+import { capturedLogs } from "../../testing/logs.ts";
 import {
   AUDIT_PAGE_DEFAULT,
   AUDIT_PAGE_MAX,
@@ -33,22 +34,6 @@ function counting(db: Db): { db: Db; queries: () => number } {
     },
     queries: () => n,
   };
-}
-
-/** The JSON log lines fn writes (stderr captured). */
-async function logged(fn: () => Promise<void>): Promise<Record<string, unknown>[]> {
-  const lines: Record<string, unknown>[] = [];
-  const write = Deno.stderr.writeSync;
-  Deno.stderr.writeSync = (p: Uint8Array) => {
-    for (const l of new TextDecoder().decode(p).split("\n")) if (l) lines.push(JSON.parse(l));
-    return p.length;
-  };
-  try {
-    await fn();
-  } finally {
-    Deno.stderr.writeSync = write;
-  }
-  return lines;
 }
 
 const entry = (e: Partial<AuditEntry>): AuditEntry => ({
@@ -119,7 +104,7 @@ for (const store of storeCases) {
           async () => {
             const count = async () => (await audit.list({})).items.length;
             const before = await count();
-            const lines = await logged(async () => {
+            const lines = await capturedLogs(async () => {
               await audit.record(entry({ clusterId: prod.id, verb: "patch", status: 200 }));
               await audit.record(entry({ userId: "not-a-uuid", verb: "update" }));
             });

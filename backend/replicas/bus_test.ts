@@ -9,6 +9,7 @@ import { type Db, openPostgres } from "../store/db.ts";
 import { storeCases } from "../../testing/stores.ts";
 import { freshPostgresDb } from "../../tools/testpg.ts";
 import { eventually } from "../../testing/eventually.ts";
+import { capturedLogs } from "../../testing/logs.ts";
 import { TcpBalancer } from "../../testing/tcp_balancer.ts";
 import {
   type BusHandlers,
@@ -33,22 +34,6 @@ function recorder(): BusHandlers & { events: ReplicaEvent[]; resyncs: number } {
     resync: () => void r.resyncs++,
   };
   return r;
-}
-
-/** The JSON log lines written while fn runs (stderr captured). */
-async function logged(fn: () => Promise<void>): Promise<Record<string, unknown>[]> {
-  const lines: Record<string, unknown>[] = [];
-  const write = Deno.stderr.writeSync;
-  Deno.stderr.writeSync = (p: Uint8Array) => {
-    for (const l of new TextDecoder().decode(p).split("\n")) if (l) lines.push(JSON.parse(l));
-    return p.length;
-  };
-  try {
-    await fn();
-  } finally {
-    Deno.stderr.writeSync = write;
-  }
-  return lines;
 }
 
 /** Waits until a raw listener on db has seen `count` more payloads than `seen` holds now. */
@@ -177,7 +162,7 @@ Deno.test("ReplicaBus between two replicas on one PostgreSQL", async (t) => {
           }),
         },
       ];
-      const lines = await logged(async () => {
+      const lines = await capturedLogs(async () => {
         for (const { payload } of bad) await dbA.notify(EVENTS_CHANNEL, payload);
         // One unknown event (a newer replica's) spoils no other in its payload.
         await dbA.notify(
