@@ -10,17 +10,37 @@
 // changed on the way (a tampering proxy, or a local file) is refused with exit 8, before helm.
 // The Helm alternative the API generates is run too: it reads the token from DASHBOARD_TOKEN_FILE
 // (newline and all), never puts it on a command line, and stops before helm without the file.
+// The install command trusts nothing it has not pinned: run verbatim (through a terminal, which
+// answers the "Install into <context>?" question) with no CURL_CA_BUNDLE, it fetches the
+// dashboard's minted CA, checks it against the pinned hash, downloads and checks install.sh, installs
+// the chart with the configured image and waits until the agent (the real one, run with the
+// chart's ServiceAccount token: no kubelet runs images here) has connected. A dashboard serving
+// an install.sh changed by one byte is refused (exit 10), and a CA that is not the pinned one
+// stops everything before helm (the command: curl refuses; install.sh --ca-file: exit 9).
 import assert from "node:assert/strict";
 import {
   type ControlPlane,
+  createNode,
   ensureNamespace,
   kubeRequest,
   sharedControlPlane,
   tokenKubeconfig,
 } from "../tools/testenv/mod.ts";
+import { Hono } from "hono";
 import { ROOT, startTestDashboard } from "../testing/harness.ts";
-import { installCommand } from "../backend/agents/install/command.ts";
-import { chartSha256, INSTALL_SCRIPT, packChart } from "../backend/agents/install/assets.ts";
+import { startChartAgent } from "../testing/chart.ts";
+import { waitForAgentCluster } from "../testing/clusters.ts";
+import { eventually } from "../testing/eventually.ts";
+import { INSTALL_FUNCTION, installCommand } from "../backend/agents/install/command.ts";
+import {
+  agentAssetRoutes,
+  chartSha256,
+  INSTALL_SCRIPT,
+  INSTALL_SCRIPT_SHA256,
+  packChart,
+} from "../backend/agents/install/assets.ts";
+import { MIN_HELM, MIN_KUBECTL } from "../common/install_prerequisites.ts";
+import { certificateHash } from "../proto/wire.ts";
 import { DEFAULT_AGENT_IMAGE, VERSION } from "../common/version.ts";
 
 const SCRIPT = `${ROOT}agent/install.sh`;
@@ -75,13 +95,72 @@ async function run(
   return { code: o.code, out: dec.decode(o.stdout), err: dec.decode(o.stderr) };
 }
 
+/**
+ * Runs a shell command in a real terminal (script(1) gives it a pty), answering `answer` once
+ * `prompt` shows; stdout and stderr arrive mixed, as on a terminal.
+ */
+async function runTty(
+  command: string,
+  env: Record<string, string>,
+  prompt: RegExp,
+  answer: string,
+): Promise<{ code: number; out: string; asked: boolean }> {
+  const child = new Deno.Command("script", {
+    args: ["--quiet", "--return", "--command", command, "/dev/null"],
+    env: { ...env, SHELL: BASH },
+    clearEnv: true,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const w = child.stdin.getWriter();
+  let out = "";
+  let asked = false;
+  const dec = new TextDecoder();
+  const errText = new Response(child.stderr).text();
+  for await (const chunk of child.stdout) {
+    out += dec.decode(chunk, { stream: true });
+    if (!asked && prompt.test(out)) {
+      asked = true;
+      await w.write(new TextEncoder().encode(answer));
+    }
+  }
+  await w.close().catch(() => {});
+  const status = await child.status;
+  return { code: status.code, out: out + await errText, asked };
+}
+
+/** A CA and a server certificate for 127.0.0.1 signed by it, made with openssl. */
+async function mintCa(dir: string): Promise<{ caPem: string; certPem: string; keyPem: string }> {
+  const sh = async (script: string) => {
+    const o = await new Deno.Command(BASH, { args: ["-c", script], cwd: dir, stderr: "piped" })
+      .output();
+    assert.equal(o.code, 0, new TextDecoder().decode(o.stderr));
+  };
+  await sh(
+    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 " +
+      "-keyout ca.key -out ca.pem -subj /CN=other-ca " +
+      "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign && " +
+      "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout leaf.key " +
+      "-out leaf.csr -subj /CN=127.0.0.1 && " +
+      "printf 'subjectAltName=IP:127.0.0.1\\nextendedKeyUsage=serverAuth\\n' > ext && " +
+      "openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 " +
+      "-extfile ext -out leaf.pem",
+  );
+  const caPem = await Deno.readTextFile(`${dir}/ca.pem`);
+  return {
+    caPem,
+    certPem: (await Deno.readTextFile(`${dir}/leaf.pem`)) + caPem,
+    keyPem: await Deno.readTextFile(`${dir}/leaf.key`),
+  };
+}
+
 function baseEnv(e: Env, cp: ControlPlane, extra: Record<string, string> = {}) {
   return {
     PATH: `${e.shimDir}:${e.binDir}:/usr/local/bin:/usr/bin:/bin`,
     HOME: e.home,
     TMPDIR: e.home,
     KUBECONFIG: cp.kubeconfigPath,
-    CURL_CA_BUNDLE: e.caFile,
     ARGV_LOG: e.argvLog,
     ...extra,
   };
@@ -113,6 +192,11 @@ Deno.test("install.sh is shellcheck clean and knows the release version", async 
     new RegExp(`^readonly CHART_VERSION="${VERSION.replaceAll(".", "\\.")}"$`, "m"),
   );
   assert.match(text, /^set -euo pipefail$/m);
+  // The dialog shows the same minimum versions (common/install_prerequisites.ts).
+  assert.match(
+    text,
+    new RegExp(`^readonly MIN_KUBECTL="${MIN_KUBECTL}" MIN_HELM="${MIN_HELM}"$`, "m"),
+  );
   const help = await run([BASH, SCRIPT, "--help"], { PATH: "/usr/bin:/bin" });
   assert.equal(help.code, 0);
   assert.match(help.out, /--dashboard-url URL/);
@@ -479,14 +563,26 @@ Deno.test("install.sh end to end with the command the API generates", async (t) 
       "the generated command passes both URLs and the chart's hash, and no token",
       async () => {
         const { token, install_command } = await issue("cmd-shape");
-        assert.ok(
-          install_command.startsWith(
-            `curl -fsSL '${dash.d.url}/api/agents/install.sh' | bash -s -- `,
-          ),
-        );
+        assert.ok(install_command.startsWith(`${INSTALL_FUNCTION}() (\n`), install_command);
+        assert.ok(install_command.endsWith(`\n)\n${INSTALL_FUNCTION}`), install_command);
+        assert.ok(install_command.includes(`\n  url='${dash.d.url}'\n`), install_command);
+        assert.ok(install_command.includes(`"$url/api/agents/install.sh"`));
         assert.ok(install_command.includes(`--dashboard-url '${dash.d.agentUrl}'`));
         assert.ok(install_command.includes(`--dashboard-http-url '${dash.d.url}'`));
+        assert.ok(install_command.includes(`  ca_hash='${dash.d.caHash}'\n`));
         assert.ok(install_command.includes(`--ca-hash '${dash.d.caHash}'`));
+        // The hash of the script the dashboard serves, and of the pinned CA its HTTPS presents.
+        const servedScript = new Uint8Array(
+          await (await dash.fetch("/api/agents/install.sh")).arrayBuffer(),
+        );
+        const hex = (b: ArrayBuffer) =>
+          Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, "0")).join("");
+        const scriptSha = hex(await crypto.subtle.digest("SHA-256", servedScript));
+        assert.equal(scriptSha, INSTALL_SCRIPT_SHA256);
+        assert.ok(install_command.includes(`  script_sha256='${scriptSha}'\n`), install_command);
+        assert.equal(await certificateHash(dash.d.httpCaPem!), dash.d.caHash);
+        assert.match(install_command, /\n {2}openssl s_client -connect "\$hp" -showcerts /);
+        assert.doesNotMatch(install_command, / -k | --insecure|CURL_CA_BUNDLE/);
         assert.ok(install_command.includes(`--image '${DEFAULT_AGENT_IMAGE}'`), install_command);
         const sha = await chartSha256();
         assert.match(sha, /^[0-9a-f]{64}$/);
@@ -593,17 +689,83 @@ Deno.test("install.sh end to end with the command the API generates", async (t) 
       assert.match(kd.out, /^ {2}impersonationPrefix: "kd-"$/m);
     });
 
-    await t.step("installs, then upgrades in place when run again", async () => {
-      const { token, install_command } = await issue("installed", "operator");
-      await Deno.writeTextFile(e.argvLog, "");
-      // What `ps` shows while it runs: no process's command line ever holds the token.
-      const { result: r, seen } = await watchCommandLines(
-        run([BASH, "-c", install_command], baseEnv(e, cp, await withToken(token))),
+    await t.step("the command is POSIX sh: dash runs it too (dry run)", async () => {
+      const dash_ = await Deno.stat("/usr/bin/dash").then(() => "/usr/bin/dash", () => null);
+      if (!dash_) return; // no dash on this machine: bash covered it above
+      const { token, install_command } = await issue("posix-sh");
+      const r = await run(
+        [dash_, "-c", `${install_command} --dry-run`],
+        baseEnv(e, cp, await withToken(token)),
       );
       assert.equal(r.code, 0, r.out + r.err);
-      assert.ok([...seen].some((c) => c.includes("upgrade --install")), "sampled helm's argv");
-      assert.deepEqual([...seen].filter((c) => c.includes(token)), [], "the token in a cmdline");
-      assert.match(r.out, /installing release dashboard-agent in namespace dashboard-agent/);
+      assert.match(r.out, /dashboard CA verified: sha256:[0-9a-f]{64}/);
+      assert.match(r.out, /dry run: nothing was changed/);
+    });
+
+    await t.step("without a terminal and without --yes it stops before helm: exit 11", async () => {
+      const { token, install_command } = await issue("not-confirmed");
+      await Deno.writeTextFile(e.argvLog, "");
+      const r = await run([BASH, "-c", install_command], baseEnv(e, cp, await withToken(token)));
+      assert.equal(r.code, 11, r.out + r.err);
+      assert.match(r.err, /not confirmed: there is no terminal to ask .* pass --yes/);
+      assert.match(r.out, /kube context: \S+, cluster https:\/\/127\.0\.0\.1:\d+/);
+      assert.doesNotMatch(await Deno.readTextFile(e.argvLog), /^helm upgrade/m);
+      const status = await cp.helm(["status", "dashboard-agent", "-n", "dashboard-agent"]);
+      assert.notEqual(status.code, 0, "no release");
+    });
+
+    await t.step("the API's command, verbatim: installs, the agent connects", async () => {
+      const { token, install_command } = await issue("installed", "operator");
+      await Deno.writeTextFile(e.argvLog, "");
+      const env = baseEnv(e, cp, await withToken(token));
+      assert.equal("CURL_CA_BUNDLE" in env, false, "no trust set up for curl");
+      // The agent, as the chart's pod would run it, once the chart is installed (--wait waits
+      // for it to register).
+      let agent: Awaited<ReturnType<typeof startChartAgent>> | undefined;
+      let stop = false;
+      const agentStarted = (async () => {
+        while (!stop) {
+          const cm = await kubeRequest(
+            cp,
+            "GET",
+            "/api/v1/namespaces/dashboard-agent/configmaps/dashboard-agent",
+          );
+          if (cm.status === 200) {
+            agent = await startChartAgent(dash, cp, "dashboard-agent", { withToken: true });
+            return;
+          }
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      })();
+      try {
+        // What `ps` shows while it runs: no process's command line ever holds the token.
+        const { result: r, seen } = await watchCommandLines(
+          runTty(install_command, env, /\[y\/N\] $/, "y\r"),
+        );
+        assert.equal(r.code, 0, r.out);
+        assert.ok(r.asked, r.out);
+        assert.match(
+          r.out,
+          /Install the agent for 'installed' into kube context \S+ \(https:\/\/127\.0\.0\.1:\d+\)\? \[y\/N\]/,
+        );
+        assert.match(r.out, /dashboard CA verified: sha256:[0-9a-f]{64}/);
+        assert.match(r.out, /chart verified: sha256 [0-9a-f]{64}/);
+        // No ready node here (no kubelet); with one (another test file's) the pod never runs.
+        assert.match(
+          r.out,
+          /reachability check (skipped: the cluster has no ready node|inconclusive: the test pod did not run)/,
+        );
+        assert.ok([...seen].some((c) => c.includes("upgrade --install")), "sampled helm's argv");
+        assert.deepEqual([...seen].filter((c) => c.includes(token)), [], "the token in a cmdline");
+        assert.match(r.out, /installing release dashboard-agent in namespace dashboard-agent/);
+        const cluster = await waitForAgentCluster(dash, "installed", 20_000);
+        assert.match(r.out, /the agent is connected: cluster 'installed' is in the dashboard/);
+        assert.ok(r.out.includes(`${dash.d.url}/clusters/${cluster.id}`), r.out);
+      } finally {
+        stop = true;
+        await agentStarted;
+        await agent?.stop();
+      }
       const status = await cp.helm(["status", "dashboard-agent", "-n", "dashboard-agent"]);
       assert.equal(status.code, 0, status.stderr);
       assert.match(status.stdout, /STATUS: deployed/);
@@ -646,26 +808,157 @@ Deno.test("install.sh end to end with the command the API generates", async (t) 
       );
 
       const argv = await Deno.readTextFile(e.argvLog);
+      assert.match(argv, /^curl -fsSL --cacert \S+\/ca\.pem -o \S+\/install\.sh https:/m);
       assert.match(
         argv,
-        /^helm upgrade --install dashboard-agent \S+\.tgz --namespace dashboard-agent --values \S+ --create-namespace$/m,
+        /^helm upgrade --install dashboard-agent \S+\.tgz --namespace dashboard-agent --values \S+ --create-namespace --ca-file \S+\/ca\.pem$/m,
       );
       assert.match(argv, /^kubectl --request-timeout=10s auth can-i create clusterroles$/m);
       assert.ok(!argv.includes(token), "no tool ever had the token on its command line");
 
-      // Again: an upgrade of the same release (the namespace exists now).
+      // Again, without asking and without waiting: an upgrade of the same release.
       const again = await run(
-        [BASH, "-c", install_command],
+        [BASH, "-c", `${install_command} --yes --no-wait`],
         baseEnv(e, cp, await withToken(token)),
       );
       assert.equal(again.code, 0, again.out + again.err);
       const st2 = await cp.helm(["status", "dashboard-agent", "-n", "dashboard-agent"]);
       assert.match(st2.stdout, /REVISION: 2/);
-      // The temporary values files are gone.
+      // The temporary directories (the command's and install.sh's) are gone.
       const left = [...Deno.readDirSync(home)].filter((d) =>
-        d.name.startsWith("dashboard-agent-install")
+        d.name.startsWith("dashboard-agent-install") || d.name.startsWith("tmp.")
       );
       assert.deepEqual(left, []);
+    });
+
+    await t.step("a CA that is not the pinned one stops everything before helm", async () => {
+      const { token, install_command } = await issue("wrong-ca");
+      // The command pinning another CA: the dashboard does not present it, and curl (with the
+      // system's trust store only) refuses the minted certificate.
+      const wrong = install_command.replaceAll(dash.d.caHash!, HASH);
+      assert.notEqual(wrong, install_command);
+      await Deno.writeTextFile(e.argvLog, "");
+      const r = await run(
+        // (--no-wait and no reachability check: should the guard break, this fails fast.)
+        [
+          BASH,
+          "-c",
+          `${wrong} --yes --no-wait --skip-reachability-check --namespace agent-wrong-ca`,
+        ],
+        baseEnv(e, cp, await withToken(token)),
+      );
+      assert.notEqual(r.code, 0, r.out + r.err);
+      assert.match(r.err, /the dashboard did not present the CA sha256:(0f){32}/);
+      const argv = await Deno.readTextFile(e.argvLog);
+      assert.doesNotMatch(argv, /^(helm|kubectl) /m, "install.sh never ran");
+      // install.sh given a CA file that is not the pinned CA: exit 9, before any download.
+      const direct = await run(
+        [
+          BASH,
+          SCRIPT,
+          ...goodArgs({ "--dashboard-http-url": dash.d.url, "--namespace": "agent-wrong-ca" }),
+          ...["--ca-file", e.caFile, "--yes", "--no-wait", "--skip-reachability-check"],
+        ],
+        baseEnv(e, cp, await withToken(token)),
+      );
+      assert.equal(direct.code, 9, direct.out + direct.err);
+      assert.match(
+        direct.err,
+        /the dashboard CA in \S+ has hash sha256:[0-9a-f]{64}, but the install command pins sha256:(0f){32}: .*Nothing was installed/,
+      );
+      assert.doesNotMatch(
+        await Deno.readTextFile(e.argvLog),
+        /^helm (upgrade|template)|^curl .*\.tgz$/m,
+      );
+      const status = await cp.helm(["status", "dashboard-agent", "-n", "agent-wrong-ca"]);
+      assert.notEqual(status.code, 0, "no release");
+    });
+
+    await t.step(
+      "an install.sh changed by one byte on the server is refused: exit 10",
+      async () => {
+        // Another dashboard (its own CA, which the command pins) whose served install.sh differs
+        // from the one the command was generated for by one byte; the genuine one passes.
+        const dir = await Deno.makeTempDir({ prefix: "tampered-script-" });
+        const tls = await mintCa(dir);
+        const genuine = await Deno.readFile(INSTALL_SCRIPT);
+        const bad = genuine.slice();
+        const at = new TextDecoder().decode(genuine).indexOf("# Installs the kube-dashboard agent");
+        bad[at + 2] = "i".charCodeAt(0);
+        await Deno.writeFile(`${dir}/install.sh`, bad);
+        const serve = (script: URL) =>
+          new Hono().route("/api", agentAssetRoutes({ installScript: script }));
+        let routes = serve(INSTALL_SCRIPT);
+        const server = Deno.serve(
+          {
+            hostname: "127.0.0.1",
+            port: 0,
+            cert: tls.certPem,
+            key: tls.keyPem,
+            onListen: () => {},
+          },
+          (req) => routes.fetch(req),
+        );
+        try {
+          const { token } = await issue("tampered-script");
+          const cmd = installCommand({
+            publicUrl: `https://127.0.0.1:${server.addr.port}`,
+            agentUrl: dash.d.agentUrl,
+            caHash: await certificateHash(tls.caPem),
+            clusterName: "tampered-script",
+            permissions: { preset: "read-only" },
+            chartVersion: VERSION,
+            chartSha256: await chartSha256(),
+            namespace: "agent-tampered-script",
+          });
+          const ok = await run(
+            [BASH, "-c", `${cmd} --dry-run`],
+            baseEnv(e, cp, await withToken(token)),
+          );
+          assert.equal(ok.code, 0, ok.out + ok.err);
+          assert.match(ok.out, /dashboard CA verified/);
+
+          routes = serve(new URL(`file://${dir}/install.sh`));
+          await Deno.writeTextFile(e.argvLog, "");
+          const r = await run(
+            [BASH, "-c", `${cmd} --yes --no-wait --skip-reachability-check`],
+            baseEnv(e, cp, await withToken(token)),
+          );
+          assert.equal(r.code, 10, r.out + r.err);
+          assert.match(
+            r.err,
+            new RegExp(
+              `refusing install.sh: its SHA-256 is [0-9a-f]{64}, the command expects ${INSTALL_SCRIPT_SHA256}`,
+            ),
+          );
+          assert.doesNotMatch(await Deno.readTextFile(e.argvLog), /^(helm|kubectl) /m);
+          const status = await cp.helm([
+            "status",
+            "dashboard-agent",
+            "-n",
+            "agent-tampered-script",
+          ]);
+          assert.notEqual(status.code, 0, "no release");
+        } finally {
+          await server.shutdown();
+          await Deno.remove(dir, { recursive: true });
+        }
+      },
+    );
+
+    await t.step("a helm older than the minimum: exit 3", async () => {
+      const dir = await Deno.makeTempDir({ prefix: "old-helm-" });
+      await Deno.writeTextFile(`${dir}/helm`, "#!/bin/sh\necho v3.5.4\n", { mode: 0o755 });
+      await Deno.symlink(`${cp.binDir}/kubectl`, `${dir}/kubectl`);
+      const r = await run(
+        [BASH, SCRIPT, ...goodArgs()],
+        { PATH: `${dir}:/usr/bin:/bin`, AGENT_TOKEN: TOKEN, HOME: dir },
+      );
+      assert.equal(r.code, 3, r.out + r.err);
+      assert.match(
+        r.err,
+        new RegExp(`helm v3\\.5\\.4 is too old: install helm ${MIN_HELM} or later`),
+      );
     });
 
     await t.step("the Helm command reads the token from DASHBOARD_TOKEN_FILE", async () => {
@@ -817,7 +1110,12 @@ current-context: gone
         [
           BASH,
           SCRIPT,
-          ...goodArgs({ "--namespace": "agent-bad-values", "--dashboard-http-url": dash.d.url }),
+          ...goodArgs({
+            "--namespace": "agent-bad-values",
+            "--dashboard-http-url": dash.d.url,
+            "--ca-hash": dash.d.caHash!,
+          }),
+          ...["--ca-file", e.caFile],
           "--values",
           extra,
         ],
@@ -831,21 +1129,24 @@ current-context: gone
     });
 
     await t.step("a chart that cannot be downloaded: exit 6", async () => {
-      // Without the dashboard's CA curl refuses the certificate, and the script says what to do.
-      const { token, install_command } = await issue("no-ca");
-      const direct = install_command.replace(/^curl .*? \| bash -s -- /, `${BASH} ${SCRIPT} `);
-      assert.notEqual(direct, install_command);
+      // install.sh run by hand without --ca-file: curl refuses the minted certificate, and the
+      // script says what to do.
+      const { token } = await issue("no-ca");
       const r = await run(
-        [BASH, "-c", direct],
-        baseEnv(e, cp, { CURL_CA_BUNDLE: "", ...await withToken(token) }),
+        [BASH, SCRIPT, ...goodArgs({ "--dashboard-http-url": dash.d.url })],
+        baseEnv(e, cp, await withToken(token)),
       );
       assert.equal(r.code, 6, r.out + r.err);
-      assert.match(r.err, /export CURL_CA_BUNDLE=/);
+      assert.match(
+        r.err,
+        /run the dashboard's install command, which passes --ca-file, or export CURL_CA_BUNDLE=/,
+      );
       const wrongVersion = await run(
         [
           BASH,
           SCRIPT,
-          ...goodArgs({ "--dashboard-http-url": null }),
+          ...goodArgs({ "--dashboard-http-url": null, "--ca-hash": dash.d.caHash! }),
+          ...["--ca-file", e.caFile],
           "--chart-url",
           `${dash.d.url}/api/agents/charts/dashboard-agent-9.9.9.tgz`,
         ],
@@ -900,7 +1201,11 @@ current-context: gone
             ),
             c.name,
           );
-          assert.doesNotMatch(await Deno.readTextFile(e.argvLog), /^helm /m, c.name);
+          assert.doesNotMatch(
+            await Deno.readTextFile(e.argvLog),
+            /^helm (upgrade|template)/m,
+            c.name,
+          );
         }
         const status = await cp.helm(["status", "dashboard-agent", "-n", "agent-tampered"]);
         assert.notEqual(status.code, 0, "nothing installed");
@@ -909,7 +1214,12 @@ current-context: gone
           [
             BASH,
             SCRIPT,
-            ...goodArgs({ "--dashboard-http-url": null, "--namespace": "agent-tampered" }),
+            ...goodArgs({
+              "--dashboard-http-url": null,
+              "--namespace": "agent-tampered",
+              "--ca-hash": dash.d.caHash!,
+            }),
+            ...["--ca-file", e.caFile],
             ...["--chart-url", `${dash.d.url}/api/agents/charts/dashboard-agent-${VERSION}.tgz`],
             ...["--chart-sha256", sha, "--dry-run"],
           ],
@@ -922,6 +1232,54 @@ current-context: gone
         await Deno.remove(dir, { recursive: true });
       }
     });
+    await t.step(
+      "a test pod that never starts: the reachability check says so, no hang",
+      async () => {
+        // A ready Node (test-kubelet runs no containers): the check starts its pod, which never
+        // runs; after --check-timeout it reports that it could not test, removes the pod and goes on.
+        await createNode(cp, "install-reach");
+        try {
+          const { token } = await issue("reach");
+          const started = Date.now();
+          const r = await run(
+            [
+              BASH,
+              SCRIPT,
+              ...goodArgs({
+                "--dashboard-http-url": dash.d.url,
+                "--ca-hash": dash.d.caHash!,
+                "--namespace": "agent-reach",
+                "--cluster-name": "reach",
+              }),
+              ...["--ca-file", e.caFile, "--yes", "--no-wait", "--check-timeout", "3"],
+            ],
+            baseEnv(e, cp, await withToken(token)),
+          );
+          assert.equal(r.code, 0, r.out + r.err);
+          assert.ok(Date.now() - started < 60_000, "bounded by --check-timeout");
+          assert.match(
+            r.out,
+            /checking from a pod \(busybox:1\.36\) that the cluster reaches 127\.0\.0\.1:9090/,
+          );
+          assert.match(r.out, /reachability check inconclusive: the test pod did not run/);
+          assert.match(
+            r.out,
+            /check yourself that pods in this cluster can open a TCP connection to 127\.0\.0\.1:9090/,
+          );
+          assert.match(r.out, /done \(--no-wait\)/);
+          await eventually("the test pod removed", async () => {
+            const pods = await kubeRequest(
+              cp,
+              "GET",
+              "/api/v1/namespaces/default/pods?labelSelector=app.kubernetes.io%2Fname%3Ddashboard-agent-preflight",
+            );
+            return (pods.body as { items: unknown[] }).items.length === 0;
+          });
+        } finally {
+          await kubeRequest(cp, "DELETE", "/api/v1/nodes/install-reach");
+        }
+      },
+    );
   } finally {
     await dash.stop();
   }

@@ -350,12 +350,9 @@ Deno.test({
             helm_command: string;
           };
           assert.match(token, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
-          assert.match(
-            install_command,
-            /^curl -fsSL '[^']+\/api\/agents\/install\.sh' \| bash -s -- /,
-          );
+          assert.match(install_command, /^dashboard_agent_install\(\) \($/m);
           assert.match(install_command, /--cluster-name 'e2e-ro'/);
-          assert.match(install_command, / --chart-sha256 '[0-9a-f]{64}'$/);
+          assert.match(install_command, / --chart-sha256 '[0-9a-f]{64}' "\$@"$/m);
           assert.match(
             helm_command,
             /--set-file token=<\(tr -d '\[:space:\]' < "\$DASHBOARD_TOKEN_FILE"\)/,

@@ -40,10 +40,11 @@ Deno.test({
       // The token on its own, then how to pass it, then the commands, which do not carry it.
       const printed = printedToken(created.stdout);
       assert.ok(created.stdout.includes(TOKEN_HINT), created.stdout);
-      const install = /^Install with:\n(.+)$/m.exec(created.stdout)?.[1] ?? "";
-      assert.match(install, /^curl -fsSL '[^']+\/api\/agents\/install\.sh' \| bash -s -- /);
+      const install = /^Install with:\n([\s\S]+?)\n\nor with Helm:/m.exec(created.stdout)?.[1] ??
+        "";
+      assert.match(install, /^dashboard_agent_install\(\) \($/m);
       assert.match(install, /--permissions 'operator'/);
-      assert.match(install, / --chart-sha256 '[0-9a-f]{64}'$/);
+      assert.match(install, / --chart-sha256 '[0-9a-f]{64}' "\$@"$/m);
       const helm = created.stdout.slice(created.stdout.indexOf("or with Helm:"));
       assert.match(helm, /--set-file token=<\(tr -d '\[:space:\]' < "\$DASHBOARD_TOKEN_FILE"\)/);
       for (const cmd of [install, helm]) {

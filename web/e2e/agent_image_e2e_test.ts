@@ -1,12 +1,19 @@
 // The Deploy agent dialog's "Advanced" disclosure in a real browser (headless Chromium via
 // playwright-core): the image field is prefilled with the dashboard's AGENT_IMAGE, a bad image or
 // Secret name is refused under its field before any request, a custom image with pull Secrets
-// reaches the copied Helm command, and a refusal from the API is shown with its own message.
+// reaches the copied Helm command, and a refusal from the API is shown with its own message. The
+// generated view lists the prerequisites and the image, and the install command it shows and
+// copies is exactly the API's (the one agent/install_test.ts runs verbatim).
 // Needs /usr/bin/chromium; no Kubernetes.
 import assert from "node:assert/strict";
 import { hydrated, newSession, signInSession, withDashboardAndBrowser } from "./harness.ts";
 import { buildWeb } from "../build.ts";
 import { DEFAULT_AGENT_IMAGE } from "../../common/version.ts";
+import {
+  INSTALL_PREREQUISITES,
+  MIN_HELM,
+  MIN_KUBECTL,
+} from "../../common/install_prerequisites.ts";
 
 const ADMIN_PASSWORD = "agent-image-e2e-admin-password";
 
@@ -77,6 +84,40 @@ Deno.test({
           install,
           /--image 'registry\.example\.com:5000\/mirror\/dashboard-agent:0\.1\.0'/,
         );
+        assert.equal(
+          await panel.getByTestId("install-image").textContent(),
+          "registry.example.com:5000/mirror/dashboard-agent:0.1.0",
+        );
+        await page.keyboard.press("Escape");
+      });
+
+      await t.step("the prerequisites, the image, and exactly the API's command", async () => {
+        const panel = await open();
+        await panel.getByLabel("Cluster name").fill("shown-command");
+        const response = page.waitForResponse((r) =>
+          r.url().endsWith("/api/clusters/agent-token") && r.request().method() === "POST"
+        );
+        await panel.getByRole("button", { name: "Generate command" }).click();
+        const fromApi = await (await response).json() as { install_command: string };
+        const pre = panel.getByTestId("install-prerequisites");
+        await pre.waitFor();
+        const text = (await pre.textContent() ?? "").replace(/\s+/g, " ");
+        for (const line of INSTALL_PREREQUISITES) assert.ok(text.includes(line), text);
+        assert.ok(text.includes(`kubectl ${MIN_KUBECTL} or later`), text);
+        assert.ok(text.includes(`helm ${MIN_HELM} or later`), text);
+        assert.match(text, /openssl/);
+        assert.equal(await panel.getByTestId("install-image").textContent(), DEFAULT_AGENT_IMAGE);
+        await panel.getByTestId("install-command").locator("xpath=..")
+          .getByRole("button", { name: "Copy" }).click();
+        const copied = await page.evaluate(() => navigator.clipboard.readText());
+        assert.equal(copied, fromApi.install_command, "the copied command is the API's");
+        const shown = await panel.getByTestId("install-command").textContent() ?? "";
+        assert.equal(
+          shown.replaceAll(" \\\n  ", " "),
+          fromApi.install_command,
+          "the shown command is the API's (long lines wrapped with \\)",
+        );
+        assert.match(copied, /^dashboard_agent_install\(\) \($/m);
         await page.keyboard.press("Escape");
       });
 

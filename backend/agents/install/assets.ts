@@ -8,7 +8,8 @@
 // and `helm install <url>` carry no dashboard credentials, and no file holds a secret (the token
 // travels separately). A chart packs to the same bytes every time, so the agent chart's SHA-256
 // (chartSha256) goes into the install command, through the admin's authenticated session, and
-// install.sh refuses a chart that does not match it.
+// install.sh refuses a chart that does not match it; install.sh's own SHA-256
+// (INSTALL_SCRIPT_SHA256) goes into the command too, which runs only a script that matches.
 import { Buffer } from "node:buffer";
 import { Hono } from "hono";
 // @ts-types="npm:@types/tar-stream@^3.1.4"
@@ -19,6 +20,18 @@ import { VERSION } from "../../../common/version.ts";
 
 const ROOT = new URL("../../../", import.meta.url);
 export const INSTALL_SCRIPT = new URL("agent/install.sh", ROOT);
+
+/**
+ * agent/install.sh as this process serves it: read once, when the module loads, so the bytes served
+ * and the hash the install commands carry (INSTALL_SCRIPT_SHA256) can never differ, even if the
+ * file changes on disk while the dashboard runs.
+ */
+const INSTALL_SCRIPT_BYTES: Uint8Array<ArrayBuffer> = await Deno.readFile(INSTALL_SCRIPT);
+/** Hex SHA-256 of the install.sh this process serves; the install command checks it. */
+export const INSTALL_SCRIPT_SHA256: string = Array.from(
+  new Uint8Array(await crypto.subtle.digest("SHA-256", INSTALL_SCRIPT_BYTES)),
+  (b) => b.toString(16).padStart(2, "0"),
+).join("");
 
 /** A chart the dashboard serves: its name (Chart.yaml's, and the file's) and its directory. */
 export interface ServedChart {
@@ -135,15 +148,14 @@ export function agentAssetRoutes(
   const own = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
   const bytesOf = (chart: ServedChart) =>
     opts.charts ? memo(own, chart.name, () => packChart(chart.dir, chart.name)) : chartBytes(chart);
-  const scripts = new Map<string, Promise<string>>();
+  const scripts = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
 
   app.get("/agents/install.sh", async (c) => {
-    const script = await memo(
-      scripts,
-      "install.sh",
-      () => Deno.readTextFile(opts.installScript ?? INSTALL_SCRIPT),
-    );
-    return c.body(script, 200, {
+    // Bytes, not text: the command carries their SHA-256.
+    const script = opts.installScript
+      ? await memo(scripts, "install.sh", () => Deno.readFile(opts.installScript!))
+      : INSTALL_SCRIPT_BYTES;
+    return c.body(script.slice().buffer, 200, {
       "content-type": "text/x-shellscript; charset=utf-8",
       "cache-control": "no-cache",
     });

@@ -12,6 +12,7 @@ import type { AgentPermissions } from "./permissions.ts";
 import { DEFAULT_AGENT_IMAGE } from "../../../common/version.ts";
 import { type ImageRef, parseImageRef, pullSecretsError } from "../../../common/agent_image.ts";
 import { DEFAULT_IMPERSONATION_PREFIX } from "../../cluster/impersonation.ts";
+import { INSTALL_SCRIPT_SHA256 } from "./assets.ts";
 
 // The token's title and hint live in common/ (the web UI shows them too).
 export { TOKEN_HINT, TOKEN_TITLE } from "../../../common/registration_token.ts";
@@ -38,6 +39,8 @@ export interface InstallParams {
   chartVersion: string;
   /** Hex SHA-256 of the chart this dashboard serves (assets.ts chartSha256()). */
   chartSha256: string;
+  /** Hex SHA-256 of the install.sh this dashboard serves; default: assets.ts INSTALL_SCRIPT_SHA256. */
+  installScriptSha256?: string;
   namespace?: string;
   /** Install the agent with allowImpersonation; default: only for the admin preset. */
   allowImpersonation?: boolean;
@@ -70,16 +73,33 @@ function impersonation(p: InstallParams): { allow: boolean; prefix?: string } {
   };
 }
 
+/** The shell function the install command defines and calls (options appended go to it). */
+export const INSTALL_FUNCTION = "dashboard_agent_install";
+
 /**
- * `curl | bash` of agent/install.sh. The script fetches the chart from --dashboard-http-url (the
- * dashboard's web address, which serves it) and points the agent at --dashboard-url (the gRPC
- * agent endpoint): two different URLs. The user's curl must trust the dashboard's HTTPS (for the
- * dashboard's own CA: `export CURL_CA_BUNDLE=ca.pem` first; docs/agent.md). The token is not in
- * it: the script prompts for it (or reads DASHBOARD_TOKEN_FILE).
+ * The install command: one paste, POSIX sh (bash, dash, zsh). It defines a function that
+ *   1. with a CA hash: reads the certificate chain the dashboard's HTTPS presents
+ *      (`openssl s_client -showcerts`, trusting nothing) and keeps the certificate whose SHA-256
+ *      (of its DER, as the agent pins it) is CA_HASH; when none is (a public certificate) curl
+ *      uses the system's trust store instead;
+ *   2. downloads install.sh to a temporary directory with curl, trusting only that CA;
+ *   3. checks install.sh's SHA-256 against the one in the command and refuses to run another
+ *      (exit 10);
+ *   4. runs it with bash, --ca-file naming the CA (install.sh checks it against --ca-hash once more
+ *      and uses it for the chart and helm), and with the arguments below plus any appended;
+ * then calls it. Integrity rests on the two hashes (install.sh's here, the chart's in
+ * --chart-sha256), which reach the admin through their authenticated session. The token is not
+ * in it: install.sh prompts for it (or reads DASHBOARD_TOKEN_FILE).
  */
 export function installCommand(p: InstallParams): string {
   const imp = impersonation(p);
   const img = imageOf(p);
+  const scriptSha = (p.installScriptSha256 ?? INSTALL_SCRIPT_SHA256).toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(scriptSha)) throw new Error("installScriptSha256: not a SHA-256");
+  if (p.caHash !== null && !/^sha256:[0-9a-f]{64}$/.test(p.caHash)) {
+    throw new Error("caHash: not sha256:<64 hex>");
+  }
+  const url = new URL(p.publicUrl);
   const args = [
     "--dashboard-url",
     shellQuote(p.agentUrl),
@@ -101,9 +121,53 @@ export function installCommand(p: InstallParams): string {
     "--chart-sha256",
     shellQuote(p.chartSha256),
   ];
-  return `curl -fsSL ${shellQuote(`${p.publicUrl}/api/agents/install.sh`)} | bash -s -- ${
-    args.join(" ")
-  }`;
+  const scriptUrl = `"$url/api/agents/install.sh"`;
+  const pin = p.caHash !== null && url.protocol === "https:";
+  const lines = [
+    `${INSTALL_FUNCTION}() (`,
+    "  set -eu",
+    `  d=$(mktemp -d) && trap 'rm -rf "$d"' EXIT`,
+    `  url=${shellQuote(p.publicUrl)}`,
+  ];
+  if (p.caHash) lines.push(`  ca_hash=${shellQuote(p.caHash)}`);
+  lines.push(`  script_sha256=${shellQuote(scriptSha)}`);
+  if (pin) {
+    // host:port from $url (the port added when the URL has none), so the URL is written once.
+    const host = url.hostname.replace(/^\[|\]$/g, "");
+    const ip = /^[\d.]+$/.test(host) || host.includes(":");
+    lines.push(
+      `  hp=\${url#https://} && hp=\${hp%%/*}${url.port ? "" : ":443"}`,
+      `  openssl s_client -connect "$hp"${
+        ip ? "" : ' -servername "${hp%:*}"'
+      } -showcerts </dev/null 2>/dev/null |`,
+      `    awk -v d="$d" '/-BEGIN CERT/{n++; f=d "/chain" n ".pem"} f{print > f} /-END CERT/{close(f); f=""}'`,
+      '  for c in "$d"/chain*.pem; do',
+      '    [ -f "$c" ] || continue',
+      '    h=$(openssl x509 -in "$c" -outform DER | openssl dgst -sha256 -r | cut -c1-64)',
+      '    if [ "sha256:$h" = "$ca_hash" ]; then cp "$c" "$d/ca.pem"; fi',
+      "  done",
+      '  if [ -f "$d/ca.pem" ]; then',
+      `    curl -fsSL --cacert "$d/ca.pem" -o "$d/install.sh" ${scriptUrl}`,
+      '    set -- --ca-file "$d/ca.pem" "$@"',
+      "  else",
+      '    echo "the dashboard did not present the CA $ca_hash: trusting the system CAs" >&2',
+      `    curl -fsSL -o "$d/install.sh" ${scriptUrl}`,
+      "  fi",
+    );
+  } else {
+    lines.push(`  curl -fsSL -o "$d/install.sh" ${scriptUrl}`);
+  }
+  lines.push(
+    '  h=$(openssl dgst -sha256 -r "$d/install.sh" | cut -c1-64)',
+    '  if [ "$h" != "$script_sha256" ]; then',
+    '    echo "refusing install.sh: its SHA-256 is $h, the command expects $script_sha256" >&2',
+    "    exit 10",
+    "  fi",
+    `  bash "$d/install.sh" ${args.join(" ")} "$@"`,
+    ")",
+    INSTALL_FUNCTION,
+  );
+  return lines.join("\n");
 }
 
 /**

@@ -24,6 +24,7 @@ import type { AgentPermissions, AgentTokenCreated, AgentTokenInfo } from "../../
 import { FieldError } from "./FieldError.tsx";
 import { RulesEditor } from "./RulesEditor.tsx";
 import { WaitIndicator } from "./WaitIndicator.tsx";
+import { INSTALL_PREREQUISITES } from "../../../common/install_prerequisites.ts";
 
 export function AgentTab({ serverNow, agentImage }: { serverNow: number; agentImage: string }) {
   useClusterEvents();
@@ -43,6 +44,8 @@ export function AgentTab({ serverNow, agentImage }: { serverNow: number; agentIm
   const [imageError, setImageError] = useState<string | null>(null);
   const [pullSecrets, setPullSecrets] = useState("");
   const [pullSecretsError, setPullSecretsError] = useState<string | null>(null);
+  /** The image the generated commands install (the token's own, or AGENT_IMAGE). */
+  const [createdImage, setCreatedImage] = useState(agentImage);
 
   // While a token is out, poll its state (used / cluster_id) alongside the cluster stream.
   useEffect(() => {
@@ -88,9 +91,12 @@ export function AgentTab({ serverNow, agentImage }: { serverNow: number; agentIm
     setBusy(true);
     setError(null);
     try {
-      setCreated(
-        await api<AgentTokenCreated>("/api/clusters/agent-token", { method: "POST", json: body }),
-      );
+      const made = await api<AgentTokenCreated>("/api/clusters/agent-token", {
+        method: "POST",
+        json: body,
+      });
+      setCreatedImage(typeof body.image === "string" && body.image ? body.image : agentImage);
+      setCreated(made);
     } catch (err) {
       const msg = (err as Error).message;
       if (err instanceof ApiError && err.status === 409) setNameError(msg);
@@ -130,6 +136,7 @@ export function AgentTab({ serverNow, agentImage }: { serverNow: number; agentIm
     return (
       <div class="space-y-5" data-testid="agent-install">
         <WaitIndicator state={wait.state} clusterId={wait.clusterId} name={name} />
+        <InstallPrerequisites image={createdImage} />
         <CommandBlock
           title="Install with one command"
           command={created.install_command}
@@ -343,6 +350,27 @@ export function AgentTab({ serverNow, agentImage }: { serverNow: number; agentIm
         </button>
       </div>
     </form>
+  );
+}
+
+/** What the admin's machine needs to run the command, and the image it installs. */
+function InstallPrerequisites({ image }: { image: string }) {
+  return (
+    <div
+      class="rounded-lg bg-slate-50 px-3 py-2.5 text-xs text-slate-600 dark:bg-slate-800/60 dark:text-slate-300"
+      data-testid="install-prerequisites"
+    >
+      <p class="font-semibold text-slate-700 dark:text-slate-200">Before you run it, you need</p>
+      <ul class="mt-1 list-disc space-y-0.5 pl-4">
+        {INSTALL_PREREQUISITES.map((p) => <li key={p}>{p}</li>)}
+      </ul>
+      <p class="mt-2">
+        It installs the agent image{" "}
+        <code class="font-mono break-all" data-testid="install-image">{image}</code>. The command
+        checks the dashboard's certificate and the script's SHA-256 before running it, asks before
+        installing into your current context and waits until the agent has connected.
+      </p>
+    </div>
   );
 }
 
