@@ -76,6 +76,31 @@ Deno.test({
         res.agent.idle_private_rss_mb < res.agent.idle_rss_mb,
       "agent footprint measured",
     );
+    const replicas = res.replicas as {
+      agents: number;
+      setups: {
+        replicas: number;
+        held: number[];
+        rss_mb: number[];
+        local: { p99_ms: number; errors: number };
+        routed: { requests: number; p99_ms: number; errors: number } | null;
+        all: { requests: number; errors: number };
+      }[];
+    };
+    assert.deepEqual(replicas.setups.map((s) => s.replicas), [1, 2], "one replica, then two");
+    for (const s of replicas.setups) {
+      assert.equal(s.held.reduce((a, b) => a + b, 0), replicas.agents, "every agent held once");
+      assert.ok(s.rss_mb.every((mb) => mb > 0), `replica RSS measured: ${s.rss_mb}`);
+      assert.ok(Number.isFinite(s.local.p99_ms), "local GETs measured");
+      assert.equal(s.all.errors, 0, `no GET errors with ${s.replicas} replica(s)`);
+    }
+    const two = replicas.setups[1];
+    assert.ok(two.held.every((n) => n > 0), `the balancer spread the agents: ${two.held}`);
+    assert.ok(
+      two.routed && two.routed.requests > 0 && Number.isFinite(two.routed.p99_ms),
+      "GETs forwarded to the other replica measured",
+    );
+    assert.match(text, /Several replicas/);
     assert.match(text, /Tunnel vs direct/);
     assert.match(text, /Streams \(exec, cp/);
   },

@@ -2,25 +2,38 @@
 // own processes). For each N: dashboard RSS and bytes per agent, CPU spent on heartbeats at
 // steady state, p99 of a request routed to a random agent; after the largest N, the time for
 // every agent to reconnect after the dashboard is killed -9 and restarted.
-import { type DashboardProcess, startDashboardProcess } from "./dashboard_process.ts";
+import { startDashboardProcess } from "./dashboard_process.ts";
 import { percentile, processStats } from "./stats.ts";
 import { lines } from "../common/lines.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
-interface Generator {
+/** A load generator process (bench/fleet_agents.ts) and its latest counters. */
+export interface Generator {
   connected: number;
   registered: number;
   errors: number;
+  /** Streams that ended (and were dialled again) since the start. */
+  reconnects: number;
+  /** Streams that ended with an error, by gRPC status name. */
+  stream_errors: Record<string, number>;
   child: Deno.ChildProcess;
 }
 
-async function createTokens(d: DashboardProcess, from: number, count: number): Promise<string[]> {
+/** A REST call to a dashboard as its admin. */
+export type AdminApi = (method: string, path: string, body?: unknown) => Promise<Response>;
+
+/** Registration tokens for clusters sim-<from> … sim-<from + count - 1>, 16 at a time. */
+export async function createTokens(
+  api: AdminApi,
+  from: number,
+  count: number,
+): Promise<string[]> {
   const tokens: string[] = new Array(count);
   let next = 0;
   await Promise.all(Array.from({ length: 16 }, async () => {
     for (let i = next++; i < count; i = next++) {
-      const r = await d.api("POST", "/api/clusters/agent-token", {
+      const r = await api("POST", "/api/clusters/agent-token", {
         cluster_name: `sim-${from + i}`,
         permissions: "read-only",
       });
@@ -33,7 +46,8 @@ async function createTokens(d: DashboardProcess, from: number, count: number): P
   return tokens;
 }
 
-function spawnGenerator(d: DashboardProcess, tokens: string[]): Generator {
+/** Starts a generator whose agents dial `target` (host:port) and pin `caPem`. */
+export function spawnGenerator(target: string, caPem: string, tokens: string[]): Generator {
   // setpriv: the generator dies with this process, even on SIGKILL.
   const child = new Deno.Command("setpriv", {
     args: ["--pdeathsig", "KILL", Deno.execPath(), "run", "-A", `${ROOT}bench/fleet_agents.ts`],
@@ -41,24 +55,42 @@ function spawnGenerator(d: DashboardProcess, tokens: string[]): Generator {
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const g: Generator = { connected: 0, registered: 0, errors: 0, child };
+  const g: Generator = {
+    connected: 0,
+    registered: 0,
+    errors: 0,
+    reconnects: 0,
+    stream_errors: {},
+    child,
+  };
   const w = child.stdin.getWriter();
   w.write(
     new TextEncoder().encode(
-      JSON.stringify({ target: d.agentUrl.replace("https://", ""), caPem: d.caPem, tokens }),
+      JSON.stringify({ target, caPem, tokens }),
     ),
   )
     .then(() => w.close());
   (async () => {
     for await (const line of lines(child.stdout)) {
-      const c = JSON.parse(line) as { connected: number; registered: number; errors: number };
-      Object.assign(g, { connected: c.connected, registered: c.registered, errors: c.errors });
+      const c = JSON.parse(line) as Omit<Generator, "child">;
+      Object.assign(g, {
+        connected: c.connected,
+        registered: c.registered,
+        errors: c.errors,
+        reconnects: c.reconnects,
+        stream_errors: c.stream_errors,
+      });
     }
   })().catch(() => {});
   return g;
 }
 
-async function waitConnected(gens: Generator[], total: number, timeoutMs: number): Promise<number> {
+/** Waits until the generators report `total` connected agents; the seconds it took. */
+export async function waitConnected(
+  gens: Generator[],
+  total: number,
+  timeoutMs: number,
+): Promise<number> {
   const start = performance.now();
   while (gens.reduce((s, g) => s + g.connected, 0) < total) {
     if (performance.now() - start > timeoutMs) {
@@ -114,9 +146,9 @@ export async function runFleetBench(
     let previous = { rss: await settledRss(d.pid), agents: 0 };
     let total = 0;
     for (const n of steps) {
-      const tokens = await createTokens(d, total, n - total);
+      const tokens = await createTokens(d.api, total, n - total);
       const t0 = performance.now();
-      gens.push(spawnGenerator(d, tokens));
+      gens.push(spawnGenerator(d.agentUrl.replace("https://", ""), d.caPem, tokens));
       await waitConnected(gens, n, 300_000);
       const connectSeconds = (performance.now() - t0) / 1000;
       total = n;

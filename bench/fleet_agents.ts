@@ -22,7 +22,15 @@ interface Input {
 const input = JSON.parse(await new Response(Deno.stdin.readable).text()) as Input;
 const Client = agentProto().agent.v1.ClusterAgent;
 const creds = grpc.credentials.createSsl(Buffer.from(input.caPem));
-const counters = { registered: 0, connected: 0, requests: 0, errors: 0, reconnects: 0 };
+const counters = {
+  registered: 0,
+  connected: 0,
+  requests: 0,
+  errors: 0,
+  reconnects: 0,
+  /** Streams that ended with an error, by gRPC status name (RESOURCE_EXHAUSTED, …). */
+  stream_errors: {} as Record<string, number>,
+};
 const body = Buffer.from(
   JSON.stringify({
     kind: "ConfigMap",
@@ -36,6 +44,10 @@ function newClient(): ClusterAgentClient {
   return new Client(input.target, creds, {
     ...AGENT_CHANNEL_OPTIONS,
     "grpc.ssl_target_name_override": PINNED_SERVER_NAME,
+    // Its own connection, as a real agent (a process of its own) has: grpc-js otherwise shares
+    // one connection among all channels with the same target, options and credentials, and the
+    // whole generator would be one TCP connection (one replica behind a balancer).
+    "grpc.use_local_subchannel_pool": 1,
   }) as unknown as ClusterAgentClient;
 }
 
@@ -121,7 +133,11 @@ async function streamForever(client: ClusterAgentClient, credential: string): Pr
         } else if (m.pong) hb.pings.pong(m.pong.seq);
         else if (m.k8s_request) tunnel(client, session, m.k8s_request.request_id);
       });
-      call.on("error", done);
+      call.on("error", (err: grpc.ServiceError) => {
+        const name = grpc.status[err.code] ?? String(err.code);
+        counters.stream_errors[name] = (counters.stream_errors[name] ?? 0) + 1;
+        done();
+      });
       call.on("end", done);
       call.write({ hello: { protocol_version: PROTOCOL_VERSION, agent_version: "fleet-sim" } });
     });

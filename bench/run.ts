@@ -1,8 +1,9 @@
-// `deno task bench`: tunnel against direct access, upgraded streams (exec, cp), fleet scale and
-// agent footprint in one run. Prints a table and writes bench/results/latest.json. `--smoke` runs
-// every scenario with tiny sizes (part of the test suite); `--fleet=1000,5000,10000` sets the
-// fleet sizes; `--only=streams` (a comma list of tunnel, identity, streams, fleet; the agent
-// footprint goes with tunnel) runs only those sections and writes
+// `deno task bench`: tunnel against direct access, upgraded streams (exec, cp), fleet scale,
+// several replicas and agent footprint in one run. Prints a table and writes
+// bench/results/latest.json. `--smoke` runs every scenario with tiny sizes (part of the test
+// suite); `--fleet=1000,5000,10000` sets the fleet sizes; `--replicas-agents=10000` the simulated
+// agents of each replicas setup; `--only=streams` (a comma list of tunnel, identity, streams,
+// fleet, replicas; the agent footprint goes with tunnel) runs only those sections and writes
 // bench/results/latest-<sections>.json. The agent cluster does not impersonate in tunnel and
 // streams (comparable with earlier runs); identity measures impersonation itself.
 import { parseArgs } from "node:util";
@@ -13,6 +14,12 @@ import { startAgent } from "../testing/harness.ts";
 import { startDashboardProcess } from "./dashboard_process.ts";
 import { directTarget, fullSizes, proxyTarget, runTunnelBench, smokeSizes } from "./tunnel.ts";
 import { runFleetBench } from "./fleet.ts";
+import {
+  fullReplicasOptions,
+  replicasTable,
+  runReplicasBench,
+  smokeReplicasOptions,
+} from "./replicas.ts";
 import {
   directStreamTarget,
   fullStreamSizes,
@@ -30,11 +37,16 @@ const { values } = parseArgs({
     fleet: { type: "string" },
     out: { type: "string" },
     only: { type: "string" },
+    "replicas-agents": { type: "string" },
   },
 });
 const smoke = values.smoke === true;
 const fleetSteps = (values.fleet ?? (smoke ? "20" : "1000,5000,10000")).split(",").map(Number);
-const SECTIONS = ["tunnel", "identity", "streams", "fleet"];
+const replicasAgents = Number(values["replicas-agents"] ?? (smoke ? "20" : "10000"));
+if (!Number.isInteger(replicasAgents) || replicasAgents < 2) {
+  throw new Error(`--replicas-agents: "${values["replicas-agents"]}" is not a whole number ≥ 2`);
+}
+const SECTIONS = ["tunnel", "identity", "streams", "fleet", "replicas"];
 const only = values.only?.split(",") ?? SECTIONS;
 for (const s of only) {
   if (!SECTIONS.includes(s)) throw new Error(`--only: "${s}" is not one of ${SECTIONS.join(", ")}`);
@@ -57,9 +69,14 @@ async function bundleSize(): Promise<number> {
   return size;
 }
 
+const memTotalKb = Number(
+  /^MemTotal:\s+(\d+) kB/m.exec(await Deno.readTextFile("/proc/meminfo").catch(() => ""))?.[1] ??
+    NaN,
+);
 const results: Record<string, unknown> = {
   machine: {
     cpus: navigator.hardwareConcurrency,
+    memory_gib: memTotalKb / 1024 / 1024,
     deno: Deno.version.deno,
     smoke,
     // Other work on the machine at the start (1, 5 and 15 minute load averages).
@@ -209,6 +226,13 @@ if (want("fleet")) {
     routedRequests: smoke ? 20 : 500,
   });
 }
+if (want("replicas")) {
+  const replicasStarted = performance.now();
+  results.replicas = await runReplicasBench(
+    smoke ? smokeReplicasOptions(replicasAgents) : fullReplicasOptions(replicasAgents),
+  );
+  results.replicas_duration_seconds = (performance.now() - replicasStarted) / 1000;
+}
 results.duration_seconds = (performance.now() - started) / 1000;
 
 // The tables.
@@ -303,6 +327,14 @@ if (results.fleet) {
       fmt(fleet.reconnect_seconds)
     } s after kill -9 and restart.`,
   );
+}
+if (results.replicas) {
+  const r = results.replicas as Awaited<ReturnType<typeof runReplicasBench>>;
+  console.log(
+    `\nSeveral replicas (${r.agents} simulated agents dialling one TCP balancer address; ` +
+      `PostgreSQL; ${r.requests} GETs per setup through replica A's REST proxy, API token)\n`,
+  );
+  console.log(replicasTable(r));
 }
 if (results.agent) {
   const a = results.agent as Record<string, number>;

@@ -50,13 +50,23 @@ export class TcpBalancer {
     this.#server = net.createServer({ allowHalfOpen: true }, (s) => this.#onConnection(s));
   }
 
-  /** Starts a balancer on 127.0.0.1:0 over `backends` (more may be added later). */
-  static async start(backends: BackendAddr[] = []): Promise<TcpBalancer> {
+  /**
+   * Starts a balancer on 127.0.0.1:0 over `backends` (more may be added later). `listen` may name
+   * the port instead and set SO_REUSEPORT, so that several balancer processes share one port (the
+   * kernel spreads connections among them): the benchmark needs that beyond one process's limit of
+   * open files.
+   */
+  static async start(
+    backends: BackendAddr[] = [],
+    listen: { port?: number; reusePort?: boolean } = {},
+  ): Promise<TcpBalancer> {
     const lb = new TcpBalancer();
     for (const b of backends) lb.add(b);
     await new Promise<void>((resolve, reject) => {
       lb.#server.once("error", reject);
-      lb.#server.listen(0, lb.host, () => {
+      const options: net.ListenOptions = { port: listen.port ?? 0, host: lb.host };
+      if (listen.reusePort) options.reusePort = true;
+      lb.#server.listen(options, () => {
         lb.#server.off("error", reject);
         resolve();
       });

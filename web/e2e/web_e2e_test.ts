@@ -469,8 +469,11 @@ current-context: ctx
           await panel.getByRole("button", { name: "Copy" }).first().click();
           await panel.getByRole("button", { name: "Copied!" }).waitFor();
           const copied = await page.evaluate(() => navigator.clipboard.readText());
-          assert.match(copied, /^curl /);
-          assert.ok(!copied.includes("\\\n"), "the copy is the one-line command");
+          assert.match(copied, /^dashboard_agent_install\(\) \(\n/);
+          assert.ok(
+            !copied.includes("\\\n"),
+            "the copy is the API's command, not the wrapped display",
+          );
           await shot(page, "add-agent");
           await panel.getByRole("button", { name: "Revoke token" }).click();
           await panel.getByText("This token was revoked").waitFor();
