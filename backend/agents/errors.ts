@@ -14,3 +14,21 @@ export class TunnelRefusedError extends Error {
 
 /** The replica holding the agent's stream could not be reached (it died or is partitioned). */
 export class PeerUnreachableError extends AgentUnavailableError {}
+
+/** Why an agent's control stream was not attached, with the gRPC status the agent gets. */
+export class AttachRefusedError extends Error {
+  constructor(readonly grpcCode: number, message: string) {
+    super(message);
+  }
+}
+
+/** gRPC status codes of the refusals (grpc-js's status enum, without importing grpc-js). */
+export const GRPC_ALREADY_EXISTS = 6;
+export const GRPC_UNAVAILABLE = 14;
+
+/** A second stream with a live session's credential: the live one answered its probe. */
+export class TakeoverRefusedError extends AttachRefusedError {
+  constructor(message: string) {
+    super(GRPC_ALREADY_EXISTS, message);
+  }
+}

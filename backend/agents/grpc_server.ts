@@ -15,7 +15,8 @@ import type { AgentMessage__Output } from "../../proto/gen/agent/v1/AgentMessage
 import type { TunnelUp__Output } from "../../proto/gen/agent/v1/TunnelUp.ts";
 import { Buffer } from "node:buffer";
 import { type AgentRegistry, RegistrationError } from "./registry.ts";
-import { type AgentHub, AttachRefusedError } from "./hub.ts";
+import type { AgentHub } from "./hub.ts";
+import { AttachRefusedError } from "./errors.ts";
 import { AgentSession } from "./sessions.ts";
 import { toClusterInfo } from "./cluster_info.ts";
 import { answerPing, takePong } from "./liveness.ts";

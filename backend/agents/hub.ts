@@ -7,12 +7,18 @@
 // (who is connected), tunnels.ts (idle lines, announced requests), exchange.ts (one request on a
 // line), liveness.ts (pings, deadlines, status sweeps), cluster_info.ts (what is stored).
 // With several replicas on one database, a cluster whose stream another replica holds is reached
-// through that replica (PeerHubs, backend/replicas/peers.ts); a stopping replica drains: it takes
-// no new streams, tells its agents to reconnect elsewhere and lets requests in flight finish.
+// through that replica (peer_routing.ts); a stopping replica drains: it takes no new streams,
+// tells its agents to reconnect elsewhere and lets requests in flight finish.
 import { log } from "../../common/log.ts";
 import type { Db } from "../store/db.ts";
 import { type AgentClusterInfo, ClusterStore, type LiveHeartbeat } from "../cluster/store.ts";
-import { AgentUnavailableError, PeerUnreachableError, TunnelRefusedError } from "./errors.ts";
+import {
+  AgentUnavailableError,
+  AttachRefusedError,
+  GRPC_UNAVAILABLE,
+  TakeoverRefusedError,
+  TunnelRefusedError,
+} from "./errors.ts";
 import { AgentSession, SessionRegistry } from "./sessions.ts";
 import { announce, claim, offerIdle, refuse, takeIdle, type TunnelLine } from "./tunnels.ts";
 import { exchange, toWork } from "./exchange.ts";
@@ -23,6 +29,7 @@ import { VERSION } from "../../common/version.ts";
 import { Liveness } from "./liveness.ts";
 import { Replica } from "../replicas/replica.ts";
 import { isWatch, resumableWatch } from "./watch_resume.ts";
+import { MOVE_POLL_MS, type PeerHubs, PeerRouting, sleep } from "./peer_routing.ts";
 
 export interface HubOptions {
   heartbeatMs: number;
@@ -62,50 +69,8 @@ export const defaultHubOptions: HubOptions = {
   moveWaitMs: 5_000,
 };
 
-/** How often a request waiting for a moving agent looks for it again. */
-const MOVE_POLL_MS = 100;
-
 /** A security event is stored on a cluster at most this often (it is always logged). */
 const SECURITY_EVENT_MIN_INTERVAL_MS = 5_000;
-
-/** Why a stream was not attached, with the gRPC status the agent gets. */
-export class AttachRefusedError extends Error {
-  constructor(readonly grpcCode: number, message: string) {
-    super(message);
-  }
-}
-
-/** gRPC status codes used here (grpc-js's status enum, without importing grpc-js). */
-const ALREADY_EXISTS = 6;
-const UNAVAILABLE = 14;
-
-/** A second stream with a live session's credential: the live one answered its probe. */
-export class TakeoverRefusedError extends AttachRefusedError {
-  constructor(message: string) {
-    super(ALREADY_EXISTS, message);
-  }
-}
-
-/** Another replica holding an agent stream, as the hub reaches it. */
-export interface PeerHolder {
-  id: string;
-  peerUrl: string;
-}
-
-/** How the hub reaches agent streams that other replicas hold (backend/replicas/peers.ts). */
-export interface PeerHubs {
-  /**
-   * The live replica other than this one holding the cluster's agent stream, if any; with none,
-   * whether the cluster's stream ended moments ago (its agent is probably reconnecting).
-   */
-  holder(clusterId: string): Promise<{ peer: PeerHolder | null; moving: boolean }>;
-  fetch(peer: PeerHolder, clusterId: string, req: Request): Promise<Response>;
-  stream(peer: PeerHolder, clusterId: string, req: StreamRequest): Promise<KubeStream>;
-  /** Whether the holder's session answers a ping; a silent one is closed there. */
-  probe(peer: PeerHolder, clusterId: string): Promise<boolean>;
-  /** Ends the cluster's stream on the holder for good (credential rotated). */
-  disconnect(peer: PeerHolder, clusterId: string, reason: string): Promise<void>;
-}
 
 export class AgentHub {
   private readonly sessions = new SessionRegistry();
@@ -118,6 +83,8 @@ export class AgentHub {
   private readonly clusters: ClusterStore;
   private readonly liveness: Liveness;
   readonly opts: HubOptions;
+  /** Whether a request is carried here or by the replica holding its agent's stream. */
+  private readonly routing: PeerRouting;
   /** This process among the replicas sharing the database. */
   readonly replica: Replica;
   /** Set by drain(): no new agent streams are taken. */
@@ -131,10 +98,11 @@ export class AgentHub {
     opts: Partial<HubOptions> = {},
     replica?: Replica,
     /** Other replicas' agent streams; none with the embedded database (one replica). */
-    private readonly peers?: PeerHubs,
+    peers?: PeerHubs,
   ) {
     this.opts = { ...defaultHubOptions, ...opts };
     this.clusters = new ClusterStore(db);
+    this.routing = new PeerRouting(peers, (id) => this.sessions.has(id), this.opts.moveWaitMs);
     this.replica = replica ??
       new Replica(db, `local:${crypto.randomUUID()}`, this.opts.heartbeatMs, db.kind === "pglite");
     this.liveness = new Liveness(
@@ -201,7 +169,7 @@ export class AgentHub {
       await before;
       if (this.draining) {
         throw new AttachRefusedError(
-          UNAVAILABLE,
+          GRPC_UNAVAILABLE,
           "this dashboard replica is stopping; reconnect to take another replica",
         );
       }
@@ -253,9 +221,9 @@ export class AgentHub {
    * holder counts as silent (its lease decides whether it is alive at all).
    */
   private async takeOverFromPeer(session: AgentSession): Promise<void> {
-    const holder = (await this.peers?.holder(session.clusterId))?.peer;
+    const holder = await this.routing.holder(session.clusterId);
     if (!holder) return;
-    const alive = await this.peers!.probe(holder, session.clusterId).catch((err) => {
+    const alive = await this.routing.peers!.probe(holder, session.clusterId).catch((err) => {
       log.warn("could not probe the replica holding an agent stream", {
         cluster: session.clusterName,
         replica: holder.peerUrl,
@@ -398,8 +366,8 @@ export class AgentHub {
   }
 
   private disconnectOnPeer(clusterId: string, reason: string): void {
-    this.peers?.holder(clusterId)
-      .then(({ peer }) => peer && this.peers!.disconnect(peer, clusterId, reason))
+    this.routing.holder(clusterId)
+      .then((peer) => peer && this.routing.peers!.disconnect(peer, clusterId, reason))
       .catch((err) => log.warn("could not end an agent stream on the replica holding it", { err }));
   }
 
@@ -469,47 +437,10 @@ export class AgentHub {
    * AgentUnavailableError or TunnelRefusedError.
    */
   async fetch(clusterId: string, req: Request): Promise<Response> {
-    const res = await this.route(clusterId, req);
-    return isWatch(req) ? resumableWatch(req, res, (again) => this.route(clusterId, again)) : res;
-  }
-
-  /**
-   * A request on this replica's session, or forwarded to the replica holding the stream. While the
-   * agent moves between replicas (its stream ended moments ago, or a request without a body found
-   * its holder unreachable) the request waits up to `moveWaitMs` for it.
-   */
-  private async route(clusterId: string, req: Request): Promise<Response> {
-    const until = Date.now() + this.opts.moveWaitMs;
-    for (;;) {
-      const peer = await this.locate(clusterId, until, req.signal);
-      if (!peer) return await this.fetchHere(clusterId, req);
-      try {
-        return await this.peers!.fetch(peer, clusterId, req);
-      } catch (err) {
-        const retry = err instanceof PeerUnreachableError && req.body === null &&
-          Date.now() < until && !req.signal.aborted;
-        if (!retry) throw err;
-        await sleep(MOVE_POLL_MS);
-      }
-    }
-  }
-
-  /**
-   * The replica to forward to (null: this one, whose session then carries the request or says
-   * the agent is offline), waiting until `until` while the cluster's agent is moving.
-   */
-  private async locate(
-    clusterId: string,
-    until: number,
-    signal: AbortSignal,
-  ): Promise<PeerHolder | null> {
-    if (!this.peers) return null;
-    for (;;) {
-      if (this.sessions.has(clusterId)) return null;
-      const { peer, moving } = await this.peers.holder(clusterId);
-      if (peer || !moving || Date.now() >= until || signal.aborted) return peer;
-      await sleep(MOVE_POLL_MS);
-    }
+    const route = (r: Request) =>
+      this.routing.fetch(clusterId, r, (h) => this.fetchHere(clusterId, h));
+    const res = await route(req);
+    return isWatch(req) ? resumableWatch(req, res, route) : res;
   }
 
   /** fetch() on this replica's own session only (what a peer's forwarded request gets). */
@@ -528,9 +459,7 @@ export class AgentHub {
    * as a request in flight until it ends. An agent older than protocol v2 cannot carry one.
    */
   async stream(clusterId: string, req: StreamRequest): Promise<KubeStream> {
-    const peer = await this.locate(clusterId, Date.now() + this.opts.moveWaitMs, req.signal);
-    if (peer) return this.peers!.stream(peer, clusterId, req);
-    return this.streamHere(clusterId, req);
+    return await this.routing.stream(clusterId, req, (h) => this.streamHere(clusterId, h));
   }
 
   /** stream() on this replica's own session only (what a peer's forwarded stream gets). */
@@ -567,8 +496,4 @@ export class AgentHub {
     }
     return s;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

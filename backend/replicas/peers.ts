@@ -12,7 +12,7 @@ import type { KubeStream, StreamRequest } from "../cluster/client.ts";
 import { StreamRefusedError } from "../cluster/client.ts";
 import { openWebSocketStream } from "../cluster/ws_stream.ts";
 import type { ClusterStore } from "../cluster/store.ts";
-import type { PeerHolder, PeerHubs } from "../agents/hub.ts";
+import type { PeerHolder, PeerHubs } from "../agents/peer_routing.ts";
 import { AgentUnavailableError, PeerUnreachableError } from "../agents/errors.ts";
 import type { Replica } from "./replica.ts";
 import {
