@@ -23,7 +23,7 @@ import { auditMutations } from "./audit/middleware.ts";
 import { auditRoutes } from "./audit/routes.ts";
 
 export interface AppDeps {
-  config: Pick<Config, "publicUrl" | "sessionTtlHours">;
+  config: Pick<Config, "publicUrl" | "sessionTtlHours" | "localLogin">;
   /** CA that downloaded kubeconfigs must trust for the dashboard's HTTPS (when self-minted). */
   httpCaPem?: string | null;
   db: Db;
@@ -118,6 +118,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     loginRoutes(deps.auth, {
       secureCookies: deps.config.publicUrl.startsWith("https:"),
       sessionTtlHours: deps.config.sessionTtlHours,
+      localLogin: deps.config.localLogin,
       audit: deps.audit && ((e) => deps.audit!.record(e)),
     }),
   );

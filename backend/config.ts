@@ -1,12 +1,13 @@
 // Dashboard configuration: environment variables, with command-line flags as overrides for the
 // non-secret ones, validated once at start with messages that say what to fix.
-// Secrets (ENCRYPTION_KEY, ADMIN_PASSWORD, DATABASE_URL) are read from the environment only, so
+// Secrets (ENCRYPTION_KEY, ADMIN_PASSWORD, DATABASE_URL, OIDC_CLIENT_SECRET) are read from the environment only, so
 // they never appear on a command line visible in `ps`. docs/configuration.md lists everything.
 import { parseArgs } from "node:util";
 import type { LogLevel } from "../common/log.ts";
 import { DEFAULT_AGENT_IMAGE } from "../common/version.ts";
 import { imageRefError } from "../common/agent_image.ts";
 import { DEFAULT_IMPERSONATION_PREFIX } from "./cluster/impersonation.ts";
+import { loadOidcConfig, type OidcConfig } from "./auth/oidc/config.ts";
 
 export interface ListenAddr {
   hostname: string;
@@ -50,6 +51,10 @@ export interface Config {
   impersonationPrefix: string;
   /** The agent image install commands set (image.repository, tag or digest). */
   agentImage: string;
+  /** Single sign-on with an OpenID provider (OIDC_*), when OIDC_ISSUER_URL is set. */
+  oidc?: OidcConfig;
+  /** Whether local accounts may sign in with a password (OIDC_LOCAL_LOGIN; default true). */
+  localLogin: boolean;
   logLevel: LogLevel;
 }
 
@@ -77,6 +82,16 @@ const flagNames = {
   "audit-retention-days": "AUDIT_RETENTION_DAYS",
   "impersonation-prefix": "IMPERSONATION_PREFIX",
   "agent-image": "AGENT_IMAGE",
+  "oidc-issuer-url": "OIDC_ISSUER_URL",
+  "oidc-client-id": "OIDC_CLIENT_ID",
+  "oidc-provider-name": "OIDC_PROVIDER_NAME",
+  "oidc-scopes": "OIDC_SCOPES",
+  "oidc-username-claim": "OIDC_USERNAME_CLAIM",
+  "oidc-groups-claim": "OIDC_GROUPS_CLAIM",
+  "oidc-allowed-groups": "OIDC_ALLOWED_GROUPS",
+  "oidc-role-mapping": "OIDC_ROLE_MAPPING",
+  "oidc-default-role": "OIDC_DEFAULT_ROLE",
+  "oidc-local-login": "OIDC_LOCAL_LOGIN",
 } as const;
 
 export function parseListenAddr(name: string, value: string): ListenAddr {
@@ -243,6 +258,15 @@ export function loadConfig(env: Record<string, string | undefined>, args: string
     throw new ConfigError("AGENT_HEARTBEAT_SECONDS must be a number of seconds from 0.2 to 60");
   }
 
+  const oidc = loadOidcConfig(get, (message) => new ConfigError(message));
+  const localLogin = get("OIDC_LOCAL_LOGIN") === undefined ||
+    bool("OIDC_LOCAL_LOGIN", get("OIDC_LOCAL_LOGIN"));
+  if (!localLogin && !oidc) {
+    throw new ConfigError(
+      "OIDC_LOCAL_LOGIN=false needs single sign-on (OIDC_ISSUER_URL): nobody could sign in",
+    );
+  }
+
   return {
     httpAddr,
     httpTlsCert,
@@ -266,6 +290,8 @@ export function loadConfig(env: Record<string, string | undefined>, args: string
     auditRetentionDays,
     impersonationPrefix,
     agentImage,
+    oidc,
+    localLogin,
     logLevel,
   };
 }

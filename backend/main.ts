@@ -26,11 +26,18 @@ const dashboard = await startDashboard(config).catch((err) => {
   Deno.exit(1);
 });
 
-const login = dashboard.bootstrap?.password
+const passwordLogin = dashboard.bootstrap?.password
   ? `Log in as "admin" with password: ${dashboard.bootstrap.password}\n(shown once; change it after signing in: user menu → Change password, ${config.publicUrl}/account/password; or set ADMIN_PASSWORD before the first start)`
   : dashboard.bootstrap
   ? `Log in as "admin" with the password from ADMIN_PASSWORD.`
   : `Log in with an existing account.`;
+const sso = config.oidc &&
+  `Single sign-on: "Sign in with ${config.oidc.providerName}" (register the redirect URI ${config.publicUrl}/auth/oidc/callback at the provider).`;
+const login = !config.localLogin
+  ? `${sso}\nPassword sign-in is off (OIDC_LOCAL_LOGIN=false).`
+  : sso
+  ? `${passwordLogin}\n${sso}`
+  : passwordLogin;
 console.log(`\nDashboard running at ${config.publicUrl}\n${login}\n`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -38,6 +38,9 @@ import { AGENT_CREDENTIAL_SECRET, isAgentCredentialPath } from "./cluster/proxy_
 import { AuditLog } from "./audit/store.ts";
 import { parseAuditQuery } from "./audit/routes.ts";
 import { HttpError } from "./http/errors.ts";
+import { OidcProvider } from "./auth/oidc/provider.ts";
+import { SsoAccounts } from "./auth/oidc/accounts.ts";
+import { SsoFlow } from "./auth/oidc/flow.ts";
 
 type App = ReturnType<typeof createApp>;
 
@@ -112,6 +115,18 @@ function bindError(err: unknown, addr: ListenAddr, setting: AddrSetting): unknow
   return message ? new ConfigError(message) : err;
 }
 
+/** Reads the OpenID provider's discovery document: a provider it cannot read is a ConfigError. */
+async function startOidc(config: NonNullable<Config["oidc"]>): Promise<OidcProvider> {
+  try {
+    return await OidcProvider.start(config, (m) => log.warn(m));
+  } catch (err) {
+    throw new ConfigError(
+      `OIDC_ISSUER_URL ${config.issuerUrl}: ${(err as Error).message}; check the issuer URL and ` +
+        "that the dashboard can reach it (a provider with a private CA: set DENO_CERT to its CA file)",
+    );
+  }
+}
+
 /**
  * Starts a dashboard. When start-up fails, everything opened so far is closed again (listeners,
  * store, DATA_DIR lock) before the error is thrown: a ConfigError when a listener cannot bind its
@@ -150,6 +165,8 @@ async function assemble(config: Config, undo: (() => unknown)[]): Promise<Dashbo
 
   const auth = new AuthService(db, config.sessionTtlHours);
   const audit = new AuditLog(db);
+  const oidc = config.oidc ? await startOidc(config.oidc) : null;
+  if (oidc) undo.push(() => oidc.stop());
   // One sweep at a time; stop() waits for one in progress before closing the store.
   let auditSweep: Promise<void> | undefined;
   const sweepAudit = () =>
@@ -328,6 +345,15 @@ async function assemble(config: Config, undo: (() => unknown)[]): Promise<Dashbo
   const shutdown = new AbortController();
   // Aborted first on the way down, while a replica drains: load balancers stop sending requests.
   const stopping = new AbortController();
+  const sso = oidc &&
+    await SsoFlow.create({
+      provider: oidc,
+      accounts: new SsoAccounts(db, auth, (m) => log.warn(m)),
+      encryptionKeyB64: keyB64,
+      publicUrl,
+      audit: (e) => audit.record(e),
+      log: (m) => log.warn(m),
+    });
   if (peers) {
     servePeer = peerHandler({
       hub,
@@ -360,6 +386,9 @@ async function assemble(config: Config, undo: (() => unknown)[]): Promise<Dashbo
       agentCredential: { secret: AGENT_CREDENTIAL_SECRET, isPath: isAgentCredentialPath },
       audit: { list: (query) => audit.list(parseAuditQuery(query)) },
       agentImage: config.agentImage,
+      sso,
+      localLogin: config.localLogin,
+      secureCookies: publicUrl.startsWith("https:"),
     }),
     extraApi: [
       agentRoutes({
@@ -402,6 +431,7 @@ async function assemble(config: Config, undo: (() => unknown)[]): Promise<Dashbo
         if (peers) await hub.drain(DRAIN_MS);
         shutdown.abort();
         clearInterval(auditSweeps);
+        oidc?.stop();
         openStreams.closeAll("the dashboard is stopping");
         await hub.stop();
         if (!opts.exiting) await grpcServer.stop();

@@ -70,6 +70,10 @@ export async function startTestDashboard(
     agentImage?: string;
     /** ENCRYPTION_KEY (base64, 32 bytes); without it, DATA_DIR/encryption.key. */
     encryptionKey?: string;
+    /** The HTTP port (default: any free one), e.g. to register a redirect URI before start. */
+    httpPort?: number;
+    /** More settings (environment variables), e.g. OIDC_*. */
+    env?: Record<string, string | undefined>;
   } = {},
 ): Promise<TestDashboard & { databaseUrl?: string; dropDb?: () => Promise<void> }> {
   const dataDir = opts.dataDir ?? await Deno.makeTempDir({ prefix: "dash-test-" });
@@ -81,7 +85,7 @@ export async function startTestDashboard(
     dropDb = db.drop;
   }
   const config = loadConfig({
-    HTTP_ADDR: "127.0.0.1:0",
+    HTTP_ADDR: `127.0.0.1:${opts.httpPort ?? 0}`,
     GRPC_ADDR: `127.0.0.1:${opts.grpcPort ?? 0}`,
     DATA_DIR: dataDir,
     DATABASE_URL: databaseUrl,
@@ -90,6 +94,7 @@ export async function startTestDashboard(
     AGENT_HEARTBEAT_SECONDS: String(opts.heartbeatSeconds ?? 1),
     AGENT_IMAGE: opts.agentImage,
     ENCRYPTION_KEY: opts.encryptionKey,
+    ...opts.env,
   });
   const d = await startDashboard(config);
   const http = Deno.createHttpClient({ caCerts: d.httpCaPem ? [d.httpCaPem] : undefined });
@@ -102,7 +107,10 @@ export async function startTestDashboard(
     if (r.status !== 200) throw new Error(`login ${username}: ${r.status} ${r.text}`);
     return (r.json as { token: string }).token;
   };
-  const adminToken = await login("admin", ADMIN_PASSWORD);
+  // With OIDC_LOCAL_LOGIN=false nobody signs in with a password: the admin gets a session directly.
+  const adminToken = config.localLogin
+    ? await login("admin", ADMIN_PASSWORD)
+    : await adminSession(d);
   return {
     d,
     dataDir,
@@ -119,7 +127,12 @@ export async function startTestDashboard(
   };
 }
 
-/** The permission flags of `deno task agent`, read from deno.json. */
+async function adminSession(d: Dashboard): Promise<string> {
+  const admin = (await d.auth.listUsers()).find((u) => u.username === "admin");
+  if (!admin) throw new Error("the bootstrap admin is missing");
+  return (await d.auth.startSession(admin.id)).token;
+}
+
 /** The agent task's permission and V8 flags: every test agent runs with exactly these. */
 export async function agentRunFlags(): Promise<string[]> {
   const cfg = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {

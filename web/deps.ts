@@ -48,6 +48,34 @@ export interface UserSource {
   list(): Promise<readonly object[]>;
 }
 
+/**
+ * Single sign-on with the team's OpenID provider (backend/auth/oidc), when OIDC_ISSUER_URL is set.
+ * Its flow runs through two pages: /auth/oidc/start and /auth/oidc/callback.
+ */
+export interface SingleSignOn {
+  /** The provider's name, as on the sign-in button ("Sign in with <name>"). */
+  readonly name: string;
+  /**
+   * Starts a sign-in that comes back to `next` (a safe local path): where to send the browser
+   * (the provider's authorization endpoint) and the value of the flow cookie (SSO_FLOW_COOKIE) to
+   * set for /auth/oidc/callback.
+   */
+  start(next: string): Promise<{ location: string; flowCookie: string }>;
+  /**
+   * Finishes a sign-in from the provider's redirect to /auth/oidc/callback: its query, the flow
+   * cookie and the client's address (for the audit trail). Returns a new session for the person
+   * and where to go, or throws an error with a numeric `status` and a string `title` whose
+   * message says what happened and what to do (shown as the error page).
+   */
+  finish(
+    query: Record<string, string>,
+    flowCookie: string | undefined,
+    client: string,
+  ): Promise<{ token: string; expiresAt: Date; next: string }>;
+  /** The provider's end-session endpoint (offered after signing out), when it has one. */
+  endSessionUrl(): string | null;
+}
+
 export interface WebDeps {
   /** The user a session token belongs to, or null (unknown, expired, not a session token). */
   sessionUser(token: string): Promise<WebUser | null>;
@@ -70,4 +98,10 @@ export interface WebDeps {
   audit: AuditSource;
   /** The agent image install commands set (AGENT_IMAGE): the Deploy agent dialog's default. */
   agentImage: string;
+  /** Single sign-on, when configured. */
+  sso: SingleSignOn | null;
+  /** Whether local accounts may sign in with a password (OIDC_LOCAL_LOGIN). */
+  localLogin: boolean;
+  /** Cookies the pages set are Secure (PUBLIC_URL is https). */
+  secureCookies: boolean;
 }

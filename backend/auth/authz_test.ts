@@ -44,6 +44,8 @@ const ACCESS: Record<string, Access> = {
   "GET /api/agents/charts/:file": "public",
   "GET /login": "public",
   "POST /login": "public",
+  // Single sign-on's pages (web/routes/sso.tsx): without OIDC_ISSUER_URL, one 404 page for both.
+  "GET /auth/oidc/*": "public",
   "GET /static/*": "public",
   "HEAD /static/*": "public",
 

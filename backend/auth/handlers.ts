@@ -13,7 +13,7 @@ import {
   UserDisabledError,
 } from "./service.ts";
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "./password.ts";
-import { groupName } from "./names.ts";
+import { groupName, username } from "./names.ts";
 import { SESSION_COOKIE } from "../../common/session.ts";
 import { HttpError, parseJson, uuidParam } from "../http/errors.ts";
 import { FailureLimiter, GrowingDelay } from "../http/ratelimit.ts";
@@ -21,10 +21,6 @@ import type { Context } from "hono";
 import { clientAddress } from "../http/client_address.ts";
 import type { AuditEntry } from "../audit/store.ts";
 
-const username = z.string().regex(
-  /^[a-z0-9][a-z0-9._-]{0,62}$/,
-  "use 1-63 lowercase letters, digits, '.', '_' or '-'",
-);
 const password = z.string()
   .min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`)
   .max(MAX_PASSWORD_LENGTH, `must be at most ${MAX_PASSWORD_LENGTH} characters`);
@@ -77,6 +73,8 @@ export function loginRoutes(
   opts: {
     secureCookies: boolean;
     sessionTtlHours: number;
+    /** Whether accounts may sign in with a password (OIDC_LOCAL_LOGIN; default true). */
+    localLogin?: boolean;
     /** The clock of both limiters (tests). */
     now?: () => number;
     /** Who is asking (tests simulate many addresses); default: the connection's address. */
@@ -109,6 +107,14 @@ export function loginRoutes(
     try {
       const body = await parseJson(c, loginBody);
       attempted = body.username;
+      if (opts.localLogin === false) {
+        throw new HttpError(
+          403,
+          "local_login_disabled",
+          "signing in with a password is turned off (OIDC_LOCAL_LOGIN=false): sign in with " +
+            "single sign-on on the sign-in page, or use an API token",
+        );
+      }
       const key = `${client}|${body.username}`;
       const wait = Math.max(perClient.retryAfter(key, now()), perUser.retryAfter(body.username));
       if (wait > 0) {

@@ -21,8 +21,15 @@ export interface User {
   role: Role;
   /** Dashboard groups (the group source: set by admins, or by single sign-on at each sign-in). */
   groups: string[];
+  /**
+   * Where the account comes from: "local" (a password here, managed by admins) or "sso" (created
+   * by the first sign-in with the OpenID provider; its role and groups follow the provider).
+   */
+  source: UserSource;
   created_at: Date;
 }
+
+export type UserSource = "local" | "sso";
 
 /** A user as admins see it (GET /api/users): the auth `User` plus its lifecycle. */
 export interface UserRecord extends User {
@@ -68,6 +75,22 @@ export class UserDisabledError extends HttpError {
   }
 }
 
+/**
+ * A change to what the OpenID provider decides for a single-sign-on user (role, groups) or to the
+ * password such a user does not have.
+ */
+export class ManagedByProviderError extends HttpError {
+  constructor() {
+    super(
+      409,
+      "managed_by_provider",
+      "this account signs in with the identity provider: its role and groups follow the provider " +
+        "(OIDC_ROLE_MAPPING) at each sign-in and it has no dashboard password; it can be disabled " +
+        "or deleted here",
+    );
+  }
+}
+
 export interface ApiTokenInfo {
   id: string;
   name: string;
@@ -83,7 +106,12 @@ export const DEFAULT_API_TOKEN_DAYS = 90;
 
 const SESSION_PREFIX = "kds";
 const API_TOKEN_PREFIX = "kdt";
-const USER_COLUMNS = "id, username, role, groups, created_at";
+/** The `source` column of a user row (t: the table's alias with its dot). */
+const sourceColumn = (t = "") =>
+  `CASE WHEN ${t}sso_subject IS NULL THEN 'local' ELSE 'sso' END AS source`;
+const USER_COLUMNS = `id, username, role, groups, created_at, ${sourceColumn()}`;
+/** password_hash of a single-sign-on user: no password verifies against it. */
+export const NO_PASSWORD = "!";
 const RECORD_COLUMNS = `${USER_COLUMNS}, updated_at, disabled_at, last_login_at`;
 
 /** How long a resolved token is trusted without asking the database again. */
@@ -150,14 +178,22 @@ export class AuthService {
       `SELECT ${USER_COLUMNS}, password_hash, disabled_at FROM users WHERE username = $1`,
       [username],
     );
-    const ok = await verifyPassword(password, row?.password_hash ?? dummyPasswordHash);
-    if (!row || !ok) return null;
+    // A single-sign-on user has no password: verified against the dummy (the same time as any
+    // other miss), so a password sign-in never reveals or reaches such an account.
+    const hash = row?.source === "local" ? row.password_hash : dummyPasswordHash;
+    const ok = await verifyPassword(password, hash);
+    if (!row || row.source !== "local" || !ok) return null;
     if (row.disabled_at) throw new UserDisabledError();
     const { password_hash: _, disabled_at: _d, ...user } = row;
-    const session = await this.newSession(user.id);
-    await this.db.query("UPDATE users SET last_login_at = now() WHERE id = $1", [user.id]);
+    return { ...await this.startSession(user.id), user };
+  }
+
+  /** A new session for a user who just proved who they are (password or single sign-on). */
+  async startSession(userId: string): Promise<{ token: string; expiresAt: Date }> {
+    const session = await this.newSession(userId);
+    await this.db.query("UPDATE users SET last_login_at = now() WHERE id = $1", [userId]);
     await this.db.query("DELETE FROM sessions WHERE expires_at < now()");
-    return { ...session, user };
+    return session;
   }
 
   private async newSession(userId: string): Promise<{ token: string; expiresAt: Date }> {
@@ -196,7 +232,8 @@ export class AuthService {
   private async lookup(token: string, hash: string): Promise<User | null> {
     if (token.startsWith(SESSION_PREFIX)) {
       const [u] = await this.db.query<User>(
-        `SELECT u.id, u.username, u.role, u.groups, u.created_at FROM sessions s JOIN users u ON u.id = s.user_id
+        `SELECT u.id, u.username, u.role, u.groups, u.created_at, ${sourceColumn("u.")}
+         FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.token_hash = $1 AND s.expires_at > now() AND u.disabled_at IS NULL`,
         [hash],
       );
@@ -206,7 +243,7 @@ export class AuthService {
       `UPDATE api_tokens t SET last_used_at = now() FROM users u
        WHERE t.token_hash = $1 AND u.id = t.user_id AND (t.expires_at IS NULL OR t.expires_at > now())
          AND u.disabled_at IS NULL
-       RETURNING u.id, u.username, u.role, u.groups, u.created_at`,
+       RETURNING u.id, u.username, u.role, u.groups, u.created_at, ${sourceColumn("u.")}`,
       [hash],
     );
     return u ?? null;
@@ -260,6 +297,13 @@ export class AuthService {
       if (lastAdmin && change.disabled === true) {
         throw conflict("the last enabled admin cannot be disabled; make another user admin first");
       }
+      if (change.role || groups || hash) {
+        const [target] = await tx.query<{ sso: boolean }>(
+          "SELECT sso_subject IS NOT NULL AS sso FROM users WHERE id = $1",
+          [id],
+        );
+        if (target?.sso) throw new ManagedByProviderError();
+      }
       const [u] = await tx.query<UserRecord>(
         `UPDATE users SET role = coalesce($2, role), password_hash = coalesce($3, password_hash),
            groups = CASE WHEN $4::text IS NULL THEN groups
@@ -298,10 +342,11 @@ export class AuthService {
     current: string,
     next: string,
   ): Promise<{ token: string; expiresAt: Date; user: User }> {
-    const [row] = await this.db.query<{ password_hash: string }>(
-      "SELECT password_hash FROM users WHERE id = $1 AND disabled_at IS NULL",
+    const [row] = await this.db.query<{ password_hash: string; source: UserSource }>(
+      `SELECT password_hash, ${sourceColumn()} FROM users WHERE id = $1 AND disabled_at IS NULL`,
       [userId],
     );
+    if (row?.source === "sso") throw new ManagedByProviderError();
     if (!await verifyPassword(current, row?.password_hash ?? dummyPasswordHash) || !row) {
       throw new HttpError(403, "wrong_password", "the current password is wrong");
     }
@@ -310,8 +355,8 @@ export class AuthService {
     }
     const updated = await this.updateUser(userId, { password: next });
     const session = await this.newSession(userId);
-    const { id, username, role, groups, created_at } = updated;
-    return { ...session, user: { id, username, role, groups, created_at } };
+    const { id, username, role, groups, source, created_at } = updated;
+    return { ...session, user: { id, username, role, groups, source, created_at } };
   }
 
   /**

@@ -183,8 +183,9 @@ export function clusterRoutes(
       : (await deps.auth
         .createApiToken(
           user.id,
+          // To the millisecond: two downloads in one second get two tokens, not a conflict.
           `kubeconfig ${cluster.name} ${
-            new Date().toISOString().replace(/[:T]/g, "-").slice(0, 19)
+            new Date().toISOString().replace(/[:T]/g, "-").slice(0, 23)
           }`,
           KUBECONFIG_TOKEN_DAYS,
         ))

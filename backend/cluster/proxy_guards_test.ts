@@ -213,7 +213,14 @@ function fakeProxy(opts: { limit?: number; upstream?: (path: string) => Upstream
   const app = new Hono<AppEnv>();
   app.use("*", async (c, next) => {
     const role = (c.req.header("x-test-role") ?? "editor") as Role;
-    c.set("user", { id: "u1", username: "u1", role, groups: [], created_at: new Date(0) });
+    c.set("user", {
+      id: "u1",
+      username: "u1",
+      role,
+      groups: [],
+      created_at: new Date(0),
+      source: "local",
+    });
     c.set("authKind", "bearer");
     c.set("token", c.req.header("x-test-token") ?? "kdt_one");
     await next();

@@ -190,6 +190,28 @@ for (const store of storeCases) {
     }
   });
 
+  Deno.test(`${store.name}: down from single sign-on keeps the accounts it can`, async () => {
+    const { db, cleanup } = await store.open();
+    try {
+      await migrateUp(db);
+      for (const [username, subject] of [["alice", "s-1"], ["bob@example.com", "s-2"]]) {
+        await db.query(
+          `INSERT INTO users (username, password_hash, role, sso_issuer, sso_subject)
+           VALUES ($1, '!', 'viewer', 'https://idp.example', $2)`,
+          [username, subject],
+        );
+      }
+      assert.deepEqual(await migrateDown(db, 11), above(11));
+      const users = await db.query<{ username: string; password_hash: string }>(
+        "SELECT username, password_hash FROM users ORDER BY username",
+      );
+      assert.deepEqual([...users], [{ username: "alice", password_hash: "!" }]);
+      await migrateUp(db);
+    } finally {
+      await cleanup();
+    }
+  });
+
   Deno.test(`${store.name}: a failing migration rolls back entirely`, async () => {
     const { db, cleanup } = await store.open();
     try {

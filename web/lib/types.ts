@@ -6,12 +6,19 @@ export type Role = "admin" | "editor" | "viewer" | "none";
 /** A role on one cluster (from the global role or a per-cluster binding). */
 export type ClusterRole = "admin" | "editor" | "viewer";
 
+/**
+ * Where an account comes from: "local" (a password here) or "sso" (the OpenID provider, whose
+ * groups set its role and groups at each sign-in).
+ */
+export type UserSource = "local" | "sso";
+
 export interface UiUser {
   id: string;
   username: string;
   role: Role;
   /** Dashboard groups. */
   groups: string[];
+  source: UserSource;
 }
 
 /** A user as admins see it (GET /api/users). */

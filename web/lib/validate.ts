@@ -54,8 +54,11 @@ const SAME_ORIGIN_BASE = "http://dashboard.invalid";
  * `//host`), backslashes (read as `/`), any whitespace, and invisible format characters.
  */
 const UNSAFE_IN_NEXT = /[\p{Cc}\p{Cf}\s\\]/u;
-/** Top-level paths that are not pages: the REST API and the login page itself. */
-const NOT_PAGES = new Set(["api", "login"]);
+/**
+ * Top-level paths that are not pages: the REST API, the login page itself and single sign-on's
+ * start and callback (/auth/oidc/…, a step of signing in, never a place to land).
+ */
+const NOT_PAGES = new Set(["api", "login", "auth"]);
 
 /**
  * A `next` redirect target that stays on this site and is a page (no open redirects, no API

@@ -146,6 +146,8 @@ Deno.test("safeNext refuses open redirects and non-page targets", () => {
     ["the API through a dot", "/./api/tokens", F],
     ["the login page", "/login?next=/x", F],
     ["the login page in capitals", "/LOGIN", F],
+    ["single sign-on's start", "/auth/oidc/start?next=/x", F],
+    ["single sign-on's callback", "/auth/oidc/callback?code=x&state=y", F],
   ];
   for (const [name, input, want] of cases) {
     assert.equal(safeNext(input), want, `${name}: ${JSON.stringify(input)}`);
