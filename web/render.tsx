@@ -16,12 +16,18 @@ export interface DocumentOptions {
    * middleware): put on every <script> and the stylesheet. Empty when no CSP applies.
    */
   nonce: string;
+  /**
+   * A page path the browser moves on to at once (`<meta http-equiv="refresh">`): a same-site
+   * navigation, which carries the SameSite=Strict session cookie where a redirect at the end of
+   * a cross-site chain would not. Give only a safe local path (`safeNext`).
+   */
+  refreshTo?: string;
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function renderDocument(
-  { title, body, bodyClass = "", nonce }: DocumentOptions,
+  { title, body, bodyClass = "", nonce, refreshTo }: DocumentOptions,
 ): string {
   const { result: html, islands } = renderIslands(() => renderToString(body));
   const manifest = readManifest();
@@ -30,12 +36,16 @@ export function renderDocument(
   const js = manifest && islands.length
     ? `<script type="module"${n} src="/static/build/${manifest.js}"></script>`
     : "";
+  const refresh = refreshTo
+    ? `<meta http-equiv="refresh" content="0; url=${escapeHtml(refreshTo)}">`
+    : "";
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
+${refresh}
 <title>${escapeHtml(title)} · Kube Dashboard</title>
 <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 ${css}

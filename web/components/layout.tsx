@@ -199,7 +199,7 @@ export function Shell({ user, crumbs, cluster, active, now, children }: ShellPro
             <Island
               name="UserMenu"
               component={UserMenu}
-              props={{ username: user.username, role: user.role }}
+              props={{ username: user.username, role: user.role, source: user.source }}
             />
           </div>
         </header>

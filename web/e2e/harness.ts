@@ -33,6 +33,11 @@ export async function startWebDashboard(
     port?: number;
     /** AGENT_HEARTBEAT_SECONDS (agents' heartbeat interval; the status deadlines scale with it). */
     heartbeatSeconds?: number;
+    /**
+     * More settings, over the ones above (the OIDC_* variables of single sign-on, PUBLIC_URL with
+     * `port` for its redirect URI).
+     */
+    env?: Record<string, string>;
   },
 ): Promise<TestDashboard> {
   const dataDir = opts.dataDir ?? await Deno.makeTempDir({ prefix: "kd-web-" });
@@ -45,6 +50,7 @@ export async function startWebDashboard(
     ADMIN_PASSWORD: opts.adminPassword,
     LOG_LEVEL: "warn",
     ...(opts.heartbeatSeconds ? { AGENT_HEARTBEAT_SECONDS: String(opts.heartbeatSeconds) } : {}),
+    ...opts.env,
   });
   const dashboard = await startDashboard(config);
   return {

@@ -1,9 +1,12 @@
-// The login form: POST /api/auth/login (sets the session cookie), then on to `next`.
+// The login form: POST /api/auth/login (sets the session cookie), then on to `next`. Below the
+// single sign-on button (`secondary`) its button is the quieter one.
 import { useState } from "preact/hooks";
 import { Icon } from "../components/icons.tsx";
 import { Alert, btn, inputClass, labelClass } from "../components/ui.tsx";
 
-export default function LoginForm({ next, notice }: { next: string; notice?: string }) {
+export default function LoginForm(
+  { next, notice, secondary = false }: { next: string; notice?: string; secondary?: boolean },
+) {
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);
@@ -77,7 +80,11 @@ export default function LoginForm({ next, notice }: { next: string; notice?: str
           onInput={(e) => setPassword((e.target as HTMLInputElement).value)}
         />
       </div>
-      <button type="submit" class={`${btn.primary} w-full !py-2`} disabled={busy}>
+      <button
+        type="submit"
+        class={`${secondary ? btn.secondary : btn.primary} w-full !py-2`}
+        disabled={busy}
+      >
         {busy ? "Signing in…" : "Sign in"}
         {!busy && <Icon name="chevronRight" />}
       </button>

@@ -1,7 +1,10 @@
 // User administration (admins): the users with role, groups, last sign-in and state; create a
 // user, edit role and groups, reset a password, disable or enable, delete. Every change goes
 // through the REST API (/api/users) and the list is read again afterwards; the API's message is
-// shown when it refuses (the last admin, disabling oneself, a taken name).
+// shown when it refuses (the last admin, disabling oneself, a taken name). A single-sign-on user
+// (source "sso") carries an SSO badge; their role, groups and password are the identity
+// provider's, so those controls stay in place disabled, with the reason as their title (the API
+// answers 409 managed_by_provider); enabling, disabling and deleting stay open.
 import { useState } from "preact/hooks";
 import { Icon } from "../components/icons.tsx";
 import { ConfirmDialog } from "../components/dialog.tsx";
@@ -16,6 +19,16 @@ import {
   EditUserDialog,
   ResetPasswordDialog,
 } from "../components/user_dialogs.tsx";
+
+/** Why a single-sign-on user's role, groups and password cannot be changed here. */
+const MANAGED_BY_PROVIDER =
+  "Managed by your identity provider: role and groups are set at each sign-in";
+
+/** A control refused for a single-sign-on user: in place, disabled, saying why. */
+const managed = (u: UserRecord) =>
+  u.source === "sso"
+    ? { disabled: true, "aria-disabled": "true" as const, title: MANAGED_BY_PROVIDER }
+    : {};
 
 export default function UserAdmin(
   { users: initial, me, now: serverNow }: { users: UserRecord[]; me: string; now: number },
@@ -91,6 +104,13 @@ export default function UserAdmin(
               <tr key={u.id} data-user={u.username}>
                 <td class="py-2.5 pl-4 pr-3 font-medium text-slate-900 dark:text-white">
                   {u.username}
+                  {u.source === "sso" && (
+                    <span class="ml-2" data-testid="sso-badge">
+                      <Badge tone="blue" dot={false} title="Signs in with the identity provider">
+                        SSO
+                      </Badge>
+                    </span>
+                  )}
                   {u.id === me && (
                     <span class="ml-2 text-xs font-normal text-slate-500 dark:text-slate-400">
                       (you)
@@ -122,11 +142,23 @@ export default function UserAdmin(
                       class={`${btn.ghost} ${btn.small}`}
                       aria-label={`Edit ${u.username}`}
                       onClick={() => setEditing(u)}
+                      {...managed(u)}
                     >
                       <Icon name="pencil" class="size-3.5" />
                       Edit
                     </button>
-                    {u.id === me
+                    {u.id === me && u.source === "sso"
+                      ? (
+                        <button
+                          type="button"
+                          class={`${btn.ghost} ${btn.small}`}
+                          aria-label="Change your password"
+                          {...managed(u)}
+                        >
+                          Password
+                        </button>
+                      )
+                      : u.id === me
                       ? (
                         <a
                           class={`${btn.ghost} ${btn.small}`}
@@ -142,6 +174,7 @@ export default function UserAdmin(
                           class={`${btn.ghost} ${btn.small}`}
                           aria-label={`Reset the password of ${u.username}`}
                           onClick={() => setResetting(u)}
+                          {...managed(u)}
                         >
                           Reset password
                         </button>

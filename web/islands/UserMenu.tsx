@@ -1,9 +1,11 @@
-// The signed-in user's menu: role, change password, API tokens, log out. Keyboard: Enter/Space/↓ opens, ↑/↓
-// move, Esc closes and returns focus to the button.
+// The signed-in user's menu: role, change password (not for single-sign-on users: the provider
+// keeps their password), API tokens, log out (to the sign-in page's signed-out notice, which offers
+// signing out of the provider too). Keyboard: Enter/Space/↓ opens, ↑/↓ move, Esc closes and
+// returns focus to the button.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { Icon } from "../components/icons.tsx";
 import { api } from "../client/api.ts";
-import type { Role } from "../lib/types.ts";
+import type { Role, UserSource } from "../lib/types.ts";
 
 const ROLE_TEXT: Record<Role, string> = {
   admin: "Admin: manages clusters and users",
@@ -12,7 +14,9 @@ const ROLE_TEXT: Record<Role, string> = {
   none: "No global role: only clusters given to you",
 };
 
-export default function UserMenu({ username, role }: { username: string; role: Role }) {
+export default function UserMenu(
+  { username, role, source = "local" }: { username: string; role: Role; source?: UserSource },
+) {
   const [open, setOpen] = useState(false);
   const root = useRef<HTMLDivElement>(null);
   const button = useRef<HTMLButtonElement>(null);
@@ -54,7 +58,7 @@ export default function UserMenu({ username, role }: { username: string; role: R
     try {
       await api("/api/auth/logout", { method: "POST", noRedirect: true });
     } finally {
-      location.assign("/login");
+      location.assign("/login?signed_out=1");
     }
   };
 
@@ -102,10 +106,12 @@ export default function UserMenu({ username, role }: { username: string; role: R
             </p>
           </div>
           <div class="my-1 h-px bg-slate-200 dark:bg-slate-800" />
-          <a role="menuitem" tabIndex={-1} href="/account/password" class={itemClass}>
-            <Icon name="shield" class="size-4 text-slate-400" />
-            Change password
-          </a>
+          {source !== "sso" && (
+            <a role="menuitem" tabIndex={-1} href="/account/password" class={itemClass}>
+              <Icon name="shield" class="size-4 text-slate-400" />
+              Change password
+            </a>
+          )}
           <a role="menuitem" tabIndex={-1} href="/account/tokens" class={itemClass}>
             <Icon name="key" class="size-4 text-slate-400" />
             API tokens

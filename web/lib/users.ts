@@ -24,12 +24,19 @@ export const ROLE_HINTS: Record<Role, string> = {
 
 export const CLUSTER_ROLES: readonly ClusterRole[] = ["viewer", "editor", "admin"];
 
+/**
+ * The API's username rule (backend/auth/names.ts USERNAME_PATTERN): '@' is allowed, as single
+ * sign-on may name people by their email address.
+ */
+export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._@-]{0,62}$/;
+
 /** null when valid, else a sentence saying how to fix it. */
 export function validateUsername(name: string): string | null {
   if (name === "") return "Enter a username.";
   if (/[A-Z]/.test(name)) return "Use lowercase letters only.";
-  if (!/^[a-z0-9][a-z0-9._-]{0,62}$/.test(name)) {
-    return "Use 1-63 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit.";
+  if (!USERNAME_PATTERN.test(name)) {
+    return "Use 1-63 lowercase letters, digits, '.', '_', '@' or '-', starting with a letter or " +
+      "digit.";
   }
   return null;
 }

@@ -12,12 +12,12 @@ import {
 } from "./users.ts";
 
 Deno.test("validateUsername mirrors the API's rule", () => {
-  for (const ok of ["alice", "a", "a.b_c-d", "0ps", "x".repeat(63)]) {
+  for (const ok of ["alice", "a", "a.b_c-d", "0ps", "x".repeat(63), "ada@example.com"]) {
     assert.equal(validateUsername(ok), null, ok);
   }
   assert.equal(validateUsername(""), "Enter a username.");
   assert.equal(validateUsername("Alice"), "Use lowercase letters only.");
-  for (const bad of ["-a", ".a", "a b", "a/b", "x".repeat(64), "ä"]) {
+  for (const bad of ["-a", ".a", "@a", "a b", "a/b", "a,b", "x".repeat(64), "ä"]) {
     assert.match(validateUsername(bad) ?? "", /1-63 lowercase/, bad);
   }
 });

@@ -1,12 +1,16 @@
+// The error page's content (status, title, the message and a link back), in the app shell or
+// on its own (web/routes/page.tsx).
 import { Icon } from "../components/icons.tsx";
 import { btn } from "../components/ui.tsx";
 
 export function ErrorContent(
-  { status, title, message, back = "/clusters" }: {
+  { status, title, message, back = "/clusters", backLabel = "Go back" }: {
     status: number;
     title: string;
     message: string;
     back?: string;
+    /** The back link's text. */
+    backLabel?: string;
   },
 ) {
   return (
@@ -24,7 +28,7 @@ export function ErrorContent(
       </p>
       <a href={back} class={`${btn.secondary} mt-6`}>
         <Icon name="arrowLeft" />
-        Go back
+        {backLabel}
       </a>
     </div>
   );

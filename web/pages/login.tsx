@@ -1,8 +1,35 @@
+// The sign-in page: "Sign in with <provider>" (a plain link to single sign-on's start, working
+// without script) when single sign-on is set up, the password form (LoginForm) unless local
+// sign-in is turned off, and after signing out a notice with the provider's end-session link.
 import { Island } from "../islands.tsx";
 import LoginForm from "../islands/LoginForm.tsx";
-import { Logo } from "../components/icons.tsx";
+import { Icon, Logo } from "../components/icons.tsx";
+import { Alert, btn, linkClass } from "../components/ui.tsx";
 
-export function LoginPage({ next, notice }: { next: string; notice?: string }) {
+export interface LoginPageProps {
+  /** Where to go once signed in (a safe local path). */
+  next: string;
+  /** Shown above the password form (the form was sent before its script ran). */
+  notice?: string;
+  /** Single sign-on: the provider's name on the button. */
+  sso?: { name: string } | null;
+  /** Whether the password form is offered (OIDC_LOCAL_LOGIN). */
+  localLogin?: boolean;
+  /**
+   * The person just signed out (`?signed_out=1`): the notice, with the provider's end-session
+   * link when it has one.
+   */
+  signedOut?: { provider?: { name: string; url: string } } | null;
+}
+
+export function LoginPage(
+  { next, notice, sso = null, localLogin = true, signedOut = null }: LoginPageProps,
+) {
+  const subtitle = !sso
+    ? "Use your dashboard account."
+    : localLogin
+    ? `Use your ${sso.name} account, or a dashboard account.`
+    : `Use your ${sso.name} account.`;
   return (
     <div class="flex min-h-screen">
       <div class="relative hidden flex-1 overflow-hidden bg-slate-900 lg:block">
@@ -36,16 +63,62 @@ export function LoginPage({ next, notice }: { next: string; notice?: string }) {
           <h1 class="text-2xl font-semibold tracking-tight text-slate-900 dark:text-white">
             Sign in
           </h1>
-          <p class="mt-1.5 text-sm text-slate-500 dark:text-slate-400">
-            Use your dashboard account.
+          <p class="mt-1.5 text-sm text-slate-500 dark:text-slate-400" data-testid="login-subtitle">
+            {subtitle}
           </p>
-          <div class="mt-8">
-            <Island
-              name="LoginForm"
-              component={LoginForm}
-              props={{ next, ...(notice ? { notice } : {}) }}
-            />
-          </div>
+          {signedOut && (
+            <div class="mt-6" data-testid="signed-out">
+              <Alert tone="green">
+                You are signed out of the dashboard.
+                {signedOut.provider && (
+                  <>
+                    {" "}
+                    <a
+                      href={signedOut.provider.url}
+                      class={linkClass}
+                      data-testid="sso-end-session"
+                    >
+                      Also sign out of {signedOut.provider.name}
+                    </a>
+                  </>
+                )}
+              </Alert>
+            </div>
+          )}
+          {sso && (
+            <div class="mt-8">
+              <a
+                href={`/auth/oidc/start?next=${encodeURIComponent(next)}`}
+                class={`${btn.primary} w-full !py-2`}
+                data-testid="sso-sign-in"
+              >
+                <Icon name="shield" />
+                Sign in with {sso.name}
+              </a>
+            </div>
+          )}
+          {sso && localLogin && (
+            <div class="my-6 flex items-center gap-3" aria-hidden="true">
+              <div class="h-px flex-1 bg-slate-200 dark:bg-slate-800" />
+              <span class="text-xs uppercase tracking-wide text-slate-400 dark:text-slate-500">
+                or
+              </span>
+              <div class="h-px flex-1 bg-slate-200 dark:bg-slate-800" />
+            </div>
+          )}
+          {localLogin && (
+            <div class={sso ? "" : "mt-8"}>
+              <Island
+                name="LoginForm"
+                component={LoginForm}
+                props={{
+                  next,
+                  ...(notice ? { notice } : {}),
+                  ...(sso ? { secondary: true } : {}),
+                }}
+              />
+            </div>
+          )}
         </div>
       </main>
     </div>

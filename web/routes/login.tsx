@@ -1,5 +1,6 @@
-// GET /login (the sign-in page; a signed-in user goes straight to `next`) and POST /login, which
-// only a form submitted before its script ran reaches: nothing is logged in there.
+// GET /login (the sign-in page; a signed-in user goes straight to `next`; `?signed_out=1` after
+// signing out) and POST /login, which only a form submitted before its script ran reaches:
+// nothing is logged in there.
 import type { Hono } from "hono";
 import type { WebDeps, WebEnv } from "../deps.ts";
 import { LoginPage } from "../pages/login.tsx";
@@ -15,7 +16,21 @@ export function loginRoutes(app: Hono<WebEnv>, deps: WebDeps, ready: Promise<voi
     const notice = c.req.query("nojs")
       ? "The page had not finished loading. Please sign in again."
       : undefined;
-    return page("Sign in", <LoginPage next={next} notice={notice} />)(c);
+    const sso = deps.sso;
+    const endSession = c.req.query("signed_out") ? sso?.endSessionUrl() ?? null : null;
+    const signedOut = c.req.query("signed_out")
+      ? { ...(sso && endSession ? { provider: { name: sso.name, url: endSession } } : {}) }
+      : null;
+    return page(
+      "Sign in",
+      <LoginPage
+        next={next}
+        notice={notice}
+        sso={sso ? { name: sso.name } : null}
+        localLogin={deps.localLogin}
+        signedOut={signedOut}
+      />,
+    )(c);
   });
   app.post(
     "/login",

@@ -1,8 +1,9 @@
 // The web UI's routes, mounted at "/" after the API (backend/server.ts passes WebDeps): static
-// assets, the login page and the server-rendered pages (clusters, a cluster's overview, the
-// resource explorer, API tokens). Pages read their first data on the server (the stored clusters
-// and, through each cluster's client, the cluster), so every page reads fine before its island
-// script runs; islands then keep it live through the REST API and the Kubernetes proxy.
+// assets, the login page, single sign-on's start and callback, and the server-rendered pages
+// (clusters, a cluster's overview, the resource explorer, API tokens). Pages read their first
+// data on the server (the stored clusters and, through each cluster's client, the cluster), so
+// every page reads fine before its island script runs; islands then keep it live through the
+// REST API and the Kubernetes proxy.
 import { Hono } from "hono";
 import type { WebDeps, WebEnv } from "../deps.ts";
 import { ensureWebBuild, serveStatic } from "../assets.ts";
@@ -10,6 +11,7 @@ import { errorPage } from "./page.tsx";
 import { PageError } from "./page_error.ts";
 import { requireSession } from "./session.ts";
 import { loginRoutes } from "./login.tsx";
+import { ssoRoutes } from "./sso.tsx";
 import { clusterRoutes } from "./clusters.tsx";
 import { resourceRoutes } from "./resources.tsx";
 import { accountRoutes } from "./account.tsx";
@@ -31,6 +33,8 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
   });
 
   loginRoutes(app, deps, built);
+  // Single sign-on's start and callback: public, like the login page (404 when not set up).
+  ssoRoutes(app, deps, built);
 
   // Every other page needs a session.
   const pages = new Hono<WebEnv>();
