@@ -1,15 +1,16 @@
 // The dashboard's own Helm chart (deploy/helm/kube-dashboard), with the REAL helm and
 // kube-apiserver: metadata kept at VERSION, `helm lint --strict` and `helm template` of every
 // values combination in a table (PGlite, PostgreSQL with several replicas, Ingress, existing
-// Secrets, services, settings), the hardened pod in each, schema refusals of bad values, and the
-// template's own refusal of several replicas without PostgreSQL. Then real installs in both
-// storage modes into namespaces enforcing the "restricted" Pod Security Standard (the
-// controller-manager creates the pods, so admission accepted them; no kubelet runs them): the
-// command NOTES prints reads the generated admin password, the REAL dashboard started with the
-// environment the pod gets (ConfigMap, secretKeyRefs, downward API) accepts it, and `helm upgrade`
-// and uninstall/reinstall keep the generated ENCRYPTION_KEY and ADMIN_PASSWORD. Last, the
-// dashboard serves this chart: the bytes it serves are the packed chart, and helm renders it
-// from that URL.
+// Secrets, services, settings, single sign-on), the hardened pod in each, schema refusals of bad
+// values, and the template's own refusals (several replicas without PostgreSQL, single sign-on
+// settings without an issuer); the dashboard's own config loader reads back the single sign-on
+// settings rendered. Then real installs in both storage modes into namespaces enforcing the
+// "restricted" Pod Security Standard (the controller-manager creates the pods, so admission
+// accepted them; no kubelet runs them): the command NOTES prints reads the generated admin
+// password, the REAL dashboard started with the environment the pod gets (ConfigMap,
+// secretKeyRefs, downward API) accepts it, and `helm upgrade` and uninstall/reinstall keep the
+// generated ENCRYPTION_KEY and ADMIN_PASSWORD. Last, the dashboard serves this chart: the bytes it
+// serves are the packed chart, and helm renders it from that URL.
 import assert from "node:assert/strict";
 import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { type ControlPlane, kubeRequest, sharedControlPlane } from "../../tools/testenv/mod.ts";
@@ -25,6 +26,8 @@ import {
   packChart,
 } from "../../backend/agents/install/assets.ts";
 import { DEFAULT_AGENT_IMAGE, VERSION } from "../../common/version.ts";
+import { GROUP_PATTERN } from "../../backend/auth/names.ts";
+import { globalRoles } from "../../backend/auth/roles.ts";
 
 const CHART = `${ROOT}deploy/helm/kube-dashboard`;
 const RELEASE = "kube-dashboard";
@@ -85,6 +88,35 @@ const FULL = RELEASE; // the release name contains the chart name
 const ENC_SECRET = `${FULL}-encryption-key`;
 const PW_SECRET = `${FULL}-admin-password`;
 const DB_SECRET = `${FULL}-database`;
+const OIDC_SECRET = `${FULL}-oidc`;
+
+/** The OIDC_* variables a rendering sets, in the ConfigMap or the container's env. */
+const oidcVars = (ms: Manifest[]) =>
+  [
+    ...Object.keys(config(ms)),
+    ...(container(ms).env as EnvVar[]).map((e) => e.name),
+  ].filter((n) => n.startsWith("OIDC_")).sort();
+
+/** The OIDC_* settings of the ConfigMap. */
+const oidcConfig = (ms: Manifest[]) =>
+  Object.fromEntries(Object.entries(config(ms)).filter(([k]) => k.startsWith("OIDC_")));
+
+/**
+ * The environment the container gets from this rendering alone: the ConfigMap, plain values and
+ * secretKeyRefs into the rendered Secrets (refs to Secrets of yours are left out).
+ */
+function renderedEnv(ms: Manifest[]): Record<string, string> {
+  const out: Record<string, string> = { ...config(ms) };
+  for (const e of container(ms).env as EnvVar[]) {
+    const ref = e.valueFrom?.secretKeyRef;
+    if (e.value !== undefined) out[e.name] = e.value;
+    else if (ref) {
+      const secret = all(ms, "Secret").find((s) => s.metadata.name === ref.name);
+      if (secret) out[e.name] = b64(secret.data[ref.key]);
+    }
+  }
+  return out;
+}
 
 /** What holds for every rendering: labels, the hardened pod, secrets only through secretKeyRef. */
 function checkInvariants(ms: Manifest[], label: string) {
@@ -138,10 +170,17 @@ function checkInvariants(ms: Manifest[], label: string) {
   assert.equal(config(ms).HTTP_ADDR, "0.0.0.0:8080");
   assert.equal(config(ms).GRPC_ADDR, "0.0.0.0:9090");
   // Secrets reach the pod through secretKeyRef only: never in the ConfigMap, never as a value.
-  for (const name of ["ENCRYPTION_KEY", "ADMIN_PASSWORD", "DATABASE_URL"]) {
+  for (const name of ["ENCRYPTION_KEY", "ADMIN_PASSWORD", "DATABASE_URL", "OIDC_CLIENT_SECRET"]) {
     assert.equal(config(ms)[name], undefined, `${label}: ${name} not in the ConfigMap`);
     const e = env(ms, name);
     if (e) assert.ok(e.valueFrom?.secretKeyRef && e.value === undefined, `${label}: ${name}`);
+  }
+  // ...and no value of a rendered Secret appears in the ConfigMap or the Deployment.
+  const visible = JSON.stringify([one(ms, "ConfigMap"), one(ms, "Deployment")]);
+  for (const s of all(ms, "Secret")) {
+    for (const [key, value] of Object.entries(s.data as Record<string, string>)) {
+      assert.ok(!visible.includes(b64(value)), `${label}: ${s.metadata.name}/${key} leaks`);
+    }
   }
   assert.ok(secretRef(ms, "ENCRYPTION_KEY"), `${label}: ENCRYPTION_KEY`);
   assert.ok(secretRef(ms, "ADMIN_PASSWORD"), `${label}: ADMIN_PASSWORD`);
@@ -173,7 +212,7 @@ function checkInvariants(ms: Manifest[], label: string) {
 /** Generated secrets: a 32-byte base64 key and a 24-character password, kept on uninstall. */
 function checkGenerated(ms: Manifest[], which: Array<"key" | "password">) {
   const secrets = all(ms, "Secret");
-  for (const s of secrets.filter((s) => s.metadata.name !== DB_SECRET)) {
+  for (const s of secrets.filter((s) => ![DB_SECRET, OIDC_SECRET].includes(s.metadata.name))) {
     assert.equal(s.metadata.annotations?.["helm.sh/resource-policy"], "keep", s.metadata.name);
   }
   if (which.includes("key")) {
@@ -223,6 +262,27 @@ function checkPglite(ms: Manifest[], claim: string | null) {
   else assert.deepEqual(data.emptyDir, {});
 }
 
+const OIDC_CLIENT_SECRET = "oidc-Cl1ent-s3cret";
+/** Every oidc value set. */
+const OIDC_FULL = {
+  issuerUrl: "https://login.example.com/realms/ops",
+  clientId: "kube-dashboard",
+  clientSecret: OIDC_CLIENT_SECRET,
+  providerName: "Example SSO",
+  scopes: ["openid", "profile", "email", "groups", "offline_access"],
+  usernameClaim: "email",
+  groupsClaim: "roles",
+  allowedGroups: ["platform", "oidc:devs", "devs@example.com"],
+  roleMapping: {
+    z: "none",
+    "platform-admins": "admin",
+    developers: "editor",
+    "oidc:viewers": "viewer",
+  },
+  defaultRole: "viewer",
+  localLogin: false,
+};
+
 const cases: Array<{ name: string; values: Record<string, unknown>; check(ms: Manifest[]): void }> =
   [
     {
@@ -249,6 +309,7 @@ const cases: Array<{ name: string; values: Record<string, unknown>; check(ms: Ma
         assert.equal(c.LOG_LEVEL, "info");
         assert.equal(c.AGENT_HEARTBEAT_SECONDS, "10");
         assert.equal(c.IMPERSONATION_PREFIX, "dashboard:");
+        assert.deepEqual(oidcVars(ms), [], "no single sign-on: no OIDC_* variable at all");
       },
     },
     {
@@ -460,7 +521,110 @@ const cases: Array<{ name: string; values: Record<string, unknown>; check(ms: Ma
           container(ms).volumeMounts.some((m: { mountPath: string }) => m.mountPath === "/certs"),
         );
         assert.equal(one(ms, "ServiceAccount").metadata.annotations?.["example.com/role"], "x");
+        assert.deepEqual(oidcVars(ms), []);
       },
+    },
+    {
+      name: "single sign-on, every setting, the client secret in the chart's Secret",
+      values: base({ oidc: OIDC_FULL }),
+      check: (ms) => {
+        assert.deepEqual(oidcConfig(ms), {
+          OIDC_ISSUER_URL: "https://login.example.com/realms/ops",
+          OIDC_CLIENT_ID: "kube-dashboard",
+          OIDC_PROVIDER_NAME: "Example SSO",
+          OIDC_SCOPES: "openid profile email groups offline_access",
+          OIDC_USERNAME_CLAIM: "email",
+          OIDC_GROUPS_CLAIM: "roles",
+          OIDC_ALLOWED_GROUPS: "platform,oidc:devs,devs@example.com",
+          // Sorted by group, whatever the order in the values.
+          OIDC_ROLE_MAPPING: "developers=editor,oidc:viewers=viewer,platform-admins=admin,z=none",
+          OIDC_DEFAULT_ROLE: "viewer",
+          OIDC_LOCAL_LOGIN: "false",
+        });
+        assert.deepEqual(secretRef(ms, "OIDC_CLIENT_SECRET"), {
+          name: OIDC_SECRET,
+          key: "client-secret",
+        });
+        const secret = one(ms, "Secret", OIDC_SECRET);
+        assert.equal(b64(secret.data["client-secret"]), OIDC_CLIENT_SECRET);
+        assert.equal(secret.metadata.annotations?.["helm.sh/resource-policy"], undefined);
+        assert.ok(!JSON.stringify(one(ms, "ConfigMap")).includes(OIDC_CLIENT_SECRET));
+        assert.ok(!JSON.stringify(one(ms, "Deployment")).includes(OIDC_CLIENT_SECRET));
+        // A new client secret restarts the pods.
+        assert.match(
+          one(ms, "Deployment").spec.template.metadata.annotations["checksum/oidc"],
+          /^[0-9a-f]{64}$/,
+        );
+        // The dashboard reads back exactly these settings from the pod's environment.
+        const cfg = loadConfig(renderedEnv(ms));
+        assert.equal(cfg.localLogin, false);
+        assert.deepEqual(cfg.oidc, {
+          issuerUrl: "https://login.example.com/realms/ops",
+          clientId: "kube-dashboard",
+          clientSecret: OIDC_CLIENT_SECRET,
+          providerName: "Example SSO",
+          scopes: ["openid", "profile", "email", "groups", "offline_access"],
+          usernameClaim: "email",
+          groupsClaim: "roles",
+          allowedGroups: ["platform", "oidc:devs", "devs@example.com"],
+          roleMapping: new Map([
+            ["developers", "editor"],
+            ["oidc:viewers", "viewer"],
+            ["platform-admins", "admin"],
+            ["z", "none"],
+          ]),
+          defaultRole: "viewer",
+        });
+      },
+    },
+    {
+      name: "single sign-on, the client secret from an existing Secret, the dashboard's defaults",
+      values: base({
+        oidc: {
+          issuerUrl: "https://login.example.com",
+          clientId: "kd",
+          existingSecret: "sso",
+          existingSecretKey: "secret",
+        },
+      }),
+      check: (ms) => {
+        assert.deepEqual(oidcConfig(ms), {
+          OIDC_ISSUER_URL: "https://login.example.com",
+          OIDC_CLIENT_ID: "kd",
+        });
+        assert.deepEqual(secretRef(ms, "OIDC_CLIENT_SECRET"), { name: "sso", key: "secret" });
+        assert.equal(all(ms, "Secret").filter((s) => s.metadata.name === OIDC_SECRET).length, 0);
+        const annotations = one(ms, "Deployment").spec.template.metadata.annotations;
+        assert.equal(annotations["checksum/oidc"], undefined);
+        const cfg = loadConfig({ ...renderedEnv(ms), OIDC_CLIENT_SECRET: "from-your-secret" });
+        assert.equal(cfg.localLogin, true);
+        assert.equal(cfg.oidc?.providerName, "login.example.com");
+        assert.deepEqual(cfg.oidc?.scopes, ["openid", "profile", "email", "groups"]);
+        assert.equal(cfg.oidc?.usernameClaim, "preferred_username");
+        assert.equal(cfg.oidc?.groupsClaim, "groups");
+        assert.equal(cfg.oidc?.defaultRole, "none");
+        assert.equal(cfg.oidc?.clientSecret, "from-your-secret");
+      },
+    },
+    {
+      name: "single sign-on, a public client (no secret), password sign-in kept",
+      values: base({
+        oidc: { issuerUrl: "http://127.0.0.1:5556/dex", clientId: "kd", localLogin: true },
+      }),
+      check: (ms) => {
+        assert.deepEqual(oidcVars(ms), ["OIDC_CLIENT_ID", "OIDC_ISSUER_URL"]);
+        assert.equal(all(ms, "Secret").filter((s) => s.metadata.name === OIDC_SECRET).length, 0);
+        const cfg = loadConfig(renderedEnv(ms));
+        assert.equal(cfg.oidc?.clientSecret, undefined, "PKCE only");
+        assert.equal(cfg.localLogin, true);
+      },
+    },
+    {
+      name: "single sign-on settings without issuerUrl render nothing",
+      values: base({
+        oidc: { providerName: "SSO", scopes: ["openid"], defaultRole: "viewer", localLogin: true },
+      }),
+      check: (ms) => assert.deepEqual(oidcVars(ms), []),
     },
   ];
 
@@ -559,6 +723,72 @@ const invalid: Array<{ name: string; values: Record<string, unknown>; error: Reg
     error: /at '\/peer\/ipFamily': value must be one of 'IPv4', 'IPv6'/,
   },
   {
+    name: "oidc: a role that is not one",
+    values: base({ oidc: { ...OIDC_FULL, roleMapping: { developers: "owner" } } }),
+    error:
+      /at '\/oidc\/roleMapping\/developers': value must be one of 'admin', 'editor', 'viewer', 'none'/,
+  },
+  {
+    name: "oidc: defaultRole not a role",
+    values: base({ oidc: { ...OIDC_FULL, defaultRole: "root" } }),
+    error: /at '\/oidc\/defaultRole': value must be one of '', 'admin', 'editor', 'viewer', 'none'/,
+  },
+  {
+    name: "oidc: a mapped group name the dashboard refuses",
+    values: base({ oidc: { ...OIDC_FULL, roleMapping: { "Platform Admins": "admin" } } }),
+    error: /at '\/oidc\/roleMapping': additional properties 'Platform Admins' not allowed/,
+  },
+  {
+    name: "oidc: an allowed group with capitals",
+    values: base({ oidc: { ...OIDC_FULL, allowedGroups: ["Platform"] } }),
+    error: /at '\/oidc\/allowedGroups\/0': 'Platform' does not match pattern/,
+  },
+  {
+    name: "oidc: issuer over plain http, not localhost",
+    values: base({ oidc: { ...OIDC_FULL, issuerUrl: "http://login.example.com" } }),
+    error: /at '\/oidc\/issuerUrl': 'http:\/\/login\.example\.com' does not match pattern/,
+  },
+  {
+    name: "oidc: issuer without a scheme",
+    values: base({ oidc: { ...OIDC_FULL, issuerUrl: "login.example.com" } }),
+    error: /at '\/oidc\/issuerUrl': 'login\.example\.com' does not match pattern/,
+  },
+  {
+    name: "oidc: issuer with a query",
+    values: base({ oidc: { ...OIDC_FULL, issuerUrl: "https://login.example.com/?realm=ops" } }),
+    error: /at '\/oidc\/issuerUrl': .* does not match pattern/,
+  },
+  {
+    name: "oidc: issuerUrl without clientId",
+    values: base({ oidc: { issuerUrl: "https://login.example.com" } }),
+    error: /at '\/oidc\/clientId': minLength: got 0, want 1/,
+  },
+  {
+    name: "oidc: scopes without openid",
+    values: base({ oidc: { ...OIDC_FULL, scopes: ["profile", "email"] } }),
+    error: /at '\/oidc\/scopes': no items match contains schema\n.*value must be 'openid'/,
+  },
+  {
+    name: "oidc: a claim name with a space",
+    values: base({ oidc: { ...OIDC_FULL, groupsClaim: "my groups" } }),
+    error: /at '\/oidc\/groupsClaim': 'my groups' does not match pattern/,
+  },
+  {
+    name: "oidc: clientSecret and existingSecret together",
+    values: base({ oidc: { ...OIDC_FULL, existingSecret: "sso" } }),
+    error: /at '\/oidc\/existingSecret': maxLength: got 3, want 0/,
+  },
+  {
+    name: "oidc: localLogin not a boolean",
+    values: base({ oidc: { ...OIDC_FULL, localLogin: "no" } }),
+    error: /at '\/oidc\/localLogin': got string, want boolean/,
+  },
+  {
+    name: "oidc: misspelt key",
+    values: base({ oidc: { ...OIDC_FULL, clientID: "kd" } }),
+    error: /at '\/oidc': additional properties 'clientID' not allowed/,
+  },
+  {
     name: "misspelt key",
     values: base({ replica: 2 }),
     error: /additional properties 'replica' not allowed/,
@@ -590,6 +820,15 @@ Deno.test("dashboard chart: metadata, lint, rendering per values, refusals", asy
       assert.equal(`${values.image.repository}-agent:${VERSION}`, DEFAULT_AGENT_IMAGE);
     },
   );
+
+  await t.step("the schema's group names and roles are the dashboard's", async () => {
+    const schema = JSON.parse(await Deno.readTextFile(`${CHART}/values.schema.json`));
+    assert.equal(schema.definitions.groupName.pattern, GROUP_PATTERN.source);
+    const oidc = schema.properties.oidc.properties;
+    assert.deepEqual(Object.keys(oidc.roleMapping.patternProperties), [GROUP_PATTERN.source]);
+    assert.deepEqual(schema.definitions.role.enum, [...globalRoles]);
+    assert.deepEqual(oidc.defaultRole.enum, ["", ...globalRoles]);
+  });
 
   await t.step("helm lint --strict passes for every values combination", async () => {
     for (const { name, values } of cases) {
@@ -623,6 +862,29 @@ Deno.test("dashboard chart: metadata, lint, rendering per values, refusals", asy
       [{}, /publicUrl is required: the dashboard's https:\/\/ address/],
       // The schema's pattern says what is allowed; the template names what is not.
       [base({ impersonationPrefix: "system:" }), /impersonationPrefix must not start with system:/],
+      [
+        base({ oidc: { issuerUrl: "https://login.example.com" } }),
+        /oidc\.clientId is required with oidc\.issuerUrl: the client id registered at the provider/,
+      ],
+      [
+        base({ oidc: { ...OIDC_FULL, scopes: ["profile"] } }),
+        /oidc\.scopes \["profile"\] must include openid/,
+      ],
+      [
+        base({
+          oidc: {
+            clientId: "kd",
+            clientSecret: "x",
+            roleMapping: { a: "admin" },
+            localLogin: true,
+          },
+        }),
+        /oidc\.clientId, oidc\.clientSecret, oidc\.roleMapping set without oidc\.issuerUrl: set the provider's issuer URL/,
+      ],
+      [
+        base({ oidc: { localLogin: false } }),
+        /oidc\.localLogin false needs single sign-on: set oidc\.issuerUrl \(without it nobody could sign in\)/,
+      ],
     ];
     for (const [values, error] of cases) {
       const r = await template(cp, values, ["--skip-schema-validation"]);
@@ -633,6 +895,49 @@ Deno.test("dashboard chart: metadata, lint, rendering per values, refusals", asy
     const r = await template(cp, base({ impersonationPrefix: "system:" }));
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /impersonationPrefix must not start with system:/);
+    // Single sign-on settings without an issuer pass the schema: the template refuses them.
+    for (
+      const [values, error] of [
+        [{ localLogin: false }, /oidc\.localLogin false needs single sign-on: set oidc\.issuerUrl/],
+        [{ clientId: "kd" }, /oidc\.clientId set without oidc\.issuerUrl/],
+        [{ existingSecret: "sso" }, /oidc\.existingSecret set without oidc\.issuerUrl/],
+        [{ allowedGroups: ["devs"] }, /oidc\.allowedGroups set without oidc\.issuerUrl/],
+      ] as const
+    ) {
+      const r = await template(cp, base({ oidc: values }));
+      assert.notEqual(r.code, 0, JSON.stringify(values));
+      assert.doesNotMatch(r.stderr, /values don't meet the specifications of the schema/);
+      assert.match(r.stderr, error);
+    }
+  });
+
+  await t.step("NOTES: the redirect URI to register, with single sign-on", async () => {
+    const notes = async (values: Record<string, unknown>) => {
+      const r = await cp.helm(
+        ["install", RELEASE, CHART, "--dry-run=client", "--namespace", NS, "--values", "-"],
+        { stdin: JSON.stringify(values) },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.slice(r.stdout.indexOf("NOTES:"));
+    };
+    const plain = await notes(base());
+    assert.doesNotMatch(plain, /oidc|single sign-on/i);
+    assert.match(plain, /get secret kube-dashboard-admin-password/);
+    const sso = await notes(base({
+      publicUrl: "https://dash.example.com/",
+      oidc: { issuerUrl: "https://login.example.com", clientId: "kd" },
+    }));
+    const lines = sso.split("\n").filter((l) => l.includes("/auth/oidc/callback"));
+    assert.equal(lines.length, 1, sso);
+    assert.match(
+      lines[0],
+      /register the redirect URI https:\/\/dash\.example\.com\/auth\/oidc\/callback at the provider \(post-logout redirect URI https:\/\/dash\.example\.com\/login\)/,
+    );
+    assert.match(sso, /get secret kube-dashboard-admin-password/, "password sign-in is still on");
+    const ssoOnly = await notes(base({ oidc: OIDC_FULL }));
+    assert.match(ssoOnly, /password sign-in is off \(oidc\.localLogin false\)/);
+    assert.doesNotMatch(ssoOnly, /get secret kube-dashboard-admin-password/);
+    assert.doesNotMatch(ssoOnly, new RegExp(OIDC_CLIENT_SECRET));
   });
 
   for (const { name, values, error } of invalid) {

@@ -70,7 +70,10 @@ The dashboard's image: <repository>:<tag, default the appVersion>, or by digest
 
 {{/*
 Checks the rules values.schema.json cannot word clearly (and that still hold when the schema is
-skipped): several replicas need PostgreSQL, publicUrl is set, no system: impersonation prefix. Included by every template, so `helm template --show-only` checks them too.
+skipped): several replicas need PostgreSQL, publicUrl is set, no system: impersonation prefix,
+single sign-on settings only with oidc.issuerUrl (and then with oidc.clientId), password sign-in
+off only with single sign-on. Included by every template, so `helm template --show-only` checks
+them too.
 */}}
 {{- define "kube-dashboard.validate" -}}
 {{- if and (gt (int .Values.replicas) 1) (not (include "kube-dashboard.postgres" .)) -}}
@@ -78,6 +81,27 @@ skipped): several replicas need PostgreSQL, publicUrl is set, no system: imperso
 {{- end -}}
 {{- if hasPrefix "system:" (.Values.impersonationPrefix | default "") -}}
 {{- fail "impersonationPrefix must not start with system: (Kubernetes' own users and groups)" -}}
+{{- end -}}
+{{- with .Values.oidc -}}
+{{- if .issuerUrl -}}
+{{- if not .clientId -}}
+{{- fail "oidc.clientId is required with oidc.issuerUrl: the client id registered at the provider (docs/configuration.md, \"Single sign-on\")" -}}
+{{- end -}}
+{{- if and .scopes (not (has "openid" .scopes)) -}}
+{{- fail (printf "oidc.scopes %s must include openid" (toJson .scopes)) -}}
+{{- end -}}
+{{- else -}}
+{{- $stray := list -}}
+{{- range $k := list "clientId" "clientSecret" "existingSecret" "allowedGroups" "roleMapping" -}}
+{{- if index $.Values.oidc $k -}}{{- $stray = append $stray (printf "oidc.%s" $k) -}}{{- end -}}
+{{- end -}}
+{{- if $stray -}}
+{{- fail (printf "%s set without oidc.issuerUrl: set the provider's issuer URL (docs/configuration.md, \"Single sign-on\")" (join ", " $stray)) -}}
+{{- end -}}
+{{- if and (kindIs "bool" .localLogin) (not .localLogin) -}}
+{{- fail "oidc.localLogin false needs single sign-on: set oidc.issuerUrl (without it nobody could sign in)" -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- $_ := required "publicUrl is required: the dashboard's https:// address for browsers, kubectl and install commands (its CA is minted for that host; for a try-out through kubectl port-forward: https://127.0.0.1:8080)" .Values.publicUrl -}}
 {{- end -}}
@@ -104,6 +128,37 @@ skipped): several replicas need PostgreSQL, publicUrl is set, no system: imperso
 {{- end -}}
 {{- define "kube-dashboard.databaseSecretKey" -}}
 {{- if .Values.database.existingSecret -}}{{ .Values.database.existingSecretKey }}{{- else -}}database-url{{- end -}}
+{{- end -}}
+
+{{/*
+The Secret of OIDC_CLIENT_SECRET, when there is one (oidc.clientSecret or oidc.existingSecret,
+with oidc.issuerUrl): empty for a public client.
+*/}}
+{{- define "kube-dashboard.oidcSecret" -}}
+{{- if .Values.oidc.issuerUrl -}}
+{{- if .Values.oidc.existingSecret -}}
+{{- .Values.oidc.existingSecret -}}
+{{- else if .Values.oidc.clientSecret -}}
+{{- include "kube-dashboard.suffixed" (dict "root" . "suffix" "oidc") -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- define "kube-dashboard.oidcSecretKey" -}}
+{{- if .Values.oidc.existingSecret -}}{{ .Values.oidc.existingSecretKey }}{{- else -}}client-secret{{- end -}}
+{{- end -}}
+
+{{/* "true" when password sign-in is off: oidc.localLogin false, with oidc.issuerUrl. */}}
+{{- define "kube-dashboard.passwordSignInOff" -}}
+{{- if and .Values.oidc.issuerUrl (kindIs "bool" .Values.oidc.localLogin) (not .Values.oidc.localLogin) -}}true{{- end -}}
+{{- end -}}
+
+{{/* OIDC_ROLE_MAPPING from the map oidc.roleMapping: group=role,... sorted by group (stable). */}}
+{{- define "kube-dashboard.oidcRoleMapping" -}}
+{{- $pairs := list -}}
+{{- range $group := keys . | sortAlpha -}}
+{{- $pairs = append $pairs (printf "%s=%s" $group (index $ $group)) -}}
+{{- end -}}
+{{- join "," $pairs -}}
 {{- end -}}
 
 {{/* The HTTP port's scheme: https unless http.insecure (TLS ends at a proxy in front). */}}
