@@ -162,12 +162,15 @@ export async function connectCluster(
     preset?: string;
     bindRoles?: boolean;
     agentEnv?: Record<string, string>;
+    /** A kubeconfig cluster set to impersonate its users (agent clusters: the admin preset). */
+    impersonate?: boolean;
   } = {},
 ): Promise<ConnectedCluster> {
   if (kind === "kubeconfig") {
     const r = await t.api("POST", "/api/clusters", {
       name,
       kubeconfig: await Deno.readTextFile(cp.kubeconfigPath),
+      ...(opts.impersonate ? { impersonate: true } : {}),
     }, t.adminToken);
     if (r.status !== 201) throw new Error(`add kubeconfig cluster: ${r.status} ${r.text}`);
     const c = r.json as ClusterJson;

@@ -456,9 +456,11 @@ Deno.test({
           "id",
           "last_login_at",
           "role",
+          "source",
           "updated_at",
           "username",
         ]);
+        assert.equal(row.source, "local");
         assert.equal(row.disabled_at, null);
         assert.equal(typeof row.last_login_at, "string", "signed in by mkUser");
         assert.deepEqual(row.groups, ["ops", "web"]);

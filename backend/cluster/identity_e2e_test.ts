@@ -75,17 +75,11 @@ Deno.test({
       for (const kind of kinds) {
         await t.step(kind, async () => {
           // No role groups bound (bindRoles false): alice may do exactly what is granted below.
-          const cluster = await connectCluster(dash, cp, kind, `id-${kind}`, { bindRoles: false });
+          const cluster = await connectCluster(dash, cp, kind, `id-${kind}`, {
+            bindRoles: false,
+            impersonate: true,
+          });
           try {
-            if (kind === "kubeconfig") {
-              const p = await dash.api(
-                "PATCH",
-                `/api/clusters/${cluster.id}`,
-                { impersonate: true },
-                dash.adminToken,
-              );
-              assert.equal(p.status, 200, p.text);
-            }
             const got = await dash.api("GET", `/api/clusters/${cluster.id}`, undefined, alice);
             assert.equal((got.json as { impersonate: boolean }).impersonate, true);
             assert.equal((got.json as { my_role: string }).my_role, "editor");

@@ -55,17 +55,11 @@ Deno.test({
       const session = signedIn.session;
       for (const kind of ["kubeconfig", "agent"] as ConnectionKind[]) {
         await t.step(kind, async () => {
-          const cluster = await connectCluster(dash, cp, kind, `sso-${kind}`, { bindRoles: false });
+          const cluster = await connectCluster(dash, cp, kind, `sso-${kind}`, {
+            bindRoles: false,
+            impersonate: true,
+          });
           try {
-            if (kind === "kubeconfig") {
-              const p = await dash.api(
-                "PATCH",
-                `/api/clusters/${cluster.id}`,
-                { impersonate: true },
-                dash.adminToken,
-              );
-              assert.equal(p.status, 200, p.text);
-            }
             const ns = `sso-${kind}`;
             await ensureNamespace(cp, ns);
             for (
