@@ -2,8 +2,9 @@
 // themselves. A REAL OpenID provider gives dana the groups developers and team-x; the dashboard maps
 // developers to editor. On a kubeconfig cluster set to impersonate and on an agent cluster, RBAC
 // bound to the provider's group `team-x` (as dashboard:team-x) decides what her downloaded
-// kubeconfig may do, with the REAL kube-apiserver and kubectl; disabling her in the dashboard ends
-// that kubeconfig at once.
+// kubeconfig may do, with the REAL kube-apiserver and kubectl; a dashboard per-cluster role bound
+// to a provider group (erin's, whose groups map to no role) gives that cluster alone; disabling dana
+// in the dashboard ends her kubeconfig at once.
 import assert from "node:assert/strict";
 import { ensureNamespace, kubeRequest, sharedControlPlane } from "../../../tools/testenv/mod.ts";
 import { startTestDashboard } from "../../../testing/harness.ts";
@@ -22,6 +23,14 @@ const dana = {
   email: "dana@example.com",
   groups: ["developers", "team-x"],
 };
+/** In no mapped group: the default role none, so only per-cluster roles of her groups apply. */
+const erin = {
+  id: "u-erin",
+  username: "erin",
+  password: "erin-pw-12345",
+  email: "erin@example.com",
+  groups: ["Auditors"],
+};
 
 Deno.test({
   name: "single sign-on: kubectl through the dashboard as the provider's person and groups",
@@ -32,7 +41,7 @@ Deno.test({
     const [port] = await freePorts(1);
     const publicUrl = `https://127.0.0.1:${port}`;
     const idp = await startOidcProvider({
-      users: [dana],
+      users: [dana, erin],
       clients: [{
         id: "dashboard",
         secret: "dashboard-secret",
@@ -98,6 +107,33 @@ Deno.test({
           }
         });
       }
+      await t.step(
+        "a per-cluster role of the provider's group gives exactly that cluster",
+        async () => {
+          const auditor = await signInThroughDashboard(dash.fetch, idp, erin);
+          assert.equal(auditor.callback.status, 200, auditor.page.slice(0, 300));
+          const names = async () =>
+            ((await dash.api("GET", "/api/clusters", undefined, auditor.session)).json as {
+              items: { id: string; name: string; my_role: string }[];
+            }).items;
+          assert.deepEqual(await names(), [], "role none: no cluster");
+          const all = await dash.api("GET", "/api/clusters", undefined, dash.adminToken);
+          const target = (all.json as { items: { id: string; name: string }[] }).items
+            .find((c) => c.name === "sso-kubeconfig")!;
+          const bound = await dash.api("POST", "/api/role-bindings", {
+            subject_kind: "group",
+            subject: "auditors",
+            role: "viewer",
+            cluster_id: target.id,
+          }, dash.adminToken);
+          assert.equal(bound.status, 201, bound.text);
+          assert.deepEqual(
+            (await names()).map((c) => [c.name, c.my_role]),
+            [["sso-kubeconfig", "viewer"]],
+          );
+        },
+      );
+
       await t.step("disabled in the dashboard: her kubeconfigs stop at once", async () => {
         const me = await dash.api("GET", "/api/auth/me", undefined, session);
         const id = (me.json as { id: string }).id;
