@@ -21,6 +21,7 @@ import { log } from "../common/log.ts";
 import type { AuditLog } from "./audit/store.ts";
 import { auditMutations } from "./audit/middleware.ts";
 import { auditRoutes } from "./audit/routes.ts";
+import { referenceRoutes } from "./http/openapi/routes.ts";
 
 export interface AppDeps {
   config: Pick<Config, "publicUrl" | "sessionTtlHours" | "localLogin">;
@@ -113,6 +114,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
 
   for (const r of deps.publicRoutes ?? []) app.route("/api", r);
+  // The API reference (OpenAPI document and its HTML page): public, like the API's shape.
+  app.route("/api", referenceRoutes());
   app.route(
     "/api",
     loginRoutes(deps.auth, {

@@ -4,6 +4,7 @@
 import { loadConfig } from "../backend/config.ts";
 import { type Dashboard, startDashboard } from "../backend/server.ts";
 import { freshPostgresDb } from "../tools/testpg.ts";
+import { contractViolation } from "./api_contract.ts";
 
 export const ROOT = new URL("../", import.meta.url).pathname;
 export const ADMIN_PASSWORD = "admin-password-for-tests";
@@ -35,7 +36,9 @@ export interface ApiResult {
 
 /**
  * A REST call through `fetchPath` (a fetch of a path on one dashboard, trusting its CA): `body`
- * sent as JSON (a string as is), `token` as the bearer when given.
+ * sent as JSON (a string as is), `token` as the bearer when given. The answer must match its
+ * route's description in the OpenAPI document (status and JSON body; testing/api_contract.ts):
+ * otherwise the call throws, failing the test.
  */
 export async function apiCall(
   fetchPath: (path: string, init: RequestInit) => Promise<Response>,
@@ -56,6 +59,15 @@ export async function apiCall(
   try {
     json = JSON.parse(text);
   } catch { /* not JSON */ }
+  const violation = contractViolation({
+    method,
+    path,
+    status: res.status,
+    contentType: res.headers.get("content-type"),
+    text,
+    json,
+  });
+  if (violation) throw new Error(`the answer breaks the API description: ${violation}`);
   return { status: res.status, json, text };
 }
 

@@ -26,7 +26,7 @@ const pullSecretName = z.string().superRefine((v, ctx) => {
   if (e) ctx.addIssue({ code: "custom", message: e });
 });
 
-const tokenBody = z.strictObject({
+export const tokenBody = z.strictObject({
   cluster_name: clusterName,
   permissions: z.enum(presets),
   rules: z.array(policyRule).max(64).optional(),

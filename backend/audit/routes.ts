@@ -24,14 +24,14 @@ const timestamp = z.string().regex(TIMESTAMP, "use an ISO time such as 2025-01-3
     return d;
   });
 
-const auditQuery = z.strictObject({
+export const auditQuery = z.strictObject({
   user: z.string().max(64).optional(),
   cluster: z.string().regex(
-    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+    /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/,
     "must be a cluster id (UUID)",
   ).transform((s) => s.toLowerCase()).optional(),
   verb: z.string().regex(/^[a-z]{1,32}$/, "use a verb such as create or delete").optional(),
-  status: z.string().regex(/^[1-5]([0-9][0-9]|xx)$/i, "use a status (403) or a class (4xx)")
+  status: z.string().regex(/^[1-5]([0-9][0-9]|[xX][xX])$/, "use a status (403) or a class (4xx)")
     .transform((s) => {
       const c = s.toLowerCase();
       return c.endsWith("xx")

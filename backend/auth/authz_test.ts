@@ -7,18 +7,8 @@
 // the login page; the Kubernetes proxy lets viewers read only.
 import assert from "node:assert/strict";
 import { startTestDashboard } from "../../testing/harness.ts";
-import { inspectRoutes } from "hono/dev";
-import type { Dashboard } from "../server.ts";
+import { registeredRoutes } from "../../testing/routes.ts";
 import { ROOT } from "../../testing/harness.ts";
-
-/** Every registered endpoint (middleware left out) as "METHOD /path", sorted, unique. */
-function registeredRoutes(app: Dashboard["app"]): string[] {
-  return [
-    ...new Set(
-      inspectRoutes(app).filter((r) => !r.isMiddleware).map((r) => `${r.method} ${r.path}`),
-    ),
-  ].sort();
-}
 
 type Access =
   /** No credentials needed. */
@@ -42,6 +32,9 @@ const ACCESS: Record<string, Access> = {
   "POST /api/auth/login": "public",
   "GET /api/agents/install.sh": "public",
   "GET /api/agents/charts/:file": "public",
+  // The API reference: the OpenAPI document and its HTML page (backend/http/openapi/).
+  "GET /api/openapi.json": "public",
+  "GET /api/docs": "public",
   "GET /login": "public",
   "POST /login": "public",
   // Single sign-on's pages (web/routes/sso.tsx): without OIDC_ISSUER_URL, one 404 page for both.

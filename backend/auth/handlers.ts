@@ -27,9 +27,17 @@ const password = z.string()
 const role = z.enum(roles, { error: `must be one of ${roles.join(", ")}` });
 const groups = z.array(groupName)
   .max(MAX_GROUPS, `at most ${MAX_GROUPS} groups`);
-const loginBody = z.strictObject({ username: z.string().max(64), password: z.string().max(1024) });
-const createUserBody = z.strictObject({ username, password, role, groups: groups.optional() });
-const updateUserBody = z.strictObject({
+export const loginBody = z.strictObject({
+  username: z.string().max(64),
+  password: z.string().max(1024),
+});
+export const createUserBody = z.strictObject({
+  username,
+  password,
+  role,
+  groups: groups.optional(),
+});
+export const updateUserBody = z.strictObject({
   role: role.optional(),
   password: password.optional(),
   groups: groups.optional(),
@@ -39,11 +47,11 @@ const updateUserBody = z.strictObject({
     (b) => Object.values(b).some((v) => v !== undefined),
     "give at least one of role, password, groups, disabled",
   );
-const changePasswordBody = z.strictObject({
+export const changePasswordBody = z.strictObject({
   current_password: z.string().min(1, "give your current password").max(MAX_PASSWORD_LENGTH),
   new_password: password,
 });
-const tokenBody = z.strictObject({
+export const tokenBody = z.strictObject({
   name: z.string().regex(
     /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,62}$/,
     "use 1-63 letters, digits, spaces, '.', '_' or '-'",

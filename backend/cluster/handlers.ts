@@ -31,7 +31,7 @@ export const clusterLabels = z.record(
     "label values are at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
   ),
 ).refine((l) => Object.keys(l).length <= 32, "at most 32 labels");
-const createBody = z.strictObject({
+export const createBody = z.strictObject({
   name: clusterName,
   kubeconfig: kubeconfigText,
   context: z.string().max(253).optional(),
@@ -39,14 +39,14 @@ const createBody = z.strictObject({
   /** Act on the cluster as each person (the kubeconfig's credential must be allowed to impersonate). */
   impersonate: z.boolean().optional(),
 });
-const patchBody = z.strictObject({
+export const patchBody = z.strictObject({
   name: clusterName.optional(),
   kubeconfig: kubeconfigText.optional(),
   context: z.string().max(253).optional(),
   labels: clusterLabels.optional(),
   impersonate: z.boolean().optional(),
 });
-const contextsBody = z.strictObject({ kubeconfig: kubeconfigText });
+export const contextsBody = z.strictObject({ kubeconfig: kubeconfigText });
 
 function parseOr400(text: string, context?: string) {
   try {

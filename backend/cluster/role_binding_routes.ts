@@ -10,7 +10,7 @@ import { parseJson, uuidParam } from "../http/errors.ts";
 import type { ClusterAccess } from "./access.ts";
 import { clusterLabels } from "./handlers.ts";
 
-const bindingBody = z.union([
+export const bindingBody = z.union([
   z.strictObject({
     subject_kind: z.literal("user"),
     subject: username,

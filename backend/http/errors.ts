@@ -1,7 +1,7 @@
 // HTTP error type and JSON body parsing shared by every REST handler: errors leave as
 // {"error": {"code", "message"}} with a status that says whose fault it was.
 import type { Context } from "hono";
-import type { z } from "zod";
+import { z } from "zod";
 
 export class HttpError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -14,6 +14,14 @@ export const notFound = (what: string) => new HttpError(404, "not_found", `${wha
 export const forbidden = (msg = "your role does not allow this") =>
   new HttpError(403, "forbidden", msg);
 export const conflict = (msg: string) => new HttpError(409, "conflict", msg);
+
+/** The one error body of the REST API (the OpenAPI document's ErrorBody). */
+export const errorBodySchema = z.strictObject({
+  error: z.strictObject({
+    code: z.string().describe("a stable, machine-readable reason such as not_found"),
+    message: z.string().describe("what went wrong, for a person"),
+  }),
+});
 
 export function errorBody(
   code: string,
@@ -45,11 +53,18 @@ export async function parseJson<S extends z.ZodType>(c: Context, schema: S): Pro
   return parsed.data;
 }
 
+/**
+ * An id path parameter: a UUID, any case (the OpenAPI document describes ids with it; spelled
+ * without the i flag, which a JSON Schema pattern cannot carry).
+ */
+export const uuidString = z.string().regex(
+  /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/,
+  "must be a UUID",
+);
+
 /** A path parameter that must be a UUID (ids of users, clusters, tokens). */
 export function uuidParam(c: Context, name: string): string {
   const v = c.req.param(name) ?? "";
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v)) {
-    throw badRequest(`${name} must be a UUID`);
-  }
+  if (!uuidString.safeParse(v).success) throw badRequest(`${name} must be a UUID`);
   return v.toLowerCase();
 }
