@@ -45,6 +45,21 @@ export async function api<T = unknown>(
   return data as T;
 }
 
+/**
+ * PATCHes `path` with a patch of the given content type (merge, strategic merge or JSON patch);
+ * returns the patched object, throws ApiError with the API's message.
+ */
+export function patchObject<T = unknown>(
+  path: string,
+  patch: { contentType: string; body: unknown },
+): Promise<T> {
+  return api<T>(path, {
+    method: "PATCH",
+    headers: { "content-type": patch.contentType },
+    body: JSON.stringify(patch.body),
+  });
+}
+
 /** Opens a streaming GET; the caller reads res.body. Throws ApiError for non-2xx answers. */
 export async function openStream(
   path: string,

@@ -46,6 +46,8 @@ const PATHS = {
   grid: "M3 3h7v7H3zM14 3h7v7h-7zM14 14h7v7h-7zM3 14h7v7H3z",
   shield: "M12 22s8-4 8-10V5l-8-3-8 3v7c0 6 8 10 8 10z",
   bolt: "M13 2L3 14h9l-1 8 10-12h-9l1-8z",
+  undo: "M9 14L4 9l5-5M4 9h11a5 5 0 0 1 0 10h-4",
+  scale: "M4 9V4h5M20 15v5h-5M4 4l6 6M20 20l-6-6M14 4h6v6M10 20H4v-6",
 } as const;
 
 export type IconName = keyof typeof PATHS;

@@ -1,12 +1,18 @@
 // The resource explorer's page of one object: overview (metadata, conditions, a pod's
 // containers, events), YAML (editor island), a pod's logs (viewer island) and shell (terminal
-// island). Its actions (Delete, Edit, Logs, the shell's Connect and Attach) follow `permissions`
-// (web/routes/permissions.ts): a denied one stays in its place, disabled, the reason its hover
-// text; viewers get the Shell tab's notice instead of a terminal.
+// island). Its actions (Delete, Edit, Logs, the shell's Connect and Attach, a workload's Scale,
+// Restart, Pause/Resume and Roll back) follow `permissions` (web/routes/permissions.ts): a denied
+// one stays in its place, disabled, the reason its hover text; viewers get the Shell tab's notice
+// instead of a terminal. A workload's overview has a Replicas card (lib/k8s/workloads.ts).
 import { Island } from "../islands.tsx";
 import YamlEditor from "../islands/YamlEditor.tsx";
 import LogViewer from "../islands/LogViewer.tsx";
 import DeleteObject from "../islands/DeleteObject.tsx";
+import ScaleWorkload from "../islands/ScaleWorkload.tsx";
+import RestartWorkload from "../islands/RestartWorkload.tsx";
+import PauseDeployment from "../islands/PauseDeployment.tsx";
+import RollbackDeployment from "../islands/RollbackDeployment.tsx";
+import { ProgressView, type WorkloadTarget } from "../components/workload_action.tsx";
 import { PodShell } from "../components/pod_shell.tsx";
 import { PageHeader, Shell } from "../components/layout.tsx";
 import { Icon } from "../components/icons.tsx";
@@ -23,6 +29,14 @@ import {
   VIEWER_REASON,
 } from "../lib/k8s/access_review.ts";
 import { clusterCrumbs, navKey, navLabel } from "./resource_nav.ts";
+import {
+  blockedReason,
+  rolloutProgress,
+  type WorkloadAction,
+  workloadActions,
+  type WorkloadObject,
+  workloadResource,
+} from "../lib/k8s/workloads.ts";
 
 export interface KubeObject {
   apiVersion?: string;
@@ -34,7 +48,7 @@ export interface KubeObject {
     creationTimestamp?: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
-    ownerReferences?: { kind: string; name: string; apiVersion: string }[];
+    ownerReferences?: { kind: string; name: string; apiVersion: string; controller?: boolean }[];
     deletionTimestamp?: string;
   };
   spec?: Record<string, unknown>;
@@ -191,6 +205,93 @@ function Events({ events, now }: { events: KubeEvent[]; now: number }) {
   );
 }
 
+/** A workload's replica counts and rollout state, and its pod template's images. */
+function Replicas({ kind, obj }: { kind: WorkloadTarget["kind"]; obj: KubeObject }) {
+  const w = obj as unknown as WorkloadObject;
+  const containers = w.spec?.template?.spec?.containers ?? [];
+  return (
+    <Card
+      title="Replicas"
+      actions={w.spec?.paused ? <Badge tone="amber">Rollout paused</Badge> : undefined}
+    >
+      <div class="space-y-3 px-4 py-3">
+        <ProgressView kind={kind} progress={rolloutProgress(kind, w)} />
+        {containers.length > 0 && (
+          <p class="text-xs text-slate-500 dark:text-slate-400" data-testid="template-images">
+            {containers.map((c) => (
+              <span key={c.name} class="mr-3 inline-block">
+                {c.name}:{" "}
+                <span class="font-mono text-slate-700 dark:text-slate-300">{c.image}</span>
+              </span>
+            ))}
+          </p>
+        )}
+      </div>
+    </Card>
+  );
+}
+
+/** The object's controlling owner ("Deployment web"), if any. */
+function controllerOf(obj: KubeObject): string | null {
+  const o = obj.metadata.ownerReferences?.find((r) => r.controller);
+  return o ? `${o.kind} ${o.name}` : null;
+}
+
+/** A workload's action islands (Scale, Restart, Pause/Resume, Roll back) where they apply. */
+function WorkloadActions(
+  { target, obj, access }: {
+    target: WorkloadTarget;
+    obj: KubeObject;
+    access: (action: Action) => Access;
+  },
+) {
+  const offered = workloadActions(target.resource);
+  const w = obj as unknown as WorkloadObject;
+  /** The permission first; then whether the object's state allows it (a paused Deployment). */
+  const accessOf = (action: WorkloadAction): Access => {
+    const a = access(action === "scale" ? "scale" : "patch");
+    const blocked = a.allowed ? blockedReason(target.kind, action, w) : null;
+    return blocked ? { allowed: false, reason: blocked } : a;
+  };
+  return (
+    <>
+      {offered.includes("scale") && (
+        <Island
+          name="ScaleWorkload"
+          component={ScaleWorkload}
+          props={{
+            ...target,
+            access: accessOf("scale"),
+            replicas: w.spec?.replicas ?? 1,
+            controller: controllerOf(obj),
+          }}
+        />
+      )}
+      {offered.includes("restart") && (
+        <Island
+          name="RestartWorkload"
+          component={RestartWorkload}
+          props={{ ...target, access: accessOf("restart") }}
+        />
+      )}
+      {offered.includes("pause") && (
+        <Island
+          name="PauseDeployment"
+          component={PauseDeployment}
+          props={{ ...target, access: accessOf("pause"), paused: !!w.spec?.paused }}
+        />
+      )}
+      {offered.includes("rollback") && (
+        <Island
+          name="RollbackDeployment"
+          component={RollbackDeployment}
+          props={{ ...target, access: accessOf("rollback") }}
+        />
+      )}
+    </>
+  );
+}
+
 export function ObjectPage(p: ObjectPageProps) {
   const { cluster, resource, obj, tab, now } = p;
   const ns = obj.metadata.namespace ?? null;
@@ -223,6 +324,10 @@ export function ObjectPage(p: ObjectPageProps) {
   const meta = obj.metadata;
   const nodeName = isPod ? (obj.spec as { nodeName?: string })?.nodeName : undefined;
   const phase = (obj.status as { phase?: string })?.phase;
+  const workload = workloadResource(resource);
+  const target: WorkloadTarget | null = workload
+    ? { clusterId: cluster.id, resource, namespace: ns, name, kind: workload }
+    : null;
   /** A link to a cluster-scoped core object (a namespace, a node) of this cluster. */
   const coreLink = (resource: "namespaces" | "nodes", target: string) => (
     <a
@@ -251,20 +356,25 @@ export function ObjectPage(p: ObjectPageProps) {
         description={`${resource.kind}${ns ? ` in namespace ${ns}` : ""} · created ${
           kubeAge(meta.creationTimestamp, now)
         } ago`}
-        actions={resource.verbs.includes("delete")
+        actions={target || resource.verbs.includes("delete")
           ? (
-            <Island
-              name="DeleteObject"
-              component={DeleteObject}
-              props={{
-                clusterId: cluster.id,
-                resource,
-                namespace: ns,
-                name,
-                listHref: list,
-                access: access("delete"),
-              }}
-            />
+            <>
+              {target && <WorkloadActions target={target} obj={obj} access={access} />}
+              {resource.verbs.includes("delete") && (
+                <Island
+                  name="DeleteObject"
+                  component={DeleteObject}
+                  props={{
+                    clusterId: cluster.id,
+                    resource,
+                    namespace: ns,
+                    name,
+                    listHref: list,
+                    access: access("delete"),
+                  }}
+                />
+              )}
+            </>
           )
           : null}
       />
@@ -350,6 +460,7 @@ export function ObjectPage(p: ObjectPageProps) {
           </div>
           <div class="space-y-6">
             {isPod && <PodContainers obj={obj} />}
+            {workload && <Replicas kind={workload} obj={obj} />}
             <Events events={p.events} now={now} />
           </div>
         </div>

@@ -20,13 +20,15 @@ import {
   type Access,
   accessReview,
   type Action,
-  attributesFor,
   attributesKey,
   denialReason,
+  describeAttributes,
+  identityOf,
   isWrite,
   type Permissions,
   readAccessReview,
   type ResourceAttributes,
+  reviewsFor,
   roleOn,
   type RowAccess,
   SSAR_PATH,
@@ -159,18 +161,41 @@ export async function permissionsFor(
   const now = opts.now ?? Date.now;
   const timeoutMs = opts.timeoutMs ?? REVIEW_TIMEOUT_MS;
   const role = roleOn(cluster, user);
+  const person = [cluster.id, user.id, role, cluster.impersonate ? "as-person" : "as-cluster"]
+    .join("|");
+  /** One review's answer, from the cache or the cluster. */
+  const ask = async (attrs: ResourceAttributes): Promise<Access> => {
+    const key = person + "|" + attributesKey(attrs);
+    const hit = cache.get(key, now());
+    if (hit) return hit;
+    const { access, failed } = await review(client, attrs, cluster, timeoutMs);
+    cache.set(key, access, failed ? FAILURE_TTL_MS : ANSWER_TTL_MS, now());
+    return access;
+  };
   const entries = await Promise.all(opts.actions.map(async (action): Promise<[Action, Access]> => {
     if (role === "viewer" && isWrite(action)) {
       return [action, { allowed: false, reason: VIEWER_REASON }];
     }
-    const attrs = attributesFor(action, resource, namespace, name);
-    const key = [cluster.id, user.id, role, cluster.impersonate ? "as-person" : "as-cluster"]
-      .join("|") + "|" + attributesKey(attrs);
-    const hit = cache.get(key, now());
-    if (hit) return [action, hit];
-    const { access, failed } = await review(client, attrs, cluster, timeoutMs);
-    cache.set(key, access, failed ? FAILURE_TTL_MS : ANSWER_TTL_MS, now());
-    return [action, access];
+    // Any one of an action's reviews allowing suffices (scale: patch, else update), asked in
+    // order; all denied: the first denial, naming every verb when it is RBAC's.
+    const reviews = reviewsFor(action, resource, namespace, name);
+    const denials: Access[] = [];
+    for (const [i, attrs] of reviews.entries()) {
+      const access = await ask(attrs);
+      if (access.allowed) {
+        return [action, i > 0 ? { ...access, verb: attrs.verb } : access];
+      }
+      denials.push(access);
+    }
+    if (reviews.length > 1) {
+      const verbs = reviews.map((a) => a.verb).join(" or ");
+      const rbac = `the cluster's RBAC does not allow ${
+        describeAttributes({ ...reviews[0], verb: verbs })
+      } for ${identityOf(cluster)}`;
+      const own = denials.map((d) => d.reason).find((r) => r && !/^the cluster's RBAC /.test(r));
+      return [action, { allowed: false, reason: own ?? rbac }];
+    }
+    return [action, denials[0]];
   }));
   return Object.fromEntries(entries) as Permissions;
 }

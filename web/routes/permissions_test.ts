@@ -14,6 +14,7 @@ import {
   type Access,
   type Action,
   objectActions,
+  type Permissions,
   type ResourceAttributes,
   SSAR_PATH,
   VIEWER_REASON,
@@ -215,6 +216,101 @@ Deno.test("permissionsFor: the viewer rule, then the cluster's answers", async (
         assert.equal(s.headers.get("content-type"), "application/json");
         assert.equal(s.attrs.namespace, "e2e");
         assert.equal(s.attrs.name, "hello");
+      }
+    });
+  }
+});
+
+Deno.test("permissionsFor: a workload's scale (patch, else update, on /scale) and patch", async (t) => {
+  const deployments: ResourceRef = {
+    ...pods,
+    group: "apps",
+    resource: "deployments",
+    kind: "Deployment",
+  };
+  const forKubeconfig = (what: string) =>
+    `the cluster's RBAC does not allow ${what} for the dashboard's identity on this cluster (the kubeconfig's user)`;
+  const cases: {
+    name: string;
+    cluster?: Record<string, unknown>;
+    decide: Decide;
+    want: Permissions;
+    /** The reviews sent, as "verb resource[/sub]". */
+    reviews: string[];
+  }[] = [
+    {
+      name: "patch allowed on both: one review each, scale by patch",
+      decide: rbac(["patch deployments/scale", "patch deployments"]),
+      want: { scale: { allowed: true }, patch: { allowed: true } },
+      reviews: ["patch deployments/scale", "patch deployments"],
+    },
+    {
+      name: "only update on the scale subresource: scale by update",
+      decide: rbac(["update deployments/scale"]),
+      want: {
+        scale: { allowed: true, verb: "update" },
+        patch: { allowed: false, reason: forKubeconfig("patch on deployments.apps") },
+      },
+      reviews: ["patch deployments/scale", "patch deployments", "update deployments/scale"],
+    },
+    {
+      name: "neither: the denial names both verbs",
+      decide: rbac(["get deployments"]),
+      want: {
+        scale: {
+          allowed: false,
+          reason: forKubeconfig("patch or update on deployments.apps/scale"),
+        },
+        patch: { allowed: false, reason: forKubeconfig("patch on deployments.apps") },
+      },
+      reviews: ["patch deployments/scale", "patch deployments", "update deployments/scale"],
+    },
+    {
+      name: "impersonating, denied with the cluster's own reason",
+      cluster: { ...kubeconfigCluster, impersonate: true },
+      decide: (a) =>
+        a.subresource === "scale"
+          ? review({ allowed: false, denied: true, reason: "scaling is frozen" })
+          : review({ allowed: true }),
+      want: { scale: { allowed: false, reason: "scaling is frozen" }, patch: { allowed: true } },
+      reviews: ["patch deployments/scale", "patch deployments", "update deployments/scale"],
+    },
+    {
+      name: "a viewer: both refused without asking",
+      cluster: { ...kubeconfigCluster, my_role: "viewer" },
+      decide: rbac(["patch deployments/scale", "patch deployments"]),
+      want: {
+        scale: { allowed: false, reason: VIEWER_REASON },
+        patch: { allowed: false, reason: VIEWER_REASON },
+      },
+      reviews: [],
+    },
+  ];
+  for (const c of cases) {
+    await t.step(c.name, async () => {
+      const { client, seen } = fakeClient(c.decide);
+      const got = await permissionsFor(
+        client,
+        (c.cluster ?? kubeconfigCluster) as typeof kubeconfigCluster,
+        editor,
+        deployments,
+        "prod",
+        "web",
+        { actions: ["scale", "patch"], cache: new AccessCache() },
+      );
+      assert.deepEqual(got, c.want);
+      assert.deepEqual(
+        seen.map((s) =>
+          `${s.attrs.verb} ${s.attrs.resource}${
+            s.attrs.subresource ? `/${s.attrs.subresource}` : ""
+          }`
+        ).sort(),
+        [...c.reviews].sort(),
+      );
+      for (const s of seen) {
+        assert.equal(s.attrs.group, "apps");
+        assert.equal(s.attrs.namespace, "prod");
+        assert.equal(s.attrs.name, "web");
       }
     });
   }

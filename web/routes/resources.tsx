@@ -174,8 +174,8 @@ export function resourceRoutes(pages: Hono<WebEnv>, deps: WebDeps): void {
         : tabParam === "shell" && isPod
         ? "shell"
         : "overview";
-      // Only what this tab shows: Delete and the Logs tab everywhere, Edit on YAML, the shell's
-      // exec and attach on Shell.
+      // Only what this tab shows: Delete, the Logs tab and a workload's actions (scale, patch)
+      // everywhere, Edit on YAML, the shell's exec and attach on Shell.
       const actions = objectActions(resource).filter((a) =>
         a === "update" ? tab === "yaml" : a === "exec" || a === "attach" ? tab === "shell" : true
       );

@@ -1,17 +1,23 @@
 // What a page's actions need from a cluster's authorizer, as SelfSubjectAccessReviews
 // (authorization.k8s.io/v1): the attributes of each action a page offers (on an object: update,
-// delete and, for pods, exec, attach and logs; on a list: delete and create), the review body to
-// POST, reading the cluster's answer, and the wording of a denial. Pure: the server's
-// web/routes/permissions.ts sends the reviews and caches the answers; islands get `Access`.
+// delete, for pods exec, attach and logs, for workloads scale and patch; on a list: delete and
+// create), the review body to POST, reading the cluster's answer, and the wording of a denial.
+// Pure: the server's web/routes/permissions.ts sends the reviews and caches the answers; islands
+// get `Access`.
 
 import type { ResourceRef } from "./paths.ts";
+import { workloadActions } from "./workloads.ts";
 import type { ClusterRole } from "../types.ts";
 
 /** The API path a SelfSubjectAccessReview is created at (every authenticated user may). */
 export const SSAR_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
 
-/** An action a page offers. */
-export type Action = "update" | "delete" | "create" | "exec" | "attach" | "log";
+/**
+ * An action a page offers. `scale`: the workload's scale subresource (`patch`, else `update`, on
+ * `<resource>/scale`); `patch`: a patch of the object itself (a workload's rollout restart,
+ * pause/resume, rollback).
+ */
+export type Action = "update" | "delete" | "create" | "exec" | "attach" | "log" | "patch" | "scale";
 
 /** Whether a person may take an action, as the pages show it (and islands receive it). */
 export interface Access {
@@ -21,6 +27,11 @@ export interface Access {
   reason?: string;
   /** The cluster could not be asked: the action stays enabled, the cluster decides. */
   unknown?: boolean;
+  /**
+   * For an action the cluster allows by either of two verbs (scale: patch or update), the one it
+   * allows, when it is not the first.
+   */
+  verb?: string;
 }
 
 /** The answers for some actions. */
@@ -53,7 +64,15 @@ export interface ReviewAnswer {
 }
 
 /** Actions that change the cluster (a dashboard viewer may take none of them). */
-const WRITES: ReadonlySet<Action> = new Set(["update", "delete", "create", "exec", "attach"]);
+const WRITES: ReadonlySet<Action> = new Set([
+  "update",
+  "delete",
+  "create",
+  "exec",
+  "attach",
+  "patch",
+  "scale",
+]);
 
 export function isWrite(action: Action): boolean {
   return WRITES.has(action);
@@ -71,13 +90,17 @@ export const isPodResource = (r: Pick<ResourceRef, "group" | "resource">) =>
 
 /**
  * The actions an object's page offers: update (Edit YAML) and delete when the resource serves
- * them, and for a pod also exec, attach (the Shell tab) and its logs.
+ * them, for a pod also exec, attach (the Shell tab) and its logs, and for a workload (lib/k8s/
+ * workloads.ts) scale and patch (restart, pause/resume, rollback) where they apply.
  */
 export function objectActions(r: Pick<ResourceRef, "group" | "resource" | "verbs">): Action[] {
   const out: Action[] = [];
   if (r.verbs.includes("update")) out.push("update");
   if (r.verbs.includes("delete")) out.push("delete");
   if (isPodResource(r)) out.push("exec", "attach", "log");
+  const workload = workloadActions(r);
+  if (workload.includes("scale")) out.push("scale");
+  if (workload.some((a) => a !== "scale")) out.push("patch");
   return out;
 }
 
@@ -100,14 +123,30 @@ export function attributesFor(
     ? POD_ACTIONS[action]
     : null;
   const attrs: ResourceAttributes = {
-    verb: pod ? pod.verb : action,
+    verb: pod ? pod.verb : action === "scale" ? "patch" : action,
     group: pod ? "" : r.group,
     resource: pod ? "pods" : r.resource,
   };
   if (pod) attrs.subresource = pod.subresource;
+  if (action === "scale") attrs.subresource = "scale";
   if ((pod || r.namespaced) && namespace) attrs.namespace = namespace;
   if (name && action !== "create") attrs.name = name;
   return attrs;
+}
+
+/**
+ * The reviews an action needs, any one allowing suffices, asked in order: for scale `patch` on
+ * `<resource>/scale`, else `update` on it (the scale dialog then GETs and PUTs the Scale); one
+ * review for every other action.
+ */
+export function reviewsFor(
+  action: Action,
+  r: Pick<ResourceRef, "group" | "resource" | "namespaced">,
+  namespace: string | null,
+  name: string | null,
+): ResourceAttributes[] {
+  const first = attributesFor(action, r, namespace, name);
+  return action === "scale" ? [first, { ...first, verb: "update" }] : [first];
 }
 
 /** The review to POST at SSAR_PATH. */

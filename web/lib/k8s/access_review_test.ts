@@ -14,6 +14,7 @@ import {
   objectActions,
   readAccessReview,
   type ResourceAttributes,
+  reviewsFor,
   roleOn,
   rowAccess,
   SSAR_PATH,
@@ -59,7 +60,36 @@ Deno.test("objectActions and listActions offer what the resource serves", () => 
   const cases: [string, ResourceRef, Action[], Action[]][] = [
     ["pods", pods, ["update", "delete", "exec", "attach", "log"], ["delete", "create"]],
     ["configmaps", configmaps, ["update", "delete"], ["delete", "create"]],
-    ["deployments.apps", deployments, ["update", "delete"], ["delete", "create"]],
+    [
+      "deployments.apps: scale and patch (restart, pause, rollback) too",
+      deployments,
+      ["update", "delete", "scale", "patch"],
+      ["delete", "create"],
+    ],
+    [
+      "statefulsets.apps: scale and patch (restart)",
+      { ...deployments, resource: "statefulsets" },
+      ["update", "delete", "scale", "patch"],
+      ["delete", "create"],
+    ],
+    [
+      "daemonsets.apps: patch (restart) only",
+      { ...deployments, resource: "daemonsets" },
+      ["update", "delete", "patch"],
+      ["delete", "create"],
+    ],
+    [
+      "replicasets.apps: scale only",
+      { ...deployments, resource: "replicasets" },
+      ["update", "delete", "scale"],
+      ["delete", "create"],
+    ],
+    [
+      "deployments.apps that serve no patch: scale only",
+      { ...deployments, verbs: ["get", "list", "watch"] },
+      ["scale"],
+      [],
+    ],
     ["read-only resource", readOnly, [], []],
     [
       "pods without update/delete still offer shell and logs",
@@ -138,12 +168,59 @@ Deno.test("attributesFor: verb, group, resource, subresource, namespace and name
       { verb: "delete", group: "", resource: "configmaps" },
     ],
     [
+      "scale a deployment: patch on its scale subresource",
+      attributesFor("scale", deployments, "prod", "web"),
+      {
+        verb: "patch",
+        group: "apps",
+        resource: "deployments",
+        subresource: "scale",
+        namespace: "prod",
+        name: "web",
+      },
+    ],
+    [
+      "patch a deployment (restart, pause, rollback)",
+      attributesFor("patch", deployments, "prod", "web"),
+      { verb: "patch", group: "apps", resource: "deployments", namespace: "prod", name: "web" },
+    ],
+    [
       "create never names the object",
       attributesFor("create", deployments, "prod", "web"),
       { verb: "create", group: "apps", resource: "deployments", namespace: "prod" },
     ],
   ];
   for (const [name, got, want] of cases) assert.deepEqual(got, want, name);
+});
+
+Deno.test("reviewsFor: scale is patch, else update, on <resource>/scale; one review otherwise", () => {
+  const scale = {
+    group: "apps",
+    resource: "statefulsets",
+    subresource: "scale",
+    namespace: "prod",
+    name: "db",
+  };
+  const cases: [string, ResourceAttributes[], ResourceAttributes[]][] = [
+    [
+      "scale",
+      reviewsFor("scale", { ...deployments, resource: "statefulsets" }, "prod", "db"),
+      [{ verb: "patch", ...scale }, { verb: "update", ...scale }],
+    ],
+    [
+      "patch",
+      reviewsFor("patch", deployments, "prod", "web"),
+      [attributesFor("patch", deployments, "prod", "web")],
+    ],
+    [
+      "delete",
+      reviewsFor("delete", configmaps, "e2e", "a"),
+      [attributesFor("delete", configmaps, "e2e", "a")],
+    ],
+  ];
+  for (const [name, got, want] of cases) assert.deepEqual(got, want, name);
+  assert.equal(isWrite("scale"), true);
+  assert.equal(isWrite("patch"), true);
 });
 
 Deno.test("accessReview builds an authorization.k8s.io/v1 SelfSubjectAccessReview", () => {
