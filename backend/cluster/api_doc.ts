@@ -109,7 +109,7 @@ export const clusterApi: RouteDoc[] = [
       "(422 cluster_unreachable otherwise).",
     ...admin,
     body: apiSchema("CreateClusterRequest", createBody),
-    responses: { 201: { description: "added", json: Cluster } },
+    responses: { 201: { description: "added", json: ClusterWithRole } },
     errors: [409, 422],
   },
   {
@@ -149,7 +149,7 @@ export const clusterApi: RouteDoc[] = [
     ...admin,
     params: idParams,
     body: apiSchema("UpdateClusterRequest", patchBody),
-    responses: { 200: { description: "the cluster as changed", json: Cluster } },
+    responses: { 200: { description: "the cluster as changed", json: ClusterWithRole } },
     errors: [404, 409, 422],
   },
   {

@@ -125,7 +125,8 @@ export function clusterRoutes(
       impersonate: body.impersonate,
     });
     manager.notifyStatus(id);
-    return c.json(cluster, 201);
+    // As GET /clusters/{id} answers (an admin's role on every cluster is admin).
+    return c.json({ ...cluster, my_role: "admin" as const }, 201);
   });
 
   app.get(
@@ -162,7 +163,7 @@ export function clusterRoutes(
       impersonate: body.impersonate,
     });
     manager.changed(id);
-    return c.json(updated);
+    return c.json({ ...updated, my_role: "admin" as const });
   });
 
   app.delete("/clusters/:id", async (c) => {
