@@ -317,14 +317,21 @@ Deno.test({
     const status = (pod.body as { status: { phase: string } }).status;
     assert.equal(status.phase, "Running");
 
-    const lines = (c: string, from: number, to: number) =>
-      Array.from({ length: to - from + 1 }, (_, i) => `log line ${from + i} from talker/${c}\n`)
-        .join("");
+    const lines = (c: string, from: number, to: number, instance = "") =>
+      Array.from(
+        { length: to - from + 1 },
+        (_, i) => `${instance}log line ${from + i} from talker/${c}\n`,
+      ).join("");
     const cases = [
       { args: ["-c", "app"], want: lines("app", 1, 10) },
       { args: ["-c", "sidecar"], want: lines("sidecar", 1, 10) },
       { args: ["-c", "app", "--tail=3"], want: lines("app", 8, 10) },
       { args: ["-c", "app", "--tail=0"], want: "" },
+      { args: ["-c", "app", "--previous"], want: lines("app", 1, 10, "previous ") },
+      {
+        args: ["-c", "app", "--previous", "-f", "--tail=2"],
+        want: lines("app", 9, 10, "previous "),
+      },
       {
         args: ["-c", "sidecar", "--tail=2", "--timestamps"],
         want: "2026-01-01T00:00:09.000Z log line 9 from talker/sidecar\n" +

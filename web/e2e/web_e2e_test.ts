@@ -358,6 +358,59 @@ current-context: ctx
         await shot(page, "pod-logs");
       });
 
+      await t.step(
+        "a restarted container's previous instance: its logs, not followed",
+        async () => {
+          needCluster();
+          const { page } = admin;
+          const logsUrl = `${base}/clusters/${clusterId}/r/core/v1/pods/e2e/hello?tab=logs`;
+          await page.goto(logsUrl);
+          await hydrated(page);
+          const previous = page.getByTestId("previous");
+          assert.equal(await previous.isDisabled(), true, "no restart yet: no previous instance");
+          // What a kubelet reports after the container crashed once.
+          const pod = await kubeRequest(cp, "GET", "/api/v1/namespaces/e2e/pods/hello");
+          const [main] = (pod.body as { status: { containerStatuses: object[] } }).status
+            .containerStatuses;
+          const restarted = await kubeRequest(
+            cp,
+            "PATCH",
+            "/api/v1/namespaces/e2e/pods/hello/status",
+            {
+              status: {
+                containerStatuses: [{
+                  ...main,
+                  restartCount: 1,
+                  lastState: {
+                    terminated: {
+                      exitCode: 1,
+                      reason: "Error",
+                      startedAt: "2026-01-01T00:00:00Z",
+                      finishedAt: "2026-01-01T00:00:10Z",
+                    },
+                  },
+                }],
+              },
+            },
+            "application/merge-patch+json",
+          );
+          assert.equal(restarted.status, 200, JSON.stringify(restarted.body));
+          await page.goto(logsUrl);
+          await hydrated(page);
+          assert.equal(await previous.isDisabled(), false);
+          await previous.check();
+          const out = page.getByTestId("log-output");
+          await out.getByText("previous log line 10 from hello/main").waitFor();
+          await page.locator("[data-testid=log-state][data-state=ended]").waitFor();
+          assert.equal(await page.getByTestId("follow").isDisabled(), true, "an ended instance");
+          assert.doesNotMatch(await out.textContent() ?? "", /^log line/m, "only the previous one");
+          // Back to the running instance, followed again.
+          await previous.uncheck();
+          await page.locator("[data-testid=log-state][data-state=streaming]").waitFor();
+          await out.getByText(/^log line 10 from hello\/main$/m).waitFor();
+        },
+      );
+
       await t.step("YAML edit applies, and Kubernetes errors are shown", async () => {
         needCluster();
         const { page } = admin;

@@ -1,5 +1,6 @@
 // A pod's container logs: tail, follow (streamed through the proxy), timestamps, wrap and
-// download. Sticks to the bottom while following unless the user scrolls up.
+// download, and the previous instance of a container that restarted (previous=true: why did it
+// crash?). Sticks to the bottom while following unless the user scrolls up.
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { Icon } from "../components/icons.tsx";
 import { Alert, btn, inputClass } from "../components/ui.tsx";
@@ -11,6 +12,8 @@ interface Props {
   namespace: string;
   pod: string;
   containers: string[];
+  /** Restarts per container: one that restarted has a previous instance's logs. */
+  restarts?: Record<string, number>;
   /** Lines the server read for the first render (not following). */
   initial: string;
   initialError?: string | null;
@@ -20,10 +23,15 @@ const MAX_LINES = 10_000;
 const TAILS = [100, 500, 2000, -1];
 
 export default function LogViewer(
-  { clusterId, namespace, pod, containers, initial, initialError }: Props,
+  { clusterId, namespace, pod, containers, restarts = {}, initial, initialError }: Props,
 ) {
   const [container, setContainer] = useState(containers[0] ?? "");
   const [follow, setFollow] = useState(true);
+  const [previousWanted, setPrevious] = useState(false);
+  const restarted = (restarts[container] ?? 0) > 0;
+  // Only a container that restarted has a previous instance; its logs have ended (no follow).
+  const previous = previousWanted && restarted;
+  const following = follow && !previous;
   const [timestamps, setTimestamps] = useState(false);
   const [wrap, setWrap] = useState(true);
   const [tail, setTail] = useState(500);
@@ -39,7 +47,8 @@ export default function LogViewer(
   useEffect(() => {
     const ctl = new AbortController();
     const q = new URLSearchParams({ container });
-    if (follow) q.set("follow", "true");
+    if (previous) q.set("previous", "true");
+    else if (follow) q.set("follow", "true");
     if (timestamps) q.set("timestamps", "true");
     if (tail > 0) q.set("tailLines", String(tail));
     const url = `${proxyBase(clusterId)}/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${
@@ -87,7 +96,7 @@ export default function LogViewer(
       ctl.abort();
       cancelAnimationFrame(frame);
     };
-  }, [container, follow, timestamps, tail, run]);
+  }, [container, following, previous, timestamps, tail, run]);
 
   useLayoutEffect(() => {
     const el = box.current;
@@ -98,7 +107,7 @@ export default function LogViewer(
     const blob = new Blob([lines.join("\n") + "\n"], { type: "text/plain" });
     const a = document.createElement("a");
     a.href = URL.createObjectURL(blob);
-    a.download = `${pod}-${container}.log`;
+    a.download = `${pod}-${container}${previous ? "-previous" : ""}.log`;
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 1000);
   };
@@ -135,11 +144,33 @@ export default function LogViewer(
           <input
             type="checkbox"
             class="accent-indigo-600"
-            checked={follow}
+            checked={following}
+            disabled={previous}
             onChange={(e) => setFollow((e.target as HTMLInputElement).checked)}
             data-testid="follow"
           />
           Follow
+        </label>
+        <label
+          class={toggle}
+          title={restarted
+            ? `the logs of ${container}'s instance before its last restart`
+            : `${container} has not restarted: there is no previous instance`}
+        >
+          <input
+            type="checkbox"
+            class="accent-indigo-600"
+            checked={previous}
+            disabled={!restarted}
+            onChange={(e) => setPrevious((e.target as HTMLInputElement).checked)}
+            data-testid="previous"
+          />
+          Previous instance
+          {restarted && (
+            <span class="text-slate-400">
+              ({restarts[container]} restart{restarts[container] === 1 ? "" : "s"})
+            </span>
+          )}
         </label>
         <label class={toggle}>
           <input
@@ -168,7 +199,7 @@ export default function LogViewer(
           >
             <span
               class={`size-2 rounded-full ${
-                state === "streaming" && follow
+                state === "streaming" && following
                   ? "animate-pulse bg-emerald-500"
                   : state === "error"
                   ? "bg-red-500"
@@ -177,7 +208,7 @@ export default function LogViewer(
               aria-hidden="true"
             />
             {state === "streaming"
-              ? (follow ? "Following" : "Loading")
+              ? (following ? "Following" : "Loading")
               : state === "ended"
               ? "Stream ended"
               : state === "error"
@@ -191,7 +222,7 @@ export default function LogViewer(
               onClick={() => setRun((r) => r + 1)}
             >
               <Icon name="refresh" class="size-3.5" />
-              {follow ? "Resume" : "Reload"}
+              {following ? "Resume" : "Reload"}
             </button>
           )}
           <button
@@ -209,7 +240,7 @@ export default function LogViewer(
       <pre
         ref={box}
         role="log"
-        aria-label={`Logs of ${pod}/${container}`}
+        aria-label={`Logs of ${pod}/${container}${previous ? " (previous instance)" : ""}`}
         tabIndex={0}
         data-testid="log-output"
         onScroll={(e) => {

@@ -87,6 +87,17 @@ interface ContainerStatus {
   state?: Record<string, { reason?: string }>;
 }
 
+/** How many times each container of a pod has restarted (a previous instance has logs). */
+function restartsOf(obj: KubeObject): Record<string, number> {
+  const status = obj.status as
+    | { containerStatuses?: ContainerStatus[]; initContainerStatuses?: ContainerStatus[] }
+    | undefined;
+  return Object.fromEntries(
+    [...(status?.containerStatuses ?? []), ...(status?.initContainerStatuses ?? [])]
+      .map((c) => [c.name, c.restartCount ?? 0]),
+  );
+}
+
 function containersOf(obj: KubeObject): string[] {
   const spec = obj.spec as
     | { containers?: { name: string }[]; initContainers?: { name: string }[] }
@@ -488,6 +499,7 @@ export function ObjectPage(p: ObjectPageProps) {
             namespace: ns ?? "default",
             pod: name,
             containers: containersOf(obj),
+            restarts: restartsOf(obj),
             initial: p.logs?.text ?? "",
             initialError: p.logs?.error ?? null,
           }}

@@ -185,10 +185,17 @@ func (k *kubelet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serveLogs writes log lines 1..10 (or the last tailLines of them), "log line N from
 // pod/container", each after an RFC 3339 timestamp with milliseconds (logEpoch + N s) when
 // timestamps=true; with follow=true it then adds a line, stamped now, every followInterval until
-// the client goes away.
+// the client goes away. With previous=true it writes the previous instance's lines, "previous log
+// line N from pod/container", and never follows (that instance has ended), as a kubelet does for
+// a container that restarted.
 func serveLogs(w http.ResponseWriter, r *http.Request, pod, container string) {
 	q := r.URL.Query()
-	follow := q.Get("follow") == "true"
+	previous := q.Get("previous") == "true"
+	follow := q.Get("follow") == "true" && !previous
+	instance := ""
+	if previous {
+		instance = "previous "
+	}
 	timestamps := q.Get("timestamps") == "true"
 	tail := logLines
 	if q.Has("tailLines") {
@@ -203,7 +210,7 @@ func serveLogs(w http.ResponseWriter, r *http.Request, pod, container string) {
 		if timestamps {
 			stamp = at.UTC().Format("2006-01-02T15:04:05.000Z") + " "
 		}
-		return fmt.Appendf(nil, "%slog line %d from %s/%s\n", stamp, n, pod, container)
+		return fmt.Appendf(nil, "%s%slog line %d from %s/%s\n", stamp, instance, n, pod, container)
 	}
 	w.Header().Set("Content-Type", "text/plain")
 	w.WriteHeader(http.StatusOK)
