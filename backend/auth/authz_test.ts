@@ -84,6 +84,7 @@ const ACCESS: Record<string, Access> = {
   "GET /clusters/:id/r": "page",
   "GET /clusters/:id/r/:group/:version/:resource": "page",
   "GET /clusters/:id/r/:group/:version/:resource/:ns/:name": "page",
+  "GET /clusters/:id/events": "page",
   "GET /account/tokens": "page",
   "GET /account/password": "page",
   "GET /admin/users": "admin-page",

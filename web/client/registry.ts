@@ -10,6 +10,7 @@ export const registry: IslandRegistry = {
   ClusterRoles: () => import("../islands/ClusterRoles.tsx"),
   ClusterSettings: () => import("../islands/ClusterSettings.tsx"),
   ChangePassword: () => import("../islands/ChangePassword.tsx"),
+  EventList: () => import("../islands/EventList.tsx"),
   DeleteObject: () => import("../islands/DeleteObject.tsx"),
   LoginForm: () => import("../islands/LoginForm.tsx"),
   LogViewer: () => import("../islands/LogViewer.tsx"),

@@ -21,8 +21,8 @@ export interface ShellProps {
   /** The cluster being browsed (shows its navigation). */
   cluster?: Cluster;
   /**
-   * Key of the active nav entry: "clusters", "tokens", "audit", "overview", "all", or
-   * "group/resource".
+   * Key of the active nav entry: "clusters", "tokens", "audit", "overview", "all", "events"
+   * (the Events page), or "group/resource".
    */
   active: string;
   now: number;
@@ -61,6 +61,10 @@ function NavLink(
     </a>
   );
 }
+
+/** The sidebar's Events entry leads to the Events page (live, newest first), not the generic list. */
+const isEventsItem = (item: { group: string; resource: string }) =>
+  item.group === "" && item.resource === "events";
 
 function Sidebar(
   { cluster, active, now, admin }: {
@@ -124,8 +128,12 @@ function Sidebar(
                   {s.items.map((item) => (
                     <NavLink
                       key={item.resource}
-                      href={listUrl(cluster.id, item)}
-                      active={active === `${item.group}/${item.resource}`}
+                      href={isEventsItem(item)
+                        ? `/clusters/${cluster.id}/events`
+                        : listUrl(cluster.id, item)}
+                      active={isEventsItem(item)
+                        ? active === "events" || active === "/events"
+                        : active === `${item.group}/${item.resource}`}
                     >
                       <span class="pl-6">{item.label}</span>
                     </NavLink>

@@ -14,6 +14,7 @@ import { loginRoutes } from "./login.tsx";
 import { ssoRoutes } from "./sso.tsx";
 import { clusterRoutes } from "./clusters.tsx";
 import { resourceRoutes } from "./resources.tsx";
+import { eventRoutes } from "./events.tsx";
 import { accountRoutes } from "./account.tsx";
 import { userRoutes } from "./users.tsx";
 import { auditRoutes } from "./audit.tsx";
@@ -42,6 +43,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
   pages.get("/", (c) => c.redirect("/clusters", 303));
   clusterRoutes(pages, deps);
   resourceRoutes(pages, deps);
+  eventRoutes(pages, deps);
   accountRoutes(pages, deps);
   userRoutes(pages, deps);
   auditRoutes(pages, deps);
