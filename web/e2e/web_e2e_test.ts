@@ -411,6 +411,34 @@ current-context: ctx
         },
       );
 
+      await t.step("all containers of a pod, interleaved by time with their names", async () => {
+        needCluster();
+        const { page } = admin;
+        await createRunningPod(cp, "e2e", "duo", { containers: ["app", "sidecar"] });
+        await page.goto(`${base}/clusters/${clusterId}/r/core/v1/pods/e2e/duo?tab=logs`);
+        await hydrated(page);
+        const out = page.getByTestId("log-output");
+        await out.getByText("log line 10 from duo/app").waitFor();
+        await page.getByLabel("Container").selectOption("*");
+        await out.locator("[data-container=sidecar]").first().waitFor();
+        // Both containers' lines 1-10 carry the same times: they pair up (in arrival order).
+        await page.waitForFunction(() =>
+          (document.querySelector("[data-testid=log-output]")?.textContent ?? "")
+            .includes("[sidecar] log line 10 from duo/sidecar")
+        );
+        const first = (await out.textContent() ?? "").split("\n").slice(0, 4);
+        assert.deepEqual([first.slice(0, 2).sort(), first.slice(2, 4).sort()], [
+          ["[app] log line 1 from duo/app", "[sidecar] log line 1 from duo/sidecar"],
+          ["[app] log line 2 from duo/app", "[sidecar] log line 2 from duo/sidecar"],
+        ]);
+        const colours = await out.locator("[data-container]").evaluateAll((
+          els,
+        ) => [...new Set(els.map((e) => `${e.getAttribute("data-container")} ${e.className}`))]);
+        assert.equal(colours.length, 2, `one colour per container: ${colours}`);
+        assert.equal(await page.getByTestId("previous").isDisabled(), true);
+        await shot(page, "pod-logs-all-containers");
+      });
+
       await t.step("YAML edit applies, and Kubernetes errors are shown", async () => {
         needCluster();
         const { page } = admin;

@@ -1,0 +1,57 @@
+// Log lines from several streams at once (all containers of a pod): each line keeps where it came
+// from and when it was written (the kubelet's timestamp, asked for with timestamps=true), and
+// lines are kept in time order as they arrive, so the containers' output interleaves as it
+// happened. Pure logic for web/islands/LogViewer.tsx.
+
+/** One line: its source's index, its timestamp (ms; NaN when it had none), the stamp, the text. */
+export interface LogLine {
+  src: number;
+  at: number;
+  stamp: string;
+  text: string;
+}
+
+/** The kubelet's RFC 3339 stamp at the start of a line with timestamps=true, and its space. */
+const STAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)) /;
+
+/** Splits a line into its timestamp and text (a line without one keeps NaN and all its text). */
+export function parseLine(src: number, line: string): LogLine {
+  const m = STAMP.exec(line);
+  if (!m) return { src, at: NaN, stamp: "", text: line };
+  // Date.parse reads milliseconds only: nanoseconds beyond them are dropped.
+  const at = Date.parse(m[1].replace(/(\.\d{3})\d+/, "$1"));
+  return { src, at, stamp: m[1], text: line.slice(m[0].length) };
+}
+
+/**
+ * Inserts `line` after every line not later than it (arrival order among equal times); a line
+ * without a timestamp goes last. Lines mostly arrive in order, so the search starts at the end.
+ */
+export function insertByTime(lines: LogLine[], line: LogLine): void {
+  if (Number.isNaN(line.at)) {
+    lines.push(line);
+    return;
+  }
+  let i = lines.length;
+  while (i > 0 && (Number.isNaN(lines[i - 1].at) || lines[i - 1].at > line.at)) i--;
+  lines.splice(i, 0, line);
+}
+
+/** Keeps the newest `max` lines (drops from the front, in place). */
+export function trimTo(lines: LogLine[], max: number): void {
+  if (lines.length > max) lines.splice(0, lines.length - max);
+}
+
+/** The colour of a source's prefix (Tailwind classes written out, so the build keeps them). */
+const PREFIX_COLOURS = [
+  "text-sky-400",
+  "text-emerald-400",
+  "text-amber-400",
+  "text-fuchsia-400",
+  "text-rose-400",
+  "text-lime-400",
+  "text-cyan-400",
+  "text-violet-400",
+];
+
+export const prefixColour = (src: number) => PREFIX_COLOURS[src % PREFIX_COLOURS.length];
