@@ -2,7 +2,8 @@
 // then watch, applying watch events to the rows; relist on 410 Gone; reconnect with backoff
 // (not on 403/404). Re-renders at most once an animation frame however fast events arrive.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { api, isAbort, openStream, readText, sleep } from "./api.ts";
+import { api } from "./api.ts";
+import { listThenWatch } from "./list_watch.ts";
 import {
   applyWatchEvent,
   type Column,
@@ -14,7 +15,6 @@ import {
   tableRows,
   type WatchEvent,
 } from "../lib/k8s/table.ts";
-import { LineSplitter } from "../../common/lines.ts";
 
 const PAGE = 500;
 
@@ -90,53 +90,30 @@ export function useLiveRows(
       bump();
       return rv;
     };
-    (async () => {
-      let backoff = 1000;
-      let rv = "";
-      while (!signal.aborted) {
-        try {
-          if (!rv) {
-            setState((s) => (s === "initial" ? "loading" : s));
-            rv = await list();
-          }
-          const q = new URLSearchParams({
-            watch: "true",
-            allowWatchBookmarks: "true",
-            resourceVersion: rv,
-          });
-          const opened = Date.now();
-          const res = await openStream(`${base}?${q}`, signal, TABLE_ACCEPT);
-          setState("live");
-          setError(null);
-          backoff = 1000;
-          const lines = new LineSplitter();
-          await readText(res, (text) => {
-            for (const line of lines.push(text)) {
-              const ev = JSON.parse(line) as WatchEvent;
-              if (ev.type !== "ERROR" && ev.type !== "BOOKMARK") {
-                ev.object = asTable(ev.object) as WatchEvent["object"];
-              }
-              const r = applyWatchEvent(rowsRef.current, ev);
-              if (r.expired) rv = "";
-              else if (r.error) throw new Error(r.error);
-              else if (r.resourceVersion) rv = r.resourceVersion;
-            }
-            bump();
-          });
-          // The server ended the watch (timeout): resume from the last version, not in a hot loop.
-          if (Date.now() - opened < 2000) await sleep(2000, signal);
-        } catch (err) {
-          if (isAbort(err) || signal.aborted) return;
-          setError((err as Error).message);
-          setState("retrying");
-          const status = (err as { status?: number }).status;
-          if (status === 403 || status === 404) return;
-          await sleep(backoff, signal);
-          backoff = Math.min(backoff * 2, 30_000);
-          if (status === 410) rv = "";
+    listThenWatch({
+      base,
+      signal,
+      accept: TABLE_ACCEPT,
+      list,
+      apply: (line) => {
+        const ev = JSON.parse(line) as WatchEvent;
+        if (ev.type !== "ERROR" && ev.type !== "BOOKMARK") {
+          ev.object = asTable(ev.object) as WatchEvent["object"];
         }
-      }
-    })();
+        return applyWatchEvent(rowsRef.current, ev);
+      },
+      changed: bump,
+      // A table keeps showing its rows: refused (403/404) reads as not live, with the reason.
+      state: (st) =>
+        setState((cur) =>
+          st === "loading"
+            ? (cur === "initial" ? "loading" : cur)
+            : st === "stopped"
+            ? "retrying"
+            : st
+        ),
+      error: setError,
+    });
     return () => {
       ctl.abort();
       cancelAnimationFrame(frame);

@@ -6,8 +6,8 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { Alert, Badge, cardClass, EmptyState, linkClass, TimeAgo } from "../components/ui.tsx";
 import { useNow } from "../client/live.ts";
-import { api, isAbort, openStream, readText, sleep } from "../client/api.ts";
-import { LineSplitter } from "../../common/lines.ts";
+import { api } from "../client/api.ts";
+import { listThenWatch } from "../client/list_watch.ts";
 import {
   applyEventWatch,
   type ClusterEvent,
@@ -86,56 +86,20 @@ export default function EventList(p: EventListProps) {
       flush();
       return l.metadata?.resourceVersion ?? "";
     };
-    (async () => {
-      let backoff = 1000;
-      let rv = p.error ? "" : p.resourceVersion;
-      while (!signal.aborted) {
-        try {
-          if (!rv) {
-            setState((s) => (s === "initial" ? "loading" : s));
-            rv = await list();
-          }
-          const q = new URLSearchParams({
-            watch: "true",
-            allowWatchBookmarks: "true",
-            resourceVersion: rv,
-          });
-          const opened = Date.now();
-          const res = await openStream(`${base}?${q}`, signal);
-          setState("live");
-          setError(null);
-          backoff = 1000;
-          const lines = new LineSplitter();
-          await readText(res, (text) => {
-            for (const line of lines.push(text)) {
-              const r = applyEventWatch(
-                pending.events,
-                JSON.parse(line) as EventWatch,
-                pending.trimmed,
-              );
-              if (r.expired) rv = "";
-              else if (r.error) throw new Error(r.error);
-              else if (r.resourceVersion) rv = r.resourceVersion;
-              pending = { events: r.events, trimmed: r.trimmed };
-            }
-            flush();
-          });
-          if (Date.now() - opened < 2000) await sleep(2000, signal);
-        } catch (err) {
-          if (isAbort(err) || signal.aborted) return;
-          setError((err as Error).message);
-          const status = (err as { status?: number }).status;
-          if (status === 403 || status === 404) {
-            setState("stopped");
-            return;
-          }
-          setState("retrying");
-          await sleep(backoff, signal);
-          backoff = Math.min(backoff * 2, 30_000);
-          if (status === 410) rv = "";
-        }
-      }
-    })();
+    listThenWatch({
+      base,
+      signal,
+      from: p.error ? "" : p.resourceVersion,
+      list,
+      apply: (line) => {
+        const r = applyEventWatch(pending.events, JSON.parse(line) as EventWatch, pending.trimmed);
+        pending = { events: r.events, trimmed: r.trimmed };
+        return r;
+      },
+      changed: flush,
+      state: (st) => setState((cur) => st === "loading" && cur !== "initial" ? cur : st),
+      error: setError,
+    });
     return () => {
       ctl.abort();
       cancelAnimationFrame(frame);
