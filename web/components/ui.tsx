@@ -223,3 +223,44 @@ export function Chips(
     </div>
   );
 }
+
+/** A live view's state: watching, reconnecting, refused (not live), or loading. */
+export type LiveStatusState = "initial" | "loading" | "live" | "retrying" | "stopped";
+
+/**
+ * The status line of a live view (a dot and "Live", "Reconnecting…", "Not live" or "Loading…"),
+ * then what it counts (`children`), announced politely to screen readers.
+ */
+export function LiveStatus(
+  { state, testId, children }: {
+    state: LiveStatusState;
+    testId: string;
+    children: ComponentChildren;
+  },
+) {
+  const dot = state === "live"
+    ? "bg-emerald-500"
+    : state === "retrying" || state === "stopped"
+    ? "bg-amber-500"
+    : "bg-slate-400 animate-pulse";
+  const label = state === "live"
+    ? "Live"
+    : state === "retrying"
+    ? "Reconnecting…"
+    : state === "stopped"
+    ? "Not live"
+    : "Loading…";
+  return (
+    <p
+      class="flex items-center gap-2 text-xs text-slate-500 dark:text-slate-400"
+      aria-live="polite"
+      data-testid={testId}
+      data-state={state}
+    >
+      <span class={`size-2 rounded-full ${dot}`} aria-hidden="true" />
+      {label}
+      <span class="text-slate-300 dark:text-slate-600">·</span>
+      {children}
+    </p>
+  );
+}

@@ -4,7 +4,15 @@
 // 410 Gone, reconnect with backoff (not on 403/404). The warnings-only filter is a link (works
 // without script) that the island turns into a toggle.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { Alert, Badge, cardClass, EmptyState, linkClass, TimeAgo } from "../components/ui.tsx";
+import {
+  Alert,
+  Badge,
+  cardClass,
+  EmptyState,
+  linkClass,
+  LiveStatus,
+  TimeAgo,
+} from "../components/ui.tsx";
 import { useNow } from "../client/live.ts";
 import { api } from "../client/api.ts";
 import { listThenWatch } from "../client/list_watch.ts";
@@ -145,34 +153,11 @@ export default function EventList(p: EventListProps) {
             Warnings only ({warnings})
           </a>
         </nav>
-        <p
-          class="flex items-center gap-2 text-xs text-slate-500 dark:text-slate-400"
-          aria-live="polite"
-          data-testid="events-state"
-          data-state={state}
-        >
-          <span
-            class={`size-2 rounded-full ${
-              state === "live"
-                ? "bg-emerald-500"
-                : state === "retrying" || state === "stopped"
-                ? "bg-amber-500"
-                : "bg-slate-400 animate-pulse"
-            }`}
-            aria-hidden="true"
-          />
-          {state === "live"
-            ? "Live"
-            : state === "retrying"
-            ? "Reconnecting…"
-            : state === "stopped"
-            ? "Not live"
-            : "Loading…"}
-          <span class="text-slate-300 dark:text-slate-600">·</span>
+        <LiveStatus state={state} testId="events-state">
           <span data-testid="event-count">
             {shown.length} {shown.length === 1 ? "event" : "events"}
           </span>
-        </p>
+        </LiveStatus>
       </div>
       {error && (
         <div class="border-b border-slate-200 p-3 dark:border-slate-800">

@@ -7,7 +7,7 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { Icon } from "../components/icons.tsx";
 import { ConfirmDialog } from "../components/dialog.tsx";
-import { Alert, btn, cardClass, inputClass, PhaseText } from "../components/ui.tsx";
+import { Alert, btn, cardClass, inputClass, LiveStatus, PhaseText } from "../components/ui.tsx";
 import { useNow } from "../client/live.ts";
 import { api } from "../client/api.ts";
 import { useLiveRows } from "../client/live_rows.ts";
@@ -199,30 +199,13 @@ export default function ResourceTable(props: ResourceTableProps) {
             /
           </kbd>
         </div>
-        <p
-          class="flex items-center gap-2 text-xs text-slate-500 dark:text-slate-400"
-          aria-live="polite"
-          data-testid="table-state"
-          data-state={state}
-        >
-          <span
-            class={`size-2 rounded-full ${
-              state === "live"
-                ? "bg-emerald-500"
-                : state === "retrying"
-                ? "bg-amber-500"
-                : "bg-slate-400 animate-pulse"
-            }`}
-            aria-hidden="true"
-          />
-          {state === "live" ? "Live" : state === "retrying" ? "Reconnecting…" : "Loading…"}
-          <span class="text-slate-300 dark:text-slate-600">·</span>
+        <LiveStatus state={state} testId="table-state">
           <span data-testid="row-count">
             {filter
               ? `${shown.length} of ${total}`
               : `${total}${props.partial && state === "initial" ? "+" : ""}`} {label}
           </span>
-        </p>
+        </LiveStatus>
       </div>
       {error && (
         <div class="border-b border-slate-200 p-3 dark:border-slate-800">
