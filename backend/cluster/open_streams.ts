@@ -8,6 +8,16 @@
 import { sha256Hex } from "../crypto/encoding.ts";
 import { log } from "../../common/log.ts";
 
+/**
+ * Why the dashboard ended a stream (a ticket's abort reason), with the HTTP status that tells a
+ * stream still opening: 403 (no longer allowed), 404 (the cluster is gone), 503 (stopping).
+ */
+export class StreamEnded extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
 export interface OpenStreamsOptions {
   /** Streams one caller (session or API token) may have open at once. */
   perCaller: number;
@@ -78,13 +88,13 @@ export class OpenStreams {
   /** Ends every stream to a cluster (it was deleted or its connection changed). */
   closeCluster(clusterId: string, reason: string): void {
     for (const e of [...this.entries]) {
-      if (e.clusterId === clusterId) e.ctrl.abort(new Error(reason));
+      if (e.clusterId === clusterId) e.ctrl.abort(new StreamEnded(404, reason));
     }
   }
 
   /** Ends every stream (the dashboard is stopping). */
   closeAll(reason: string): void {
-    for (const e of [...this.entries]) e.ctrl.abort(new Error(reason));
+    for (const e of [...this.entries]) e.ctrl.abort(new StreamEnded(503, reason));
     clearInterval(this.timer);
     this.timer = undefined;
   }
@@ -128,7 +138,8 @@ export class OpenStreams {
       for (const e of [...this.entries]) {
         if (e.token === token && e.clusterId === clusterId) {
           e.ctrl.abort(
-            new Error(
+            new StreamEnded(
+              403,
               "your session or API token is no longer valid, or you may no longer open streams " +
                 "on this cluster; log in again or ask an admin",
             ),

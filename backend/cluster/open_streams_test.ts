@@ -1,7 +1,8 @@
 // OpenStreams: the per-caller bound, and each reason a stream must end (its cluster deleted, its
-// token no longer valid, shutdown) aborting exactly the streams it concerns.
+// token no longer valid, shutdown) aborting exactly the streams it concerns, with the status a
+// stream still opening is answered with.
 import assert from "node:assert/strict";
-import { OpenStreams } from "./open_streams.ts";
+import { OpenStreams, StreamEnded } from "./open_streams.ts";
 
 Deno.test("OpenStreams bounds each caller, not everyone", () => {
   const open = new OpenStreams(() => Promise.resolve(true), { perCaller: 2, recheckMs: 60_000 });
@@ -35,12 +36,15 @@ Deno.test("OpenStreams ends the streams each event concerns", async (t) => {
     act: () => Promise<void> | void;
     ends: (s: { cluster: string; token: string }) => boolean;
     reason: RegExp;
+    /** The status a stream still opening is answered with (stream_proxy.ts). */
+    status: number;
   }> = [
     {
       name: "cluster deleted",
       act: () => open.closeCluster("c1", "the cluster was deleted"),
       ends: (s) => s.cluster === "c1",
       reason: /deleted/,
+      status: 404,
     },
     {
       name: "token no longer valid",
@@ -50,6 +54,7 @@ Deno.test("OpenStreams ends the streams each event concerns", async (t) => {
       },
       ends: (s) => s.token === "kdt_b",
       reason: /no longer valid/,
+      status: 403,
     },
     {
       name: "role on one cluster removed",
@@ -59,12 +64,14 @@ Deno.test("OpenStreams ends the streams each event concerns", async (t) => {
       },
       ends: (s) => s.cluster === "c2" && s.token === "kdt_a",
       reason: /may no longer open streams on this cluster/,
+      status: 403,
     },
     {
       name: "shutdown",
       act: () => open.closeAll("stopping"),
       ends: () => true,
       reason: /stopping/,
+      status: 503,
     },
   ];
   for (const c of cases) {
@@ -80,7 +87,10 @@ Deno.test("OpenStreams ends the streams each event concerns", async (t) => {
       for (const s of streams) {
         assert.equal(s.ticket.signal.aborted, c.ends(s), `${s.cluster}/${s.token}`);
         if (s.ticket.signal.aborted) {
-          assert.match((s.ticket.signal.reason as Error).message, c.reason);
+          const why = s.ticket.signal.reason;
+          assert.ok(why instanceof StreamEnded, `${why}`);
+          assert.match(why.message, c.reason);
+          assert.equal(why.status, c.status);
         }
         s.ticket.release();
       }

@@ -15,7 +15,7 @@
 import type { Context } from "hono";
 import type { AppEnv, ServeInfo } from "../http/types.ts";
 import { type ClusterClient, ClusterUnavailableError, StreamRefusedError } from "./client.ts";
-import type { OpenStreams } from "./open_streams.ts";
+import { type OpenStreams, StreamEnded } from "./open_streams.ts";
 import { relay } from "./stream_relay.ts";
 import { log } from "../../common/log.ts";
 import { failureStatus, type KubeStatus, statusReason } from "../../common/kube_status.ts";
@@ -109,6 +109,11 @@ async function refusalStatus(res: Response): Promise<KubeStatus> {
   );
 }
 
+/** The dashboard's reason for ending a stream, when its ticket was ended (not the client's). */
+function endedBy(signal: AbortSignal): StreamEnded | null {
+  return signal.aborted && signal.reason instanceof StreamEnded ? signal.reason : null;
+}
+
 /**
  * Opens the stream and upgrades the client's connection, or answers why not. `answer` builds the
  * proxy's Kubernetes Status errors; `protect` sets the headers a relayed refusal needs.
@@ -149,6 +154,9 @@ export async function serveStream(
     });
   } catch (err) {
     ticket.release();
+    // Ended while it opened (the person's role went, the cluster was deleted): say why.
+    const ended = endedBy(ticket.signal);
+    if (ended) return refuse(ended.status, statusReason(ended.status), ended.message);
     if (err instanceof StreamRefusedError && inBand(c.req.raw)) {
       const status = await refusalStatus(err.response);
       return refuse(status.code, status.reason, status.message);
@@ -164,6 +172,13 @@ export async function serveStream(
     }
     if (err instanceof ClusterUnavailableError) return refuse(err.status, err.reason, err.message);
     throw err;
+  }
+  const ended = endedBy(ticket.signal);
+  if (ended) {
+    ticket.release();
+    upstream.writable.abort(ended).catch(() => {});
+    upstream.readable.cancel().catch(() => {});
+    return refuse(ended.status, statusReason(ended.status), ended.message);
   }
   let socket: WebSocket;
   let response: Response;
