@@ -139,6 +139,11 @@ export function guessResource(kind: string): string {
  * resource comes from `kinds` (the cluster's discovery), else is guessed from the kind; an object
  * with a namespace is namespaced unless discovery says otherwise.
  */
+const GROUP = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const VERSION = /^[a-z0-9]+$/;
+const KIND = /^[A-Za-z][A-Za-z0-9]*$/;
+const DOT_SEGMENT = /^\.{1,2}$/;
+
 export function involvedObjectUrl(
   clusterId: string,
   e: ClusterEvent,
@@ -150,7 +155,12 @@ export function involvedObjectUrl(
   const slash = av.lastIndexOf("/");
   const group = slash < 0 ? "" : groupFromSegment(av.slice(0, slash));
   const version = slash < 0 ? av : av.slice(slash + 1);
-  if (!version) return null;
+  // The cluster writes these: a link is made only of what Kubernetes itself allows, so a hostile
+  // event cannot point the link at another dashboard page (`..`, `/`, `?` in a segment).
+  if (
+    !(group === "" || GROUP.test(group)) || !VERSION.test(version) || !KIND.test(io.kind) ||
+    DOT_SEGMENT.test(io.name) || (io.namespace && DOT_SEGMENT.test(io.namespace))
+  ) return null;
   const known = kinds[`${group}/${io.kind}`];
   const resource = known?.resource ?? guessResource(io.kind);
   const ns = known && !known.namespaced ? null : io.namespace || null;

@@ -186,6 +186,18 @@ Deno.test("involvedObjectUrl: table of involved objects", () => {
       "/clusters/c1/r/example.com/v1beta1/widgets/d/w",
     ],
     ["no name", io({ kind: "Pod", apiVersion: "v1" }), null],
+    // A hostile cluster's event must not turn the link into another dashboard page.
+    ["kind with a path", io({ kind: "x/../../../../admin/users?", name: "n" }), null],
+    ["dot-dot version", io({ kind: "Pod", apiVersion: "apps/..", name: "n" }), null],
+    ["group with a slash", io({ kind: "Pod", apiVersion: "a/../b/v1", name: "n" }), null],
+    ["version with a query", io({ kind: "Pod", apiVersion: "v1?x", name: "n" }), null],
+    ["dot-dot name", io({ kind: "Pod", apiVersion: "v1", namespace: "d", name: ".." }), null],
+    ["dot namespace", io({ kind: "Pod", apiVersion: "v1", namespace: ".", name: "n" }), null],
+    [
+      "a name with a slash is one encoded segment",
+      io({ kind: "Pod", apiVersion: "v1", namespace: "d", name: "../x" }),
+      "/clusters/c1/r/core/v1/pods/d/..%2Fx",
+    ],
     ["no involved object", { metadata: {} }, null],
   ];
   for (const [name, e, want] of cases) assertEquals(involvedObjectUrl("c1", e, kinds), want, name);
