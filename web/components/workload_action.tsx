@@ -10,12 +10,8 @@ import { Modal } from "./dialog.tsx";
 import { Alert, btn } from "./ui.tsx";
 import { type Access, controlProps } from "../lib/k8s/access_review.ts";
 import { listPath, proxyBase, type ResourceRef } from "../lib/k8s/paths.ts";
-import {
-  type Progress,
-  rolloutProgress,
-  type WorkloadObject,
-  type WorkloadResource,
-} from "../lib/k8s/workloads.ts";
+import { type Progress, rolloutProgress } from "../lib/k8s/rollout_progress.ts";
+import type { WorkloadObject, WorkloadResource } from "../lib/k8s/workloads.ts";
 import { useWatchedObject } from "../client/watch_object.ts";
 
 /** The object an action is on (every workload island's props have these). */

@@ -16,9 +16,8 @@ import {
   previousRevision,
   type Revision,
   rollbackPatch,
-  selectorQuery,
-  type WorkloadObject,
-} from "../lib/k8s/workloads.ts";
+} from "../lib/k8s/rollback.ts";
+import { selectorQuery, type WorkloadObject } from "../lib/k8s/workloads.ts";
 import { absoluteTime, kubeAge } from "../lib/format.ts";
 
 const REPLICASETS = { group: "apps", version: "v1", resource: "replicasets", namespaced: true };

@@ -29,9 +29,9 @@ import {
   VIEWER_REASON,
 } from "../lib/k8s/access_review.ts";
 import { clusterCrumbs, navKey, navLabel } from "./resource_nav.ts";
+import { rolloutProgress } from "../lib/k8s/rollout_progress.ts";
 import {
   blockedReason,
-  rolloutProgress,
   type WorkloadAction,
   workloadActions,
   type WorkloadObject,
