@@ -3,20 +3,17 @@
 // island). Its actions (Delete, Edit, Logs, the shell's Connect and Attach, a workload's Scale,
 // Restart, Pause/Resume and Roll back) follow `permissions` (web/routes/permissions.ts): a denied
 // one stays in its place, disabled, the reason its hover text; viewers get the Shell tab's notice
-// instead of a terminal. A workload's overview has a Replicas card (lib/k8s/workloads.ts).
+// instead of a terminal. The overview cards are object_cards.tsx, a workload's header actions
+// workload_actions.tsx.
 import { Island } from "../islands.tsx";
 import YamlEditor from "../islands/YamlEditor.tsx";
 import LogViewer from "../islands/LogViewer.tsx";
 import DeleteObject from "../islands/DeleteObject.tsx";
-import ScaleWorkload from "../islands/ScaleWorkload.tsx";
-import RestartWorkload from "../islands/RestartWorkload.tsx";
-import PauseDeployment from "../islands/PauseDeployment.tsx";
-import RollbackDeployment from "../islands/RollbackDeployment.tsx";
-import { ProgressView, type WorkloadTarget } from "../components/workload_action.tsx";
+import type { WorkloadTarget } from "../components/workload_action.tsx";
 import { PodShell } from "../components/pod_shell.tsx";
 import { PageHeader, Shell } from "../components/layout.tsx";
 import { Icon } from "../components/icons.tsx";
-import { Badge, Card, Chips, KeyValues, linkClass, PhaseText, TimeAgo } from "../components/ui.tsx";
+import { Card, Chips, KeyValues, linkClass, PhaseText, TimeAgo } from "../components/ui.tsx";
 import { groupVersion, listUrl, objectUrl, type ResourceRef } from "../lib/k8s/paths.ts";
 import { kubeAge } from "../lib/format.ts";
 import type { Cluster, UiUser } from "../lib/types.ts";
@@ -29,14 +26,15 @@ import {
   VIEWER_REASON,
 } from "../lib/k8s/access_review.ts";
 import { clusterCrumbs, navKey, navLabel } from "./resource_nav.ts";
-import { rolloutProgress } from "../lib/k8s/rollout_progress.ts";
 import {
-  blockedReason,
-  type WorkloadAction,
-  workloadActions,
-  type WorkloadObject,
-  workloadResource,
-} from "../lib/k8s/workloads.ts";
+  Conditions,
+  type ContainerStatus,
+  Events,
+  PodContainers,
+  Replicas,
+} from "./object_cards.tsx";
+import { WorkloadActions } from "./workload_actions.tsx";
+import { workloadResource } from "../lib/k8s/workloads.ts";
 
 export interface KubeObject {
   apiVersion?: string;
@@ -79,14 +77,6 @@ export interface ObjectPageProps {
   permissions: Permissions;
 }
 
-interface ContainerStatus {
-  name: string;
-  ready?: boolean;
-  restartCount?: number;
-  image?: string;
-  state?: Record<string, { reason?: string }>;
-}
-
 /** How many times each container of a pod has restarted (a previous instance has logs). */
 function restartsOf(obj: KubeObject): Record<string, number> {
   const status = obj.status as
@@ -103,204 +93,6 @@ function containersOf(obj: KubeObject): string[] {
     | { containers?: { name: string }[]; initContainers?: { name: string }[] }
     | undefined;
   return [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])].map((c) => c.name);
-}
-
-function PodContainers({ obj }: { obj: KubeObject }) {
-  const spec = obj.spec as { containers?: { name: string; image?: string }[] } | undefined;
-  const statuses = (obj.status as { containerStatuses?: ContainerStatus[] })?.containerStatuses ??
-    [];
-  return (
-    <Card title="Containers">
-      <table class="min-w-full text-sm">
-        <thead>
-          <tr class="text-left text-xs uppercase tracking-wide text-slate-500 dark:text-slate-400">
-            <th scope="col" class="py-2 pl-4 pr-3 font-medium">Name</th>
-            <th scope="col" class="px-3 py-2 font-medium">Image</th>
-            <th scope="col" class="px-3 py-2 font-medium">State</th>
-            <th scope="col" class="px-3 py-2 text-right font-medium">Restarts</th>
-          </tr>
-        </thead>
-        <tbody class="divide-y divide-slate-100 dark:divide-slate-800">
-          {(spec?.containers ?? []).map((c) => {
-            const s = statuses.find((x) => x.name === c.name);
-            const stateName = s?.state ? Object.keys(s.state)[0] : "unknown";
-            const reason = s?.state?.[stateName]?.reason;
-            return (
-              <tr key={c.name}>
-                <td class="py-2 pl-4 pr-3 font-medium">{c.name}</td>
-                <td
-                  class="max-w-xs truncate px-3 py-2 font-mono text-xs text-slate-600 dark:text-slate-400"
-                  title={c.image}
-                >
-                  {c.image}
-                </td>
-                <td class="px-3 py-2">
-                  <PhaseText
-                    value={reason ?? (stateName === "running"
-                      ? "Running"
-                      : stateName[0]?.toUpperCase() + stateName.slice(1))}
-                  />
-                </td>
-                <td class="px-3 py-2 text-right tabular-nums">{s?.restartCount ?? 0}</td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </Card>
-  );
-}
-
-function Conditions({ obj }: { obj: KubeObject }) {
-  const conditions = (obj.status as {
-    conditions?: {
-      type: string;
-      status: string;
-      reason?: string;
-      message?: string;
-      lastTransitionTime?: string;
-    }[];
-  })
-    ?.conditions;
-  if (!Array.isArray(conditions) || conditions.length === 0) return null;
-  return (
-    <Card title="Conditions">
-      <ul class="divide-y divide-slate-100 dark:divide-slate-800">
-        {conditions.map((c) => (
-          <li key={c.type} class="flex items-start justify-between gap-3 px-4 py-2.5 text-sm">
-            <div class="min-w-0">
-              <p class="font-medium">{c.type}</p>
-              {(c.reason || c.message) && (
-                <p class="text-xs text-slate-500 dark:text-slate-400">
-                  {[c.reason, c.message].filter(Boolean).join(": ")}
-                </p>
-              )}
-            </div>
-            <Badge tone={c.status === "True" ? "green" : c.status === "False" ? "gray" : "amber"}>
-              {c.status}
-            </Badge>
-          </li>
-        ))}
-      </ul>
-    </Card>
-  );
-}
-
-function Events({ events, now }: { events: KubeEvent[]; now: number }) {
-  return (
-    <Card title={`Events (${events.length})`}>
-      {events.length === 0
-        ? <p class="px-4 py-3 text-sm text-slate-500 dark:text-slate-400">No recent events.</p>
-        : (
-          <ul class="divide-y divide-slate-100 dark:divide-slate-800">
-            {events.map((e, i) => (
-              <li key={e.metadata?.uid ?? i} class="flex gap-3 px-4 py-2.5 text-sm">
-                <Badge tone={e.type === "Warning" ? "amber" : "gray"}>
-                  {e.reason ?? e.type ?? "Event"}
-                </Badge>
-                <p class="min-w-0 flex-1 break-words text-slate-700 dark:text-slate-300">
-                  {e.message}
-                </p>
-                <span class="shrink-0 text-xs text-slate-400">
-                  {e.count && e.count > 1 ? `×${e.count} · ` : ""}
-                  <TimeAgo
-                    at={e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp}
-                    now={now}
-                  />
-                </span>
-              </li>
-            ))}
-          </ul>
-        )}
-    </Card>
-  );
-}
-
-/** A workload's replica counts and rollout state, and its pod template's images. */
-function Replicas({ kind, obj }: { kind: WorkloadTarget["kind"]; obj: KubeObject }) {
-  const w = obj as unknown as WorkloadObject;
-  const containers = w.spec?.template?.spec?.containers ?? [];
-  return (
-    <Card
-      title="Replicas"
-      actions={w.spec?.paused ? <Badge tone="amber">Rollout paused</Badge> : undefined}
-    >
-      <div class="space-y-3 px-4 py-3">
-        <ProgressView kind={kind} progress={rolloutProgress(kind, w)} />
-        {containers.length > 0 && (
-          <p class="text-xs text-slate-500 dark:text-slate-400" data-testid="template-images">
-            {containers.map((c) => (
-              <span key={c.name} class="mr-3 inline-block">
-                {c.name}:{" "}
-                <span class="font-mono text-slate-700 dark:text-slate-300">{c.image}</span>
-              </span>
-            ))}
-          </p>
-        )}
-      </div>
-    </Card>
-  );
-}
-
-/** The object's controlling owner ("Deployment web"), if any. */
-function controllerOf(obj: KubeObject): string | null {
-  const o = obj.metadata.ownerReferences?.find((r) => r.controller);
-  return o ? `${o.kind} ${o.name}` : null;
-}
-
-/** A workload's action islands (Scale, Restart, Pause/Resume, Roll back) where they apply. */
-function WorkloadActions(
-  { target, obj, access }: {
-    target: WorkloadTarget;
-    obj: KubeObject;
-    access: (action: Action) => Access;
-  },
-) {
-  const offered = workloadActions(target.resource);
-  const w = obj as unknown as WorkloadObject;
-  /** The permission first; then whether the object's state allows it (a paused Deployment). */
-  const accessOf = (action: WorkloadAction): Access => {
-    const a = access(action === "scale" ? "scale" : "patch");
-    const blocked = a.allowed ? blockedReason(target.kind, action, w) : null;
-    return blocked ? { allowed: false, reason: blocked } : a;
-  };
-  return (
-    <>
-      {offered.includes("scale") && (
-        <Island
-          name="ScaleWorkload"
-          component={ScaleWorkload}
-          props={{
-            ...target,
-            access: accessOf("scale"),
-            replicas: w.spec?.replicas ?? 1,
-            controller: controllerOf(obj),
-          }}
-        />
-      )}
-      {offered.includes("restart") && (
-        <Island
-          name="RestartWorkload"
-          component={RestartWorkload}
-          props={{ ...target, access: accessOf("restart") }}
-        />
-      )}
-      {offered.includes("pause") && (
-        <Island
-          name="PauseDeployment"
-          component={PauseDeployment}
-          props={{ ...target, access: accessOf("pause"), paused: !!w.spec?.paused }}
-        />
-      )}
-      {offered.includes("rollback") && (
-        <Island
-          name="RollbackDeployment"
-          component={RollbackDeployment}
-          props={{ ...target, access: accessOf("rollback") }}
-        />
-      )}
-    </>
-  );
 }
 
 export function ObjectPage(p: ObjectPageProps) {
