@@ -38,6 +38,7 @@ import { AGENT_CREDENTIAL_SECRET, isAgentCredentialPath } from "./cluster/proxy_
 import { AuditLog } from "./audit/store.ts";
 import { parseAuditQuery } from "./audit/routes.ts";
 import { HttpError } from "./http/errors.ts";
+import { clientAddress } from "./http/client_address.ts";
 import { OidcProvider } from "./auth/oidc/provider.ts";
 import { SsoAccounts } from "./auth/oidc/accounts.ts";
 import { SsoFlow } from "./auth/oidc/flow.ts";
@@ -387,6 +388,7 @@ async function assemble(config: Config, undo: (() => unknown)[]): Promise<Dashbo
       audit: { list: (query) => audit.list(parseAuditQuery(query)) },
       agentImage: config.agentImage,
       sso,
+      clientAddress,
       localLogin: config.localLogin,
       secureCookies: publicUrl.startsWith("https:"),
     }),

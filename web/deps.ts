@@ -2,6 +2,7 @@
 // the signed-in user of a session token, the user's API tokens, the clusters, a cluster's client,
 // which API paths the pages never read and the audit trail. web/ imports no backend module for its values; the
 // server-side code imports backend types only (`import type`), the browser code not even those.
+import type { Context } from "hono";
 import type { AppEnv } from "../backend/http/types.ts";
 import type { User } from "../backend/auth/service.ts";
 
@@ -98,6 +99,8 @@ export interface WebDeps {
   audit: AuditSource;
   /** The agent image install commands set (AGENT_IMAGE): the Deploy agent dialog's default. */
   agentImage: string;
+  /** The connection's own address (backend/http/client_address.ts), for the audit trail. */
+  clientAddress(c: Context): string;
   /** Single sign-on, when configured. */
   sso: SingleSignOn | null;
   /** Whether local accounts may sign in with a password (OIDC_LOCAL_LOGIN). */

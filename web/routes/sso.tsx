@@ -2,10 +2,9 @@
 // cookie and sends the browser to the OpenID provider; GET /auth/oidc/callback, where the
 // provider sends it back, finishes the sign-in, sets the session cookie as the password login
 // does and moves on to `next`. Without single sign-on both paths are the 404 page.
-import type { Context, Hono } from "hono";
+import type { Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { SESSION_COOKIE, SSO_FLOW_COOKIE, SSO_FLOW_SECONDS } from "../../common/session.ts";
-import type { ServeInfo } from "../../backend/http/types.ts";
 import type { SingleSignOn, WebDeps, WebEnv } from "../deps.ts";
 import { SignedInPage } from "../pages/signed_in.tsx";
 import { safeNext } from "../lib/validate.ts";
@@ -16,19 +15,6 @@ import { sessionUser } from "./session.ts";
 /** The flow cookie lives only where the flow runs. */
 const FLOW_PATH = "/auth/oidc";
 const BACK_TO_LOGIN = { href: "/login", label: "Back to sign-in" };
-
-/**
- * The connection's own address (as backend/http/client_address.ts reads it: X-Forwarded-For is
- * the client's to choose), for the audit trail; "unknown" for in-process requests.
- */
-function clientAddress(c: Context<WebEnv>): string {
-  const info = c.env as Partial<ServeInfo> | undefined;
-  try {
-    return info?.remoteAddr?.hostname || "unknown";
-  } catch {
-    return "unknown";
-  }
-}
 
 /**
  * A failure of the flow as the error page shows it: the SingleSignOn's own status, title and
@@ -103,7 +89,7 @@ function mountFlow(app: Hono<WebEnv>, deps: WebDeps, sso: SingleSignOn, ready: P
     // The flow is over, however it ends: its cookie goes.
     deleteCookie(c, SSO_FLOW_COOKIE, flowCookie);
     try {
-      const result = await sso.finish(c.req.query(), flow, clientAddress(c));
+      const result = await sso.finish(c.req.query(), flow, deps.clientAddress(c));
       // As the password login sets it (backend/auth/handlers.ts).
       setCookie(c, SESSION_COOKIE, result.token, {
         httpOnly: true,

@@ -67,6 +67,7 @@ function app(
     sso,
     localLogin: true,
     secureCookies: false,
+    clientAddress: () => "203.0.113.7",
     ...more,
   } as unknown as WebDeps;
   const a = new Hono<WebEnv>();
@@ -158,7 +159,7 @@ Deno.test("GET /auth/oidc/callback: the session cookie as the password login set
   assert.deepEqual(sso.finishes.map((f) => ({ ...f, query: { ...f.query } })), [{
     query: { code: "c1", state: "s1" },
     flowCookie: "sealed",
-    client: "unknown",
+    client: "203.0.113.7",
   }]);
   const session = cookie(res, "kd_session");
   assert.ok(session, "the session cookie is set");

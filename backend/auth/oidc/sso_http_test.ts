@@ -129,10 +129,12 @@ Deno.test("single sign-on through the dashboard's HTTP front", async (t) => {
     await t.step("the audit trail has the sign-in", async () => {
       const r = await d.api("GET", "/api/audit?verb=login", undefined, d.adminToken);
       const items =
-        (r.json as { items: { username: string; path: string; outcome: string }[] }).items;
+        (r.json as { items: { username: string; path: string; outcome: string; source: string }[] })
+          .items;
       assert.ok(
         items.some((e) =>
-          e.username === "carol" && e.path === "/auth/oidc/callback" && e.outcome === "success"
+          e.username === "carol" && e.path === "/auth/oidc/callback" && e.outcome === "success" &&
+          e.source === "127.0.0.1"
         ),
         JSON.stringify(items),
       );
