@@ -73,9 +73,10 @@ Deno.test("single sign-on against a real OpenID provider", async (t) => {
     const logged: string[] = [];
     const accounts = new SsoAccounts(db, auth, (m) => logged.push(m));
     let clockOffset = 0;
-    const start = async (env: Record<string, string> = {}) => {
+    const start = async (env: Record<string, string> = {}, limits = {}) => {
       const p = await OidcProvider.start(config(idp.issuer, env), (m) => logged.push(m), {
         jwksCooldownMs: 0,
+        ...limits,
       });
       providers.push(p);
       return p;
@@ -311,6 +312,34 @@ Deno.test("single sign-on against a real OpenID provider", async (t) => {
         } finally {
           await idp.restart();
         }
+      },
+    );
+
+    await t.step(
+      "made-up codes do not make the dashboard re-read the provider each time",
+      async () => {
+        const read = provider.discovery;
+        for (let i = 0; i < 5; i++) {
+          const { location, flowCookie } = await flow.start("/");
+          const state = new URL(location).searchParams.get("state")!;
+          await assert.rejects(
+            flow.finish({ code: `made-up-${i}`, state }, flowCookie, "c"),
+            refusedWith(502, /invalid_grant/),
+          );
+        }
+        await new Promise((r) => setTimeout(r, 50));
+        assert.equal(provider.discovery, read, "no read within a minute of the last");
+        // Without the limit, a failed sign-in reads the document again.
+        const eager = await start({}, { minRediscoverMs: 0 });
+        const eagerFlow = await flowFor(eager);
+        const before = eager.discovery;
+        const { location, flowCookie } = await eagerFlow.start("/");
+        const state = new URL(location).searchParams.get("state")!;
+        await assert.rejects(eagerFlow.finish({ code: "made-up", state }, flowCookie, "c"));
+        for (let i = 0; i < 40 && eager.discovery === before; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.notEqual(eager.discovery, before, "read again");
       },
     );
 

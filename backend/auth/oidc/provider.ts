@@ -14,6 +14,11 @@ export const PROVIDER_TIMEOUT_MS = 10_000;
 /** How often the discovery document is read again while the dashboard runs. */
 const REDISCOVER_MS = 60 * 60_000;
 /**
+ * The shortest time between two reads after failed sign-ins: anyone can make a sign-in fail (a
+ * made-up code), and must not make the dashboard read the provider's document each time.
+ */
+const MIN_REDISCOVER_MS = 60_000;
+/**
  * The shortest time between two reads of the provider's keys (a token naming an unknown key makes
  * one): a flood of forged tokens cannot make the dashboard hammer the provider.
  */
@@ -81,13 +86,14 @@ export class OidcProvider {
   #discovery: Discovery;
   #jwks: ReturnType<typeof createRemoteJWKSet>;
   #refreshing: Promise<void> | undefined;
+  #readAt = Date.now();
   #timer: ReturnType<typeof setInterval> | undefined;
 
   private constructor(
     readonly config: OidcConfig,
     discovery: Discovery,
     private readonly log: (message: string) => void,
-    private readonly jwksCooldownMs: number,
+    private readonly limits: { jwksCooldownMs: number; minRediscoverMs: number },
   ) {
     this.#discovery = discovery;
     this.#jwks = this.#keySet(discovery);
@@ -97,14 +103,13 @@ export class OidcProvider {
   static async start(
     config: OidcConfig,
     log: (message: string) => void,
-    opts: { jwksCooldownMs?: number } = {},
+    /** Tests shorten the limits. */
+    opts: { jwksCooldownMs?: number; minRediscoverMs?: number } = {},
   ): Promise<OidcProvider> {
-    const provider = new OidcProvider(
-      config,
-      await discover(config.issuerUrl),
-      log,
-      opts.jwksCooldownMs ?? JWKS_COOLDOWN_MS,
-    );
+    const provider = new OidcProvider(config, await discover(config.issuerUrl), log, {
+      jwksCooldownMs: opts.jwksCooldownMs ?? JWKS_COOLDOWN_MS,
+      minRediscoverMs: opts.minRediscoverMs ?? MIN_REDISCOVER_MS,
+    });
     const timer = setInterval(() => provider.refresh(), REDISCOVER_MS);
     Deno.unrefTimer(timer);
     provider.#timer = timer;
@@ -122,15 +127,19 @@ export class OidcProvider {
   #keySet(d: Discovery) {
     return createRemoteJWKSet(new URL(d.jwks_uri), {
       timeoutDuration: PROVIDER_TIMEOUT_MS,
-      cooldownDuration: this.jwksCooldownMs,
+      cooldownDuration: this.limits.jwksCooldownMs,
     });
   }
 
   /**
-   * Reads the discovery document again (one read at a time); a failure is logged and the last
-   * good document kept: a provider that is away does not stop the dashboard.
+   * Reads the discovery document again (one read at a time, at most one a minute); a failure is
+   * logged and the last good document kept: a provider that is away does not stop the dashboard.
    */
   refresh(): Promise<void> {
+    if (!this.#refreshing && Date.now() - this.#readAt < this.limits.minRediscoverMs) {
+      return Promise.resolve();
+    }
+    this.#readAt = Date.now();
     this.#refreshing ??= discover(this.config.issuerUrl).then((d) => {
       if (d.jwks_uri !== this.#discovery.jwks_uri) this.#jwks = this.#keySet(d);
       this.#discovery = d;
