@@ -1,8 +1,9 @@
 /**
  * testenv/certs: the certificates of a control plane, made by openssl in its temp dir: a CA, the
  * apiserver serving cert, an admin client cert (CN=admin, O=system:masters), the test kubelet's
- * serving cert and a ServiceAccount signing key pair; and kubeconfigYaml(), a kubeconfig with
- * embedded data for a client cert or a bearer token.
+ * serving cert, a ServiceAccount signing key pair and the aggregation layer's front-proxy CA and
+ * client cert; and kubeconfigYaml(), a kubeconfig with embedded data for a client cert or a
+ * bearer token.
  */
 
 import { run } from "./process.ts";
@@ -97,6 +98,7 @@ export async function makeCerts(dir: string): Promise<Certs> {
       "sa.key",
     ], dir)
       .then(() => run("openssl", ["pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub"], dir)),
+    frontProxy(dir, ec, common),
   ]);
   const read = (f: string) => Deno.readTextFile(`${dir}/${f}`);
   return {
@@ -106,6 +108,46 @@ export async function makeCerts(dir: string): Promise<Certs> {
     kubeletCert: await read("kubelet.crt"),
     kubeletKey: await read("kubelet.key"),
   };
+}
+
+/**
+ * The aggregation layer's front-proxy pair: its own CA (front-proxy-ca.crt, trusted only for
+ * request headers) and the client certificate the apiserver presents to extension API servers
+ * (front-proxy-client.crt, CN=front-proxy-client), so an APIService (metrics_server.ts) works.
+ */
+async function frontProxy(dir: string, ec: string[], common: string[]): Promise<void> {
+  await run("openssl", [
+    "req",
+    "-x509",
+    ...ec,
+    ...common,
+    "-extensions",
+    "ca_ext",
+    "-subj",
+    "/CN=testenv-front-proxy-ca",
+    "-keyout",
+    "front-proxy-ca.key",
+    "-out",
+    "front-proxy-ca.crt",
+  ], dir);
+  await run("openssl", [
+    "req",
+    "-x509",
+    "-CA",
+    "front-proxy-ca.crt",
+    "-CAkey",
+    "front-proxy-ca.key",
+    ...ec,
+    ...common,
+    "-extensions",
+    "client_ext",
+    "-subj",
+    "/CN=front-proxy-client",
+    "-keyout",
+    "front-proxy-client.key",
+    "-out",
+    "front-proxy-client.crt",
+  ], dir);
 }
 
 /** A kubeconfig for `server` that authenticates with a client cert or a bearer token. */

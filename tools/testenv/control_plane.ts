@@ -415,6 +415,17 @@ async function startOnce(binDir: string, controllerManager: boolean): Promise<Lo
       // --kubelet-certificate-authority the apiserver does not verify its certificate.
       "--kubelet-preferred-address-types=InternalIP",
       "--allow-privileged=true",
+      // The aggregation layer (an APIService such as metrics_server.ts's): the client cert it
+      // presents to extension API servers, the CA and names they trust for X-Remote-* headers,
+      // and the Service's endpoint dialled directly (there is no kube-proxy).
+      `--requestheader-client-ca-file=${dir}/front-proxy-ca.crt`,
+      "--requestheader-allowed-names=front-proxy-client",
+      "--requestheader-username-headers=X-Remote-User",
+      "--requestheader-group-headers=X-Remote-Group",
+      "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+      `--proxy-client-cert-file=${dir}/front-proxy-client.crt`,
+      `--proxy-client-key-file=${dir}/front-proxy-client.key`,
+      "--enable-aggregator-routing=true",
       // Who did what as whom (auditEvents()). Blocking mode: each event is written as its request
       // completes, not batched.
       `--audit-policy-file=${dir}/audit-policy.yaml`,

@@ -21,6 +21,9 @@
  *   controller is off, since the fake nodes send no heartbeats.
  * - fixtures.ts: namespaces, ConfigMaps in bulk, fake Nodes, and createRunningPod() /
  *   reconcilePods(), which put pods on those nodes and mark them Running.
+ * - metrics_server.ts: startMetricsServer(), an opt-in metrics.k8s.io server registered through
+ *   an APIService (the aggregation layer's front-proxy flags are always on), serving the usage
+ *   values the test sets.
  *
  * Every process dies with this one, even on SIGKILL; stop() kills them and removes the temp dir,
  * and so do the 'unload' event and, for sharedControlPlane(), SIGINT/SIGTERM; the temp dir of a
@@ -50,3 +53,8 @@ export {
   type PodOptions,
   reconcilePods,
 } from "./fixtures.ts";
+export {
+  type MetricsServer,
+  startMetricsServer,
+  type Usage as MetricsUsage,
+} from "./metrics_server.ts";
