@@ -3,7 +3,9 @@
 // are virtualized (fixed height, only the visible window is in the DOM), so 5,000 pods scroll
 // smoothly. Keyboard: "/" filters, ↑/↓/PgUp/PgDn/Home/End move between rows, Enter opens. The
 // list-then-watch state is client/live_rows.ts. Each row's Delete is disabled, its reason the
-// hover text, where the person may not delete (web/routes/permissions.ts).
+// hover text, where the person may not delete (web/routes/permissions.ts). Pods and nodes get CPU
+// and memory columns while the cluster serves metrics.k8s.io (client/metrics.ts), else a quiet
+// "Metrics unavailable" once.
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { Icon } from "../components/icons.tsx";
 import { ConfirmDialog } from "../components/dialog.tsx";
@@ -15,6 +17,9 @@ import { listPath, objectPath, objectUrl, proxyBase, type ResourceRef } from "..
 import { cellValue, type Column, type Row, sortRows, type SortSpec } from "../lib/k8s/table.ts";
 import { kubeAge } from "../lib/format.ts";
 import { controlProps, type RowAccess, rowAccess } from "../lib/k8s/access_review.ts";
+import { useTableMetrics } from "../client/metrics.ts";
+import { MetricsCells, MetricsHeaders, MetricsNote } from "../components/metrics.tsx";
+import { metricsKindOf, usageKey } from "../lib/k8s/metrics.ts";
 
 export interface ResourceTableProps {
   clusterId: string;
@@ -59,6 +64,8 @@ export default function ResourceTable(props: ResourceTableProps) {
   const base = proxyBase(clusterId) + listPath(resource, namespace);
   const allNamespaces = resource.namespaced && !namespace;
   const isPods = resource.group === "" && resource.resource === "pods";
+  const metrics = useTableMetrics(clusterId, metricsKindOf(resource), namespace);
+  const metricsShown = metrics.state === "available";
   const { columns, all, state, error, markDeleting } = useLiveRows({
     base,
     allNamespaces,
@@ -170,7 +177,7 @@ export default function ResourceTable(props: ResourceTableProps) {
 
   const total = all.length;
   const label = resource.resource;
-  const colCount = columns.length + 1;
+  const colCount = columns.length + 1 + (metricsShown ? 2 : 0);
 
   return (
     <div class={`${cardClass} flex min-h-0 flex-col`}>
@@ -205,6 +212,7 @@ export default function ResourceTable(props: ResourceTableProps) {
               ? `${shown.length} of ${total}`
               : `${total}${props.partial && state === "initial" ? "+" : ""}`} {label}
           </span>
+          <MetricsNote state={metrics.state} />
         </LiveStatus>
       </div>
       {error && (
@@ -246,6 +254,7 @@ export default function ResourceTable(props: ResourceTableProps) {
                   </button>
                 </th>
               ))}
+              {metricsShown && <MetricsHeaders />}
               <th scope="col" class={`${isPods || deletable ? "w-24" : "w-4"} pr-4`}>
                 <span class="sr-only">Actions</span>
               </th>
@@ -298,6 +307,9 @@ export default function ResourceTable(props: ResourceTableProps) {
                       </td>
                     );
                   })}
+                  {metricsShown && (
+                    <MetricsCells usage={metrics.usage.get(usageKey(r.namespace, r.name))} />
+                  )}
                   <td class="pr-4 text-right">
                     <span class="inline-flex gap-0.5">
                       {isPods && (

@@ -1,14 +1,17 @@
 // The resource explorer's page of one object: overview (metadata, conditions, a pod's
-// containers, events), YAML (editor island), a pod's logs (viewer island) and shell (terminal
-// island). Its actions (Delete, Edit, Logs, the shell's Connect and Attach, a workload's Scale,
-// Restart, Pause/Resume and Roll back) follow `permissions` (web/routes/permissions.ts): a denied
-// one stays in its place, disabled, the reason its hover text; viewers get the Shell tab's notice
-// instead of a terminal. The overview cards are object_cards.tsx, a workload's header actions
-// workload_actions.tsx.
+// containers and live usage, events), YAML (editor island), a pod's logs (viewer island), a
+// workload's Logs (all its pods' logs: islands/WorkloadLogs.tsx) and
+// shell (terminal island). Its actions (Delete, Edit, Logs, the shell's Connect and Attach, a
+// workload's Scale, Restart, Pause/Resume and Roll back) follow `permissions`
+// (web/routes/permissions.ts): a denied one stays in its place, disabled, the reason its hover
+// text; viewers get the Shell tab's notice instead of a terminal. The overview cards are
+// object_cards.tsx, a workload's header actions workload_actions.tsx.
 import { Island } from "../islands.tsx";
 import YamlEditor from "../islands/YamlEditor.tsx";
 import LogViewer from "../islands/LogViewer.tsx";
+import WorkloadLogs from "../islands/WorkloadLogs.tsx";
 import DeleteObject from "../islands/DeleteObject.tsx";
+import PodMetrics from "../islands/PodMetrics.tsx";
 import type { WorkloadTarget } from "../components/workload_action.tsx";
 import { PodShell } from "../components/pod_shell.tsx";
 import { PageHeader, Shell } from "../components/layout.tsx";
@@ -35,6 +38,8 @@ import {
 } from "./object_cards.tsx";
 import { WorkloadActions } from "./workload_actions.tsx";
 import { workloadResource } from "../lib/k8s/workloads.ts";
+import { hasWorkloadLogs } from "../lib/k8s/workload_logs.ts";
+import type { LabelSelector } from "../lib/k8s/label_selector.ts";
 
 export interface KubeObject {
   apiVersion?: string;
@@ -95,11 +100,21 @@ function containersOf(obj: KubeObject): string[] {
   return [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])].map((c) => c.name);
 }
 
+/** A workload's pod template's containers. */
+function templateContainers(obj: KubeObject): string[] {
+  const spec = obj.spec as
+    | { template?: { spec?: { containers?: { name: string }[] } } }
+    | undefined;
+  return (spec?.template?.spec?.containers ?? []).map((c) => c.name);
+}
+
 export function ObjectPage(p: ObjectPageProps) {
   const { cluster, resource, obj, tab, now } = p;
   const ns = obj.metadata.namespace ?? null;
   const name = obj.metadata.name;
   const isPod = resource.group === "" && resource.resource === "pods";
+  // A workload's Logs tab: the logs of all its pods (islands/WorkloadLogs.tsx).
+  const podsLogs = hasWorkloadLogs(resource);
   const label = navLabel(resource);
   const role = roleOn(cluster, p.user);
   /** An action's answer; one not asked follows the dashboard's own rule alone. */
@@ -122,6 +137,8 @@ export function ObjectPage(p: ObjectPageProps) {
         { id: "logs" as const, label: "Logs", icon: "logs" as const },
         { id: "shell" as const, label: "Shell", icon: "terminal" as const },
       ]
+      : podsLogs
+      ? [{ id: "logs" as const, label: "Logs", icon: "logs" as const }]
       : []),
   ];
   const meta = obj.metadata;
@@ -222,7 +239,7 @@ export function ObjectPage(p: ObjectPageProps) {
         </ul>
       </nav>
       {tab === "overview" && (
-        <div class="grid gap-6 xl:grid-cols-2">
+        <div class="grid grid-cols-1 gap-6 xl:grid-cols-2">
           <div class="space-y-6">
             <Card title="Metadata">
               <KeyValues
@@ -263,6 +280,19 @@ export function ObjectPage(p: ObjectPageProps) {
           </div>
           <div class="space-y-6">
             {isPod && <PodContainers obj={obj} />}
+            {isPod && (
+              <Island
+                name="PodMetrics"
+                component={PodMetrics}
+                class="block"
+                props={{
+                  clusterId: cluster.id,
+                  namespace: ns ?? "default",
+                  pod: name,
+                  containers: containersOf(obj),
+                }}
+              />
+            )}
             {workload && <Replicas kind={workload} obj={obj} />}
             <Events events={p.events} now={now} />
           </div>
@@ -294,6 +324,20 @@ export function ObjectPage(p: ObjectPageProps) {
             restarts: restartsOf(obj),
             initial: p.logs?.text ?? "",
             initialError: p.logs?.error ?? null,
+          }}
+        />
+      )}
+      {tab === "logs" && podsLogs && (
+        <Island
+          name="WorkloadLogs"
+          component={WorkloadLogs}
+          props={{
+            clusterId: cluster.id,
+            namespace: ns ?? "default",
+            kind: resource.kind,
+            name,
+            selector: (obj.spec as { selector?: LabelSelector } | undefined)?.selector ?? null,
+            containers: templateContainers(obj),
           }}
         />
       )}

@@ -19,7 +19,7 @@ export function PodContainers({ obj }: { obj: KubeObject }) {
   const statuses = (obj.status as { containerStatuses?: ContainerStatus[] })?.containerStatuses ??
     [];
   return (
-    <Card title="Containers">
+    <Card title="Containers" class="overflow-x-auto">
       <table class="min-w-full text-sm">
         <thead>
           <tr class="text-left text-xs uppercase tracking-wide text-slate-500 dark:text-slate-400">
