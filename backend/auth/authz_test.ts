@@ -53,6 +53,8 @@ const ACCESS: Record<string, Access> = {
   "GET /api/clusters/:id": "any-user",
   "GET /api/clusters/events": "any-user",
   "GET /api/clusters/:id/kubeconfig": "any-user",
+  // Search across the clusters the caller holds a role on (backend/search/).
+  "GET /api/search": "any-user",
   // The JSON 404 for unknown /api paths (behind authentication).
   "ALL /api/*": "any-user",
 
@@ -85,6 +87,7 @@ const ACCESS: Record<string, Access> = {
   "GET /clusters/:id/r/:group/:version/:resource": "page",
   "GET /clusters/:id/r/:group/:version/:resource/:ns/:name": "page",
   "GET /clusters/:id/events": "page",
+  "GET /clusters/:id/apply": "page",
   "GET /account/tokens": "page",
   "GET /account/password": "page",
   "GET /admin/users": "admin-page",

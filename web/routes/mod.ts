@@ -15,6 +15,7 @@ import { ssoRoutes } from "./sso.tsx";
 import { clusterRoutes } from "./clusters.tsx";
 import { resourceRoutes } from "./resources.tsx";
 import { eventRoutes } from "./events.tsx";
+import { applyRoutes } from "./apply.tsx";
 import { accountRoutes } from "./account.tsx";
 import { userRoutes } from "./users.tsx";
 import { auditRoutes } from "./audit.tsx";
@@ -44,6 +45,7 @@ export function webRoutes(deps: WebDeps): Hono<WebEnv> {
   clusterRoutes(pages, deps);
   resourceRoutes(pages, deps);
   eventRoutes(pages, deps);
+  applyRoutes(pages, deps);
   accountRoutes(pages, deps);
   userRoutes(pages, deps);
   auditRoutes(pages, deps);
