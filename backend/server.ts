@@ -11,6 +11,8 @@ import { AuthService } from "./auth/service.ts";
 import { ClusterStore } from "./cluster/store.ts";
 import { ClusterAccess } from "./cluster/access.ts";
 import { roleBindingRoutes } from "./cluster/role_binding_routes.ts";
+import { searchRoutes } from "./search/routes.ts";
+import { SearchService } from "./search/service.ts";
 import { ClusterManager } from "./cluster/manager.ts";
 import { Metrics } from "./http/metrics.ts";
 import { createApp } from "./app.ts";
@@ -404,6 +406,7 @@ async function assemble(config: Config, undo: (() => unknown)[]): Promise<Dashbo
         agentImage: config.agentImage,
       }),
       roleBindingRoutes(access),
+      searchRoutes(new SearchService(manager)),
     ],
     publicRoutes: [agentAssetRoutes()],
   });

@@ -100,6 +100,13 @@ Deno.test({
       two.routed && two.routed.requests > 0 && Number.isFinite(two.routed.p99_ms),
       "GETs forwarded to the other replica measured",
     );
+    const search = res.search as Record<string, number>;
+    for (const figure of ["cold_p50_ms", "cold_p95_ms", "typing_p50_ms", "typing_p95_ms"]) {
+      assert.ok(Number.isFinite(search[figure]) && search[figure] > 0, `search ${figure}`);
+    }
+    assert.equal(search.found_in_all + search.partial_answers, 2 * search.queries);
+    assert.ok(search.found_in_all > 0, "the search found the object in every cluster");
+    assert.match(text, /Search across clusters/);
     assert.match(text, /Several replicas/);
     assert.match(text, /Tunnel vs direct/);
     assert.match(text, /Streams \(exec, cp/);

@@ -1,9 +1,9 @@
 // `deno task bench`: tunnel against direct access, upgraded streams (exec, cp), fleet scale,
-// several replicas and agent footprint in one run. Prints a table and writes
+// several replicas, the search across clusters and agent footprint in one run. Prints a table and writes
 // bench/results/latest.json. `--smoke` runs every scenario with tiny sizes (part of the test
 // suite); `--fleet=1000,5000,10000` sets the fleet sizes; `--replicas-agents=10000` the simulated
 // agents of each replicas setup; `--only=streams` (a comma list of tunnel, identity, streams,
-// fleet, replicas; the agent footprint goes with tunnel) runs only those sections and writes
+// fleet, replicas, search; the agent footprint goes with tunnel) runs only those sections and writes
 // bench/results/latest-<sections>.json. The agent cluster does not impersonate in tunnel and
 // streams (comparable with earlier runs); identity measures impersonation itself.
 import { parseArgs } from "node:util";
@@ -28,6 +28,7 @@ import {
   smokeStreamSizes,
 } from "./streams.ts";
 import { fmt, processStats, ratio, table } from "./stats.ts";
+import { fullSearchSizes, runSearchBench, smokeSearchSizes } from "./search.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const { values } = parseArgs({
@@ -46,7 +47,7 @@ const replicasAgents = Number(values["replicas-agents"] ?? (smoke ? "20" : "1000
 if (!Number.isInteger(replicasAgents) || replicasAgents < 2) {
   throw new Error(`--replicas-agents: "${values["replicas-agents"]}" is not a whole number ≥ 2`);
 }
-const SECTIONS = ["tunnel", "identity", "streams", "fleet", "replicas"];
+const SECTIONS = ["tunnel", "identity", "streams", "fleet", "replicas", "search"];
 const only = values.only?.split(",") ?? SECTIONS;
 for (const s of only) {
   if (!SECTIONS.includes(s)) throw new Error(`--only: "${s}" is not one of ${SECTIONS.join(", ")}`);
@@ -233,6 +234,9 @@ if (want("replicas")) {
   );
   results.replicas_duration_seconds = (performance.now() - replicasStarted) / 1000;
 }
+if (want("search")) {
+  results.search = await runSearchBench(smoke ? smokeSearchSizes : fullSearchSizes);
+}
 results.duration_seconds = (performance.now() - started) / 1000;
 
 // The tables.
@@ -335,6 +339,21 @@ if (results.replicas) {
       `PostgreSQL; ${r.requests} GETs per setup through replica A's REST proxy, API token)\n`,
   );
   console.log(replicasTable(r));
+}
+if (results.search) {
+  const r = results.search as Awaited<ReturnType<typeof runSearchBench>>;
+  console.log(
+    `\nSearch across clusters (GET /api/search; ${r.clusters} clusters, ${r.objects_per_cluster} ` +
+      `ConfigMaps each, a name present in all; ${r.queries} queries each)\n`,
+  );
+  console.log(table(["figure", "p50 ms", "p95 ms"], [
+    ["cold (a new person: every kind listed)", fmt(r.cold_p50_ms), fmt(r.cold_p95_ms)],
+    ["typing (the same person again, lists reused)", fmt(r.typing_p50_ms), fmt(r.typing_p95_ms)],
+  ]));
+  console.log(
+    `\nFound in all ${r.clusters} clusters: ${r.found_in_all} of ${2 * r.queries} queries; ` +
+      `answers with a partial cluster: ${r.partial_answers}.`,
+  );
 }
 if (results.agent) {
   const a = results.agent as Record<string, number>;

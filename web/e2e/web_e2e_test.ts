@@ -569,7 +569,7 @@ current-context: ctx
         await page.getByRole("menuitem", { name: "API tokens" }).click();
         await page.waitForURL(/\/account\/tokens$/);
         await hydrated(page);
-        await page.getByLabel("Name").fill("ci token");
+        await page.getByLabel("Name", { exact: true }).fill("ci token");
         await page.getByRole("button", { name: "Create token" }).click();
         const tok = page.getByTestId("new-token");
         await tok.waitFor();

@@ -7,6 +7,7 @@ import { clusterApi } from "../../cluster/api_doc.ts";
 import { roleBindingApi } from "../../cluster/role_binding_api_doc.ts";
 import { agentApi } from "../../agents/api_doc.ts";
 import { auditApi } from "../../audit/api_doc.ts";
+import { searchApi } from "../../search/api_doc.ts";
 
 /** The reference's own routes (routes.ts). */
 const referenceApi: RouteDoc[] = [
@@ -34,5 +35,6 @@ export const API_ROUTES: readonly RouteDoc[] = [
   ...agentApi,
   ...roleBindingApi,
   ...auditApi,
+  ...searchApi,
   ...referenceApi,
 ];
