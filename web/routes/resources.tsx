@@ -1,6 +1,7 @@
 // The resource explorer's pages: GET /clusters/{id}/r (every kind the cluster serves),
 // /clusters/{id}/r/{group}/{version}/{resource}[?ns=] (the first rows of a list) and
-// /clusters/{id}/r/{group}/{version}/{resource}/{ns|_}/{name}[?tab=yaml|logs|shell] (one object).
+// /clusters/{id}/r/{group}/{version}/{resource}/{ns|_}/{name}[?tab=yaml|logs|shell] (one object;
+// logs: a pod's, or all pods' of a workload).
 // The route params are validated here, in `routeParams()`, before any API path is built from
 // them. The list and object pages ask the cluster what the person may do there
 // (permissions.ts), alongside their reads.
@@ -20,6 +21,7 @@ import {
   tableRows,
 } from "../lib/k8s/table.ts";
 import { cleanForEdit } from "../lib/k8s/objects.ts";
+import { hasWorkloadLogs } from "../lib/k8s/workload_logs.ts";
 import type { Cluster } from "../lib/types.ts";
 import { clusterPage, page, uiUser } from "./page.tsx";
 import { PageError } from "./page_error.ts";
@@ -169,7 +171,7 @@ export function resourceRoutes(pages: Hono<WebEnv>, deps: WebDeps): void {
       const tabParam = c.req.query("tab");
       const tab = tabParam === "yaml"
         ? "yaml"
-        : tabParam === "logs" && isPod
+        : tabParam === "logs" && (isPod || hasWorkloadLogs(resource))
         ? "logs"
         : tabParam === "shell" && isPod
         ? "shell"
@@ -195,7 +197,7 @@ export function resourceRoutes(pages: Hono<WebEnv>, deps: WebDeps): void {
           () => [],
         );
       }
-      if (tab === "logs") {
+      if (tab === "logs" && isPod) {
         const container =
           (obj.spec as { containers?: { name: string }[] })?.containers?.[0]?.name ?? "";
         const path = `${objectPath(resource, ns, name)}/log?tailLines=500&container=${

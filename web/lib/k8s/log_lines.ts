@@ -1,7 +1,8 @@
-// Log lines from several streams at once (all containers of a pod): each line keeps where it came
-// from and when it was written (the kubelet's timestamp, asked for with timestamps=true), and
-// lines are kept in time order as they arrive, so the containers' output interleaves as it
-// happened. Pure logic for web/islands/LogViewer.tsx.
+// Log lines from several streams at once (all containers of a pod, all pods of a workload): each
+// line keeps where it came from and when it was written (the kubelet's timestamp, asked for with
+// timestamps=true), and lines are kept in time order as they arrive, so the streams' output
+// interleaves as it happened; each stream keeps its number (its prefix colour); the search box's
+// test. Pure logic for web/islands/LogViewer.tsx and WorkloadLogs.tsx.
 
 /** One line: its source's index, its timestamp (ms; NaN when it had none), the stamp, the text. */
 export interface LogLine {
@@ -55,3 +56,35 @@ const PREFIX_COLOURS = [
 ];
 
 export const prefixColour = (src: number) => PREFIX_COLOURS[src % PREFIX_COLOURS.length];
+
+/**
+ * Stable source numbers for named streams (`pod/container`): a stream keeps its number, so its
+ * prefix colour, for as long as the view lives, however streams come and go.
+ */
+export class Sources {
+  #index = new Map<string, number>();
+  #names: string[] = [];
+
+  /** The stream's number, given on first sight. */
+  of(name: string): number {
+    let i = this.#index.get(name);
+    if (i === undefined) {
+      i = this.#names.push(name) - 1;
+      this.#index.set(name, i);
+    }
+    return i;
+  }
+
+  name(src: number): string {
+    return this.#names[src] ?? "";
+  }
+}
+
+/**
+ * The search box's test: case-insensitive, on the line as shown with its prefix (so a pod's or
+ * container's name finds its lines); a blank query keeps every line.
+ */
+export function lineFilter(query: string): (shown: string) => boolean {
+  const q = query.trim().toLowerCase();
+  return q ? (shown) => shown.toLowerCase().includes(q) : () => true;
+}

@@ -1,6 +1,14 @@
 // Interleaving log lines from several containers by their timestamps.
 import assert from "node:assert/strict";
-import { insertByTime, type LogLine, parseLine, prefixColour, trimTo } from "./log_lines.ts";
+import {
+  insertByTime,
+  lineFilter,
+  type LogLine,
+  parseLine,
+  prefixColour,
+  Sources,
+  trimTo,
+} from "./log_lines.ts";
 
 Deno.test("parseLine reads the kubelet's timestamp", () => {
   const cases: [string, { at: number; stamp: string; text: string }][] = [
@@ -53,4 +61,28 @@ Deno.test("trimTo keeps the newest lines", () => {
 Deno.test("prefixColour cycles through the palette", () => {
   assert.equal(prefixColour(0), prefixColour(8));
   assert.notEqual(prefixColour(0), prefixColour(1));
+});
+
+Deno.test("Sources numbers streams on first sight and keeps the numbers (and colours)", () => {
+  const s = new Sources();
+  const seen = ["web-a/main", "web-b/main", "web-a/main", "web-a/sidecar", "web-b/main"]
+    .map((n) => s.of(n));
+  assert.deepEqual(seen, [0, 1, 0, 2, 1]);
+  assert.equal(s.name(2), "web-a/sidecar");
+  assert.equal(s.name(9), "");
+  // Two streams seen one after the other never share a colour (within the palette's size).
+  assert.notEqual(prefixColour(s.of("web-a/main")), prefixColour(s.of("web-b/main")));
+});
+
+Deno.test("lineFilter: case-insensitive substring of the shown line; blank keeps all", () => {
+  const cases: [string, string, boolean][] = [
+    ["", "anything", true],
+    ["   ", "anything", true],
+    ["error", "[web-a/main] ERROR: boom", true],
+    ["web-b", "[web-a/main] log line 1 from web-a/main", false],
+    ["web-a/main", "[web-a/main] x", true],
+    ["line 7 ", "log line 7 from web-a/main", true],
+    ["line 7 ", "log line 17 from web-a/main", false],
+  ];
+  for (const [q, line, want] of cases) assert.equal(lineFilter(q)(line), want, `${q} ~ ${line}`);
 });
