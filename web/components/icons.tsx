@@ -48,6 +48,7 @@ const PATHS = {
   bolt: "M13 2L3 14h9l-1 8 10-12h-9l1-8z",
   undo: "M9 14L4 9l5-5M4 9h11a5 5 0 0 1 0 10h-4",
   scale: "M4 9V4h5M20 15v5h-5M4 4l6 6M20 20l-6-6M14 4h6v6M10 20H4v-6",
+  menu: "M4 6h16M4 12h16M4 18h16",
 } as const;
 
 export type IconName = keyof typeof PATHS;

@@ -1,10 +1,14 @@
-// The application shell (server-rendered): sidebar with the cluster's navigation, top bar with
-// breadcrumbs, theme toggle and user menu, and the main content area.
+// The application shell (server-rendered): sidebar with the cluster's navigation (a drawer behind
+// the top bar's menu button on narrow screens), top bar with breadcrumbs, search, theme toggle and
+// user menu, and the main content area.
 import type { ComponentChildren } from "preact";
 import { Island } from "../islands.tsx";
 import ThemeToggle from "../islands/ThemeToggle.tsx";
+import SearchPalette from "../islands/SearchPalette.tsx";
 import UserMenu from "../islands/UserMenu.tsx";
+import MobileNav, { BACKDROP_ID, CLOSE_ID, SIDEBAR_ID } from "../islands/MobileNav.tsx";
 import { Icon, type IconName, Logo } from "./icons.tsx";
+import { btn } from "./ui.tsx";
 import { listUrl } from "../lib/k8s/paths.ts";
 import { NAV_SECTIONS } from "../lib/k8s/navigation.ts";
 import { clusterStatus, toneClasses } from "../lib/status.ts";
@@ -22,7 +26,7 @@ export interface ShellProps {
   cluster?: Cluster;
   /**
    * Key of the active nav entry: "clusters", "tokens", "audit", "overview", "all", "events"
-   * (the Events page), or "group/resource".
+   * (the Events page), "apply" (the Create / apply page), or "group/resource".
    */
   active: string;
   now: number;
@@ -76,16 +80,28 @@ function Sidebar(
   },
 ) {
   return (
-    <aside class="sticky top-0 hidden h-screen w-64 shrink-0 flex-col border-r border-slate-200 bg-white lg:flex dark:border-slate-800 dark:bg-slate-900">
-      <a
-        href="/clusters"
-        class="flex h-14 items-center gap-2.5 border-b border-slate-200 px-4 dark:border-slate-800"
-      >
-        <Logo class="size-7" />
-        <span class="text-[15px] font-semibold tracking-tight text-slate-900 dark:text-white">
-          Kube Dashboard
-        </span>
-      </a>
+    // Below lg the sidebar is hidden; the header's MobileNav island opens it as a drawer
+    // (data-open) over the backdrop that follows it.
+    <aside
+      id={SIDEBAR_ID}
+      class="sticky top-0 hidden h-screen w-64 shrink-0 flex-col border-r border-slate-200 bg-white lg:flex dark:border-slate-800 dark:bg-slate-900 max-lg:data-open:fixed max-lg:data-open:inset-y-0 max-lg:data-open:left-0 max-lg:data-open:z-40 max-lg:data-open:flex max-lg:data-open:h-dvh max-lg:data-open:max-w-[85vw] max-lg:data-open:shadow-xl"
+    >
+      <div class="flex h-14 items-center justify-between border-b border-slate-200 pr-2 dark:border-slate-800">
+        <a href="/clusters" class="flex h-full min-w-0 items-center gap-2.5 px-4">
+          <Logo class="size-7" />
+          <span class="text-[15px] font-semibold tracking-tight text-slate-900 dark:text-white">
+            Kube Dashboard
+          </span>
+        </a>
+        <button
+          type="button"
+          id={CLOSE_ID}
+          aria-label="Close navigation"
+          class={`${btn.icon} lg:hidden`}
+        >
+          <Icon name="x" class="size-5" />
+        </button>
+      </div>
       <nav aria-label="Main" class="flex-1 space-y-6 overflow-y-auto px-3 py-4">
         <div class="space-y-0.5">
           <NavLink href="/clusters" active={active === "clusters"} icon="grid">
@@ -116,6 +132,13 @@ function Sidebar(
               </NavLink>
               <NavLink href={`/clusters/${cluster.id}/r`} active={active === "all"} icon="layers">
                 All resources
+              </NavLink>
+              <NavLink
+                href={`/clusters/${cluster.id}/apply`}
+                active={active === "apply"}
+                icon="upload"
+              >
+                Create / apply
               </NavLink>
             </div>
             {NAV_SECTIONS.map((s) => (
@@ -167,9 +190,11 @@ export function Shell({ user, crumbs, cluster, active, now, children }: ShellPro
         Skip to content
       </a>
       <Sidebar cluster={cluster} active={active} now={now} admin={user.role === "admin"} />
+      <div id={BACKDROP_ID} hidden class="fixed inset-0 z-30 bg-slate-950/50 lg:hidden" />
       <div class="flex min-w-0 flex-1 flex-col">
         <header class="sticky top-0 z-20 flex h-14 items-center justify-between gap-4 border-b border-slate-200 bg-white/90 px-4 backdrop-blur sm:px-6 dark:border-slate-800 dark:bg-slate-900/90">
-          <nav aria-label="Breadcrumb" class="min-w-0">
+          <Island name="MobileNav" component={MobileNav} props={{}} />
+          <nav aria-label="Breadcrumb" class="min-w-0 flex-1">
             <ol class="flex items-center gap-1.5 text-sm">
               <li class="lg:hidden">
                 <a href="/clusters" aria-label="All clusters">
@@ -203,6 +228,7 @@ export function Shell({ user, crumbs, cluster, active, now, children }: ShellPro
             </ol>
           </nav>
           <div class="flex items-center gap-1">
+            <Island name="SearchPalette" component={SearchPalette} props={{}} />
             <Island name="ThemeToggle" component={ThemeToggle} props={{}} />
             <Island
               name="UserMenu"

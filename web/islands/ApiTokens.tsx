@@ -149,7 +149,7 @@ export default function ApiTokens(
         )}
       </form>
 
-      <div class={cardClass}>
+      <div class={`${cardClass} relative overflow-x-auto`}>
         {tokens.length === 0
           ? (
             <EmptyState icon="key" title="No API tokens">

@@ -112,7 +112,7 @@ export default function ClusterList(
           {list.length} {list.length === 1 ? "cluster" : "clusters"}
         </p>
       </div>
-      <div class="overflow-x-auto">
+      <div class="relative overflow-x-auto">
         <table class="min-w-full text-sm" data-testid="cluster-table">
           <thead>
             <tr class="text-left text-xs font-medium uppercase tracking-wide text-slate-500 dark:text-slate-400">

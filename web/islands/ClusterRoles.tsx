@@ -275,7 +275,7 @@ export default function ClusterRoles(
         </div>
       </form>
 
-      <div class={`${cardClass} overflow-x-auto`}>
+      <div class={`${cardClass} relative overflow-x-auto`}>
         {loadError
           ? (
             <div class="p-4">

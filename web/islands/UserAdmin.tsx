@@ -85,7 +85,7 @@ export default function UserAdmin(
       </div>
       {error && <Alert>{error}</Alert>}
       {notice && <Alert tone="green">{notice}</Alert>}
-      <div class={`${cardClass} overflow-x-auto`}>
+      <div class={`${cardClass} relative overflow-x-auto`}>
         <table class="min-w-full text-sm" data-testid="users-table">
           <thead>
             <tr class="text-left text-xs font-medium uppercase tracking-wide text-slate-500 dark:text-slate-400">

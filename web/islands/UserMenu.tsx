@@ -88,7 +88,8 @@ export default function UserMenu(
         >
           {username.slice(0, 1)}
         </span>
-        <span class="hidden sm:inline" data-testid="current-user">{username}</span>
+        {/* Only the initial shows on a phone; the name stays the button's accessible name. */}
+        <span class="sr-only sm:not-sr-only" data-testid="current-user">{username}</span>
         <Icon name="chevronDown" class="size-3.5 text-slate-400" />
       </button>
       {open && (
