@@ -100,6 +100,12 @@ Deno.test({
       two.routed && two.routed.requests > 0 && Number.isFinite(two.routed.p99_ms),
       "GETs forwarded to the other replica measured",
     );
+    const fp = res.footprint as Record<string, number | null>;
+    for (const k of ["idle_rss_mb", "restarted_idle_rss_mb", "upload_peak_rss_mb"]) {
+      assert.ok(Number.isFinite(fp[k]) && (fp[k] as number) > 0, `footprint ${k} = ${fp[k]}`);
+    }
+    assert.equal(fp.clusters, 4, "footprint: every cluster connected");
+    assert.match(text, /Dashboard footprint/);
     assert.match(text, /Several replicas/);
     assert.match(text, /Tunnel vs direct/);
     assert.match(text, /Streams \(exec, cp/);

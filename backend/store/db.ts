@@ -50,9 +50,10 @@ function checkChannel(channel: string): void {
  * PGlite's buffer pool. Postgres' default of 128 MB ends up resident in the dashboard's memory as
  * it is touched (PGlite's WASM memory never shrinks); the dashboard's tables are a few MB even at
  * 10,000 clusters, and the files behind them stay in the OS page cache. 32 MB took an idle
- * restarted dashboard from ~350 to ~235 MB RSS (docs/benchmarks.md).
+ * restarted dashboard from ~350 to ~235 MB RSS, 8 MB another 17–30 MB off (docs/benchmarks.md,
+ * "Dashboard footprint").
  */
-export const PGLITE_SHARED_BUFFERS = "32MB";
+export const PGLITE_SHARED_BUFFERS = "8MB";
 
 /**
  * Opens PGlite in dir (created if needed), with its periodic CHECKPOINT and VACUUM (see
