@@ -107,6 +107,12 @@ Deno.test({
     assert.equal(search.found_in_all + search.partial_answers, 2 * search.queries);
     assert.ok(search.found_in_all > 0, "the search found the object in every cluster");
     assert.match(text, /Search across clusters/);
+    const fp = res.footprint as Record<string, number | null>;
+    for (const k of ["idle_rss_mb", "restarted_idle_rss_mb", "upload_peak_rss_mb"]) {
+      assert.ok(Number.isFinite(fp[k]) && (fp[k] as number) > 0, `footprint ${k} = ${fp[k]}`);
+    }
+    assert.equal(fp.clusters, 4, "footprint: every cluster connected");
+    assert.match(text, /Dashboard footprint/);
     assert.match(text, /Several replicas/);
     assert.match(text, /Tunnel vs direct/);
     assert.match(text, /Streams \(exec, cp/);

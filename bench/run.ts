@@ -1,11 +1,12 @@
 // `deno task bench`: tunnel against direct access, upgraded streams (exec, cp), fleet scale,
-// several replicas, the search across clusters and agent footprint in one run. Prints a table and writes
-// bench/results/latest.json. `--smoke` runs every scenario with tiny sizes (part of the test
-// suite); `--fleet=1000,5000,10000` sets the fleet sizes; `--replicas-agents=10000` the simulated
-// agents of each replicas setup; `--only=streams` (a comma list of tunnel, identity, streams,
-// fleet, replicas, search; the agent footprint goes with tunnel) runs only those sections and writes
-// bench/results/latest-<sections>.json. The agent cluster does not impersonate in tunnel and
-// streams (comparable with earlier runs); identity measures impersonation itself.
+// several replicas, the search across clusters, the dashboard's and the agent's footprint in one
+// run. Prints a table and writes bench/results/latest.json. `--smoke` runs every scenario with tiny
+// sizes (part of the test suite); `--fleet=1000,5000,10000` sets the fleet sizes;
+// `--replicas-agents=10000` the simulated agents of each replicas setup; `--only=streams` (a comma
+// list of tunnel, identity, streams, fleet, replicas, search, footprint; the agent footprint goes
+// with tunnel) runs only those sections and writes bench/results/latest-<sections>.json. The agent
+// cluster does not impersonate in tunnel and streams (comparable with earlier runs); identity
+// measures impersonation itself.
 import { parseArgs } from "node:util";
 import { createConfigMaps, startControlPlane } from "../tools/testenv/mod.ts";
 import { bindDashboardRoles, serviceAccountKubeconfig } from "../testing/clusters.ts";
@@ -29,6 +30,12 @@ import {
 } from "./streams.ts";
 import { fmt, processStats, ratio, table } from "./stats.ts";
 import { fullSearchSizes, runSearchBench, smokeSearchSizes } from "./search.ts";
+import {
+  FOOTPRINT_TARGET_MB,
+  fullFootprintSizes,
+  runFootprintBench,
+  smokeFootprintSizes,
+} from "./footprint.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const { values } = parseArgs({
@@ -47,7 +54,7 @@ const replicasAgents = Number(values["replicas-agents"] ?? (smoke ? "20" : "1000
 if (!Number.isInteger(replicasAgents) || replicasAgents < 2) {
   throw new Error(`--replicas-agents: "${values["replicas-agents"]}" is not a whole number ≥ 2`);
 }
-const SECTIONS = ["tunnel", "identity", "streams", "fleet", "replicas", "search"];
+const SECTIONS = ["tunnel", "identity", "streams", "fleet", "replicas", "search", "footprint"];
 const only = values.only?.split(",") ?? SECTIONS;
 for (const s of only) {
   if (!SECTIONS.includes(s)) throw new Error(`--only: "${s}" is not one of ${SECTIONS.join(", ")}`);
@@ -237,6 +244,17 @@ if (want("replicas")) {
 if (want("search")) {
   results.search = await runSearchBench(smoke ? smokeSearchSizes : fullSearchSizes);
 }
+if (want("footprint")) {
+  const cp = await startControlPlane({ controllerManager: false });
+  try {
+    results.footprint = await runFootprintBench(
+      cp,
+      smoke ? smokeFootprintSizes : fullFootprintSizes,
+    );
+  } finally {
+    await cp.stop();
+  }
+}
 results.duration_seconds = (performance.now() - started) / 1000;
 
 // The tables.
@@ -367,6 +385,26 @@ if (results.agent) {
     ["peak RSS MB during the tunnel bench (50 MB list included)", fmt(a.peak_rss_mb_during_bench)],
     ["CPU s per 1000 proxied requests", fmt(a.cpu_seconds_per_1000_requests, 3)],
     ["bundle bytes (deno bundle agent/main.ts)", String(a.bundle_bytes)],
+  ]));
+}
+if (results.footprint) {
+  const f = results.footprint as Awaited<ReturnType<typeof runFootprintBench>>;
+  console.log(
+    `\nDashboard footprint (PGlite, ${f.clusters} clusters, target ${FOOTPRINT_TARGET_MB} MB)\n`,
+  );
+  console.log(table(["figure", "value"], [
+    ["idle RSS MB, first start", fmt(f.idle_rss_mb)],
+    ["of which private (RssAnon)", fmt(f.idle_private_rss_mb)],
+    ["idle RSS MB, restarted", fmt(f.restarted_idle_rss_mb)],
+    ["peak RSS MB before the upload (VmHWM)", fmt(f.hwm_before_upload_mb)],
+    [`peak RSS MB from a ${f.upload_bytes}-byte kubeconfig upload`, fmt(f.upload_peak_rss_mb)],
+    [
+      "seconds until back under the target",
+      f.upload_back_under_target_s === null
+        ? "not within the watch"
+        : fmt(f.upload_back_under_target_s),
+    ],
+    ["RSS MB at the end of the watch", fmt(f.rss_at_end_of_watch_mb)],
   ]));
 }
 await Deno.mkdir(new URL(".", `file://${outFile}`).pathname, { recursive: true });

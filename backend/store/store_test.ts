@@ -325,6 +325,21 @@ Deno.test("pglite: runs with its small buffer pool, and leaves the data director
   }
 });
 
+Deno.test("pglite: a data directory that cannot be created is a clear error", async () => {
+  const file = await Deno.makeTempFile({ prefix: "pglite-not-a-dir-" });
+  try {
+    await assert.rejects(
+      openPglite(`${file}/pgdata`),
+      (err: Error) => {
+        assert.match(err.message, /^creating the PGlite database in .*pgdata: /, err.message);
+        return true;
+      },
+    );
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
 // ---------------------------------------------------------------------------------------------
 // kill -9 durability of the embedded store
 
