@@ -2,7 +2,9 @@
 // PostgreSQL (a fresh database on the test server from tools/testpg.ts, dropped on cleanup).
 // Databases come back empty: tests run migrateUp themselves. A test that needs transactions to
 // really overlap on PostgreSQL opens a larger pool (open({ max })).
-import { type Db, openPglite, openPostgres } from "../backend/store/db.ts";
+import type { Db } from "../backend/store/db.ts";
+import { openPglite } from "../backend/store/pglite_db.ts";
+import { openPostgres } from "../backend/store/postgres_db.ts";
 import { freshPostgresDb } from "../tools/testpg.ts";
 
 export interface StoreCase {

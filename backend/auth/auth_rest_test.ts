@@ -15,7 +15,7 @@ import { accountRoutes, loginRoutes, PASSWORD_CHANGE_DELAY } from "./handlers.ts
 import { authenticate } from "./middleware.ts";
 import { AuthService } from "./service.ts";
 import { errorBody, HttpError } from "../http/errors.ts";
-import { openPglite } from "../store/db.ts";
+import { openPglite } from "../store/pglite_db.ts";
 import { migrateUp } from "../store/migrate.ts";
 import type { AppEnv } from "../http/types.ts";
 

@@ -5,7 +5,8 @@
 // went by) the replica drops its caches and hears events again. Also Db.listen/notify on both
 // stores, and what each event does to a dashboard's parts (dashboardHandlers).
 import assert from "node:assert/strict";
-import { type Db, openPostgres } from "../store/db.ts";
+import type { Db } from "../store/db.ts";
+import { openPostgres } from "../store/postgres_db.ts";
 import { storeCases } from "../../testing/stores.ts";
 import { freshPostgresDb } from "../../tools/testpg.ts";
 import { eventually } from "../../testing/eventually.ts";

@@ -2,7 +2,7 @@
 // of updates its write-ahead log stays bounded and its tables get vacuumed; without them (the
 // control case, hour-long intervals) the log grows with every write.
 import assert from "node:assert/strict";
-import { openPglite } from "./db.ts";
+import { openPglite } from "./pglite_db.ts";
 import type { MaintenanceIntervals } from "./pglite_maintenance.ts";
 
 const SEGMENT = 16 * 1024 * 1024;

@@ -2,7 +2,9 @@
 // real PostgreSQL (testing/stores.ts), except the kill -9 test, which is about PGlite's
 // data directory.
 import assert from "node:assert/strict";
-import { type Db, openPglite, openPostgres, PGLITE_SHARED_BUFFERS, type Queryable } from "./db.ts";
+import type { Db, Queryable } from "./db.ts";
+import { openPglite, PGLITE_SHARED_BUFFERS } from "./pglite_db.ts";
+import { openPostgres } from "./postgres_db.ts";
 import { loadMigrations, migrateDown, migrateUp, type Migration } from "./migrate.ts";
 import { storeCases } from "../../testing/stores.ts";
 import { freshPostgresDb } from "../../tools/testpg.ts";
@@ -367,7 +369,7 @@ Deno.test("pglite: every committed row survives kill -9 of the process", async (
     await Deno.writeTextFile(
       script,
       childScript(
-        new URL("./db.ts", import.meta.url).href,
+        new URL("./pglite_db.ts", import.meta.url).href,
         new URL("./migrate.ts", import.meta.url).href,
       ),
     );

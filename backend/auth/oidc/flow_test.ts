@@ -4,7 +4,7 @@
 // allowed groups, a disabled account), each way an ID token is refused (nonce, signature, audience,
 // expiry, alg none), the provider's key rotation, and the provider being away.
 import assert from "node:assert/strict";
-import { openPglite } from "../../store/db.ts";
+import { openPglite } from "../../store/pglite_db.ts";
 import { migrateUp } from "../../store/migrate.ts";
 import { AuthService } from "../service.ts";
 import type { AuditEntry } from "../../audit/store.ts";
