@@ -17,35 +17,10 @@ import { fanOut } from "./fanout.ts";
 import { SEARCH_KINDS, type SearchKind } from "./kinds.ts";
 import { matchRank, needleOf, type Ranked, TopHits } from "./match.ts";
 import type { SearchRequest } from "./query.ts";
+import type { SearchAnswer, SearchHit, SearchPartial } from "../../web/lib/search.ts";
 
-/** One result: an object (or a cluster) and its page in the dashboard. */
-export interface SearchHit {
-  cluster_id: string;
-  cluster_name: string;
-  /** Cluster, Namespace, Pod, Deployment, … */
-  kind: string;
-  namespace: string | null;
-  name: string;
-  /** The dashboard page of the object (the cluster's overview for a cluster). */
-  url: string;
-}
-
-export type PartialReason = "timeout" | "unavailable" | "error";
-
-/** A cluster whose results are missing or incomplete, and why. */
-export interface SearchPartial {
-  cluster_id: string;
-  cluster_name: string;
-  reason: PartialReason;
-  message: string;
-}
-
-export interface SearchAnswer {
-  items: SearchHit[];
-  partial: SearchPartial[];
-  /** More hits than the limit: only the best are in items. */
-  truncated: boolean;
-}
+// The answer's shapes are the web client's (web/lib/search.ts): one definition for both ends.
+export type { SearchAnswer, SearchHit, SearchPartial };
 
 export interface SearchOptions {
   /** The whole search answers within this (default 800 ms). */

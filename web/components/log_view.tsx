@@ -9,6 +9,66 @@ import { Icon } from "./icons.tsx";
 import { btn, inputClass } from "./ui.tsx";
 import { lineFilter, type LogLine, prefixColour } from "../lib/k8s/log_lines.ts";
 
+/** The container choice that reads every container at once. */
+export const ALL_CONTAINERS = "*";
+
+/** The container picker (only with more than one): each container, then "All containers". */
+export function ContainerSelect(
+  { containers, value, onChange }: {
+    containers: string[];
+    value: string;
+    onChange: (container: string) => void;
+  },
+) {
+  if (containers.length < 2) return null;
+  return (
+    <label class="flex items-center gap-2 text-xs text-slate-600 dark:text-slate-300">
+      Container
+      <select
+        class={`${inputClass} !w-auto !py-1 text-xs`}
+        value={value}
+        onChange={(e) => onChange((e.target as HTMLSelectElement).value)}
+        data-testid="log-container"
+      >
+        {containers.map((c) => <option key={c} value={c}>{c}</option>)}
+        <option value={ALL_CONTAINERS}>All containers</option>
+      </select>
+    </label>
+  );
+}
+
+/** The toolbar's end both viewers share: Timestamps, Wrap lines, the search and the state. */
+export function LogViewOptions(
+  p: {
+    timestamps: boolean;
+    onTimestamps: (on: boolean) => void;
+    wrap: boolean;
+    onWrap: (on: boolean) => void;
+    search: string;
+    onSearch: (q: string) => void;
+    state: LogState;
+    following: boolean;
+    onReload: () => void;
+    onDownload: () => void;
+    canDownload: boolean;
+  },
+) {
+  return (
+    <>
+      <LogToggle label="Timestamps" checked={p.timestamps} onChange={p.onTimestamps} />
+      <LogToggle label="Wrap lines" checked={p.wrap} onChange={p.onWrap} />
+      <LogSearch value={p.search} onInput={p.onSearch} />
+      <LogStatus
+        state={p.state}
+        following={p.following}
+        onReload={p.onReload}
+        onDownload={p.onDownload}
+        canDownload={p.canDownload}
+      />
+    </>
+  );
+}
+
 /** The tail choices: the last n lines, or all (-1). */
 export const TAILS = [100, 500, 2000, -1];
 

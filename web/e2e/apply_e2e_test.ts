@@ -38,8 +38,9 @@ import {
   startWebDashboard,
   type TestDashboard,
 } from "./harness.ts";
-import { bindDashboardRoles, serviceAccountKubeconfig } from "../../testing/clusters.ts";
-import { type RunningAgent, startAgent } from "../../testing/harness.ts";
+import { connectImpersonatingAgent } from "./agent_cluster.ts";
+import { serviceAccountKubeconfig } from "../../testing/clusters.ts";
+import type { RunningAgent } from "../../testing/harness.ts";
 import { eventually } from "../../testing/eventually.ts";
 
 const ADMIN_PASSWORD = "apply-e2e-admin-password";
@@ -459,25 +460,15 @@ Deno.test({
       );
 
       await t.step("5. through an agent that impersonates: as the editor", async () => {
-        await bindDashboardRoles(cp);
-        const issued = await restCall(base, "POST", "/api/clusters/agent-token", admin, {
-          cluster_name: "via-agent",
-          permissions: "admin",
-        });
-        assert.equal(issued.status, 201, issued.text);
-        agent = await startAgent({
-          dashboardUrl: dash.dashboard.agentUrl,
-          caHash: dash.dashboard.caHash,
-          kubeconfig: await serviceAccountKubeconfig(cp, "apply-e2e-agent", "cluster-admin"),
-          token: (issued.json as { token: string }).token,
-          extraEnv: { ALLOW_IMPERSONATION: "true" },
-        });
-        const agentId = await eventually("the agent cluster connected", async () => {
-          const r = await restCall(base, "GET", "/api/clusters", admin);
-          const c = (r.json as { items: { id: string; name: string; status: string }[] }).items
-            .find((i) => i.name === "via-agent");
-          return c?.status === "connected" && c.id;
-        }, { timeoutMs: 45_000, message: async () => (await agent!.logs()).slice(-4000) });
+        const connected = await connectImpersonatingAgent(
+          dash,
+          cp,
+          admin,
+          "via-agent",
+          "apply-e2e-agent",
+        );
+        agent = connected.agent;
+        const agentId = connected.id;
         const editor = sessions.at(-1)!;
         const { page } = editor;
         await page.goto(applyUrl(agentId));

@@ -44,8 +44,9 @@ import {
   startWebDashboard,
   type TestDashboard,
 } from "./harness.ts";
-import { bindDashboardRoles, serviceAccountKubeconfig } from "../../testing/clusters.ts";
-import { type RunningAgent, startAgent } from "../../testing/harness.ts";
+import { connectImpersonatingAgent } from "./agent_cluster.ts";
+import { serviceAccountKubeconfig } from "../../testing/clusters.ts";
+import type { RunningAgent } from "../../testing/harness.ts";
 import { eventually } from "../../testing/eventually.ts";
 
 const ADMIN_PASSWORD = "workload-e2e-admin-password";
@@ -546,25 +547,15 @@ Deno.test({
       await t.step("8. through an agent that impersonates: restart as the editor", async () => {
         // The admin preset: the agent (a cluster-admin ServiceAccount here) impersonates each
         // person; the dashboard's role groups are bound as the chart binds them (editor → edit).
-        await bindDashboardRoles(cp);
-        const issued = await restCall(base, "POST", "/api/clusters/agent-token", admin, {
-          cluster_name: "via-agent",
-          permissions: "admin",
-        });
-        assert.equal(issued.status, 201, issued.text);
-        agent = await startAgent({
-          dashboardUrl: dash.dashboard.agentUrl,
-          caHash: dash.dashboard.caHash,
-          kubeconfig: await serviceAccountKubeconfig(cp, "workload-e2e-agent", "cluster-admin"),
-          token: (issued.json as { token: string }).token,
-          extraEnv: { ALLOW_IMPERSONATION: "true" },
-        });
-        const id = await eventually("the agent cluster connected", async () => {
-          const r = await restCall(base, "GET", "/api/clusters", admin);
-          const c = (r.json as { items: { id: string; name: string; status: string }[] }).items
-            .find((i) => i.name === "via-agent");
-          return c?.status === "connected" && c.id;
-        }, { timeoutMs: 45_000, message: async () => (await agent!.logs()).slice(-4000) });
+        const connected = await connectImpersonatingAgent(
+          dash,
+          cp,
+          admin,
+          "via-agent",
+          "workload-e2e-agent",
+        );
+        agent = connected.agent;
+        const id = connected.id;
         const before = await replicaSets(cp);
         const editor = sessions.at(-1)!;
         const { page } = editor;

@@ -4,14 +4,15 @@
 // why did it crash?). Sticks to the bottom while following unless the user scrolls up. The
 // toolbar's pieces and the output are components/log_view.tsx (shared with WorkloadLogs.tsx).
 import { useEffect, useState } from "preact/hooks";
-import { Alert, inputClass } from "../components/ui.tsx";
+import { Alert } from "../components/ui.tsx";
 import {
+  ALL_CONTAINERS,
+  ContainerSelect,
   downloadText,
   LogOutput,
-  LogSearch,
   type LogState,
-  LogStatus,
   LogToggle,
+  LogViewOptions,
   TailSelect,
 } from "../components/log_view.tsx";
 import { isAbort } from "../client/api.ts";
@@ -33,13 +34,12 @@ interface Props {
 const MAX_LINES = 10_000;
 
 /** The container select's value for every container of the pod at once. */
-const ALL = "*";
 
 export default function LogViewer(
   { clusterId, namespace, pod, containers, restarts = {}, initial, initialError }: Props,
 ) {
   const [container, setContainer] = useState(containers[0] ?? "");
-  const all = container === ALL;
+  const all = container === ALL_CONTAINERS;
   const [follow, setFollow] = useState(true);
   const [previousWanted, setPrevious] = useState(false);
   const restarted = !all && (restarts[container] ?? 0) > 0;
@@ -133,19 +133,7 @@ export default function LogViewer(
   return (
     <div class="space-y-3">
       <div class="flex flex-wrap items-center gap-x-4 gap-y-2">
-        {containers.length > 1 && (
-          <label class="flex items-center gap-2 text-xs text-slate-600 dark:text-slate-300">
-            Container
-            <select
-              class={`${inputClass} !w-auto !py-1 text-xs`}
-              value={container}
-              onChange={(e) => setContainer((e.target as HTMLSelectElement).value)}
-            >
-              {containers.map((c) => <option key={c} value={c}>{c}</option>)}
-              <option value={ALL}>All containers</option>
-            </select>
-          </label>
-        )}
+        <ContainerSelect containers={containers} value={container} onChange={setContainer} />
         <TailSelect tail={tail} onChange={setTail} />
         <LogToggle
           label="Follow"
@@ -172,10 +160,13 @@ export default function LogViewer(
             </span>
           )}
         </LogToggle>
-        <LogToggle label="Timestamps" checked={timestamps} onChange={setTimestamps} />
-        <LogToggle label="Wrap lines" checked={wrap} onChange={setWrap} />
-        <LogSearch value={search} onInput={setSearch} />
-        <LogStatus
+        <LogViewOptions
+          timestamps={timestamps}
+          onTimestamps={setTimestamps}
+          wrap={wrap}
+          onWrap={setWrap}
+          search={search}
+          onSearch={setSearch}
           state={state}
           following={following}
           onReload={() => setRun((r) => r + 1)}

@@ -8,14 +8,15 @@
 // viewer (components/log_view.tsx); at most MAX_LINES lines are kept. Pure logic:
 // lib/k8s/workload_logs.ts, label_selector.ts, log_lines.ts.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { Alert, inputClass } from "../components/ui.tsx";
+import { Alert } from "../components/ui.tsx";
 import {
+  ALL_CONTAINERS,
+  ContainerSelect,
   downloadText,
   LogOutput,
-  LogSearch,
   type LogState,
-  LogStatus,
   LogToggle,
+  LogViewOptions,
   TailSelect,
 } from "../components/log_view.tsx";
 import { api, isAbort, sleep } from "../client/api.ts";
@@ -53,7 +54,6 @@ interface Props {
 const MAX_LINES = 10_000;
 const RELIST_MS = 3000;
 /** The container select's value for every container of each pod. */
-const ALL = "*";
 
 type StreamState = "streaming" | "ended" | "gone" | "error";
 
@@ -90,7 +90,7 @@ function selectorOf(sel: LabelSelector | null): { query: string | null; error: s
 export default function WorkloadLogs(
   { clusterId, namespace, kind, name, selector, containers }: Props,
 ) {
-  const [container, setContainer] = useState(ALL);
+  const [container, setContainer] = useState(ALL_CONTAINERS);
   const [follow, setFollow] = useState(true);
   const [timestamps, setTimestamps] = useState(false);
   const [wrap, setWrap] = useState(true);
@@ -174,7 +174,7 @@ export default function WorkloadLogs(
       const { shown, total } = pickPods(items, MAX_PODS);
       const plan = planStreams(
         shown,
-        container === ALL ? null : container,
+        container === ALL_CONTAINERS ? null : container,
         known,
         new Set(open.keys()),
       );
@@ -237,26 +237,16 @@ export default function WorkloadLogs(
   return (
     <div class="space-y-3">
       <div class="flex flex-wrap items-center gap-x-4 gap-y-2">
-        {containers.length > 1 && (
-          <label class="flex items-center gap-2 text-xs text-slate-600 dark:text-slate-300">
-            Container
-            <select
-              class={`${inputClass} !w-auto !py-1 text-xs`}
-              value={container}
-              onChange={(e) => setContainer((e.target as HTMLSelectElement).value)}
-              data-testid="log-container"
-            >
-              <option value={ALL}>All containers</option>
-              {containers.map((c) => <option key={c} value={c}>{c}</option>)}
-            </select>
-          </label>
-        )}
+        <ContainerSelect containers={containers} value={container} onChange={setContainer} />
         <TailSelect tail={tail} onChange={setTail} />
         <LogToggle label="Follow" checked={follow} onChange={setFollow} testId="follow" />
-        <LogToggle label="Timestamps" checked={timestamps} onChange={setTimestamps} />
-        <LogToggle label="Wrap lines" checked={wrap} onChange={setWrap} />
-        <LogSearch value={search} onInput={setSearch} />
-        <LogStatus
+        <LogViewOptions
+          timestamps={timestamps}
+          onTimestamps={setTimestamps}
+          wrap={wrap}
+          onWrap={setWrap}
+          search={search}
+          onSearch={setSearch}
           state={state}
           following={follow}
           onReload={() => setRun((r) => r + 1)}
@@ -318,7 +308,7 @@ export default function WorkloadLogs(
         wrap={wrap}
         waiting={state === "streaming"}
         label={`Logs of the pods of ${kind} ${name}${
-          container === ALL ? "" : ` (container ${container})`
+          container === ALL_CONTAINERS ? "" : ` (container ${container})`
         }`}
       />
     </div>

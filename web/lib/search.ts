@@ -2,15 +2,22 @@
 // grouped by cluster (in the answer's order, best first), moving the active result with the arrow
 // keys, the notice for clusters that did not answer, and which links the palette may follow.
 
+// The answer's types are shared with the handler (backend/search/service.ts imports them), and
+// backend/search/api_doc.ts checks its zod schema against them.
+
+/** One result: an object (or a cluster) and its page in the dashboard. */
 export interface SearchHit {
   cluster_id: string;
   cluster_name: string;
+  /** Cluster, Namespace, Pod, Deployment, … */
   kind: string;
   namespace: string | null;
   name: string;
+  /** The dashboard page of the object (the cluster's overview for a cluster). */
   url: string;
 }
 
+/** A cluster whose results are missing or incomplete, and why. */
 export interface SearchPartial {
   cluster_id: string;
   cluster_name: string;
@@ -21,6 +28,7 @@ export interface SearchPartial {
 export interface SearchAnswer {
   items: SearchHit[];
   partial: SearchPartial[];
+  /** More hits than the limit: only the best are in items. */
   truncated: boolean;
 }
 
