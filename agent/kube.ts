@@ -18,6 +18,7 @@ import { isProxyPath } from "../common/api_path.ts";
 import http from "node:http";
 import https from "node:https";
 import { nodeFetch } from "../common/node_fetch.ts";
+import { DemandHttpAgent, DemandHttpsAgent } from "../common/demand_socket.ts";
 import {
   IMPERSONATE_GROUP,
   IMPERSONATE_USER,
@@ -265,10 +266,12 @@ export async function loadKube(kubeconfigPath?: string): Promise<KubeAccess> {
   }
   const server = target.server;
   // Keep-alive HTTP/1.1 connections for forward(). Their number is bounded by the agent's
-  // --max-concurrent-requests; at most 16 idle ones are kept.
+  // --max-concurrent-requests; at most 16 idle ones are kept. They read from the API server only
+  // while the tunnel takes the answer (common/demand_socket.ts), so a slow reader's list is not
+  // buffered whole in the agent; TLS is node:tls with the options an https.Agent uses.
   const secure = new URL(server).protocol === "https:";
   const pool = secure
-    ? new https.Agent({
+    ? new DemandHttpsAgent({
       keepAlive: true,
       maxFreeSockets: 16,
       scheduling: "lifo",
@@ -276,7 +279,7 @@ export async function loadKube(kubeconfigPath?: string): Promise<KubeAccess> {
       cert: certPem,
       key: keyPem,
     })
-    : new http.Agent({ keepAlive: true, maxFreeSockets: 16, scheduling: "lifo" });
+    : new DemandHttpAgent({ keepAlive: true, maxFreeSockets: 16, scheduling: "lifo" });
   const request = secure ? https.request : http.request;
   return {
     server,
