@@ -119,6 +119,12 @@ export function checkObject(value: unknown): { ok: true; object: KubeObject } | 
   if (m.namespace !== undefined && (typeof m.namespace !== "string" || !m.namespace)) {
     return { ok: false, error: "metadata.namespace must be a name" };
   }
+  // They become path segments of the request: "..", "." or a "/" would name another object.
+  for (const [field, v] of [["metadata.name", m.name], ["metadata.namespace", m.namespace]]) {
+    if (typeof v === "string" && (v === "." || v === ".." || /[/%]/.test(v))) {
+      return { ok: false, error: `${field} "${v}" cannot be ".", ".." or contain "/" or "%"` };
+    }
+  }
   return { ok: true, object: value as KubeObject };
 }
 

@@ -91,6 +91,17 @@ Deno.test("splitDocuments: documents, their lines, and what is wrong with each",
       want: [{ line: 1, error: /^missing apiVersion, metadata\.name \(document at line 1\)$/ }],
     },
     {
+      name: "a name that would change the request's path",
+      text: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ..}\n---\n" +
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a/b}\n---\n" +
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: .}\n",
+      want: [
+        { line: 1, error: /^metadata\.name "\.\." cannot be/ },
+        { line: 5, error: /^metadata\.name "a\/b" cannot be/ },
+        { line: 9, error: /^metadata\.namespace "\." cannot be/ },
+      ],
+    },
+    {
       name: "generateName is not applied",
       text: "apiVersion: v1\nkind: Pod\nmetadata: {generateName: p-}\n",
       want: [{ line: 1, error: /missing metadata\.name \(apply needs a name/ }],
