@@ -6,8 +6,8 @@
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import {
-  agentProto,
   CHANNEL_OPTIONS,
+  clusterAgent,
   PINNED_SERVER_NAME,
   PROTOCOL_VERSION,
 } from "../proto/wire.ts";
@@ -190,7 +190,7 @@ export class Dialer {
       }
       creds = grpc.credentials.createSsl(ca ? Buffer.from(ca) : null);
     }
-    const Client = agentProto().agent.v1.ClusterAgent;
+    const Client = clusterAgent();
     const target = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
     this.client = new Client(target, creds, options) as unknown as ClusterAgentClient;
     return this.client;

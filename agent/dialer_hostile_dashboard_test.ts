@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import { agentProto } from "../proto/wire.ts";
+import { clusterAgent } from "../proto/wire.ts";
 import type { AgentMessage__Output } from "../proto/gen/agent/v1/AgentMessage.ts";
 import type { DashboardMessage } from "../proto/gen/agent/v1/DashboardMessage.ts";
 import type { TunnelUp__Output } from "../proto/gen/agent/v1/TunnelUp.ts";
@@ -42,7 +42,7 @@ const accepted = (
 });
 
 async function startFakeDashboard() {
-  const svc = agentProto().agent.v1.ClusterAgent.service;
+  const svc = clusterAgent().service;
   const def = {
     ...svc,
     Stream: {

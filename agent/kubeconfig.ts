@@ -5,7 +5,6 @@
 // auth-provider plugins, basic auth, impersonation, insecure-skip-tls-verify, ...) is refused
 // with a message that says what to change, instead of being silently ignored.
 import { dirname, isAbsolute, resolve } from "node:path";
-import { parse } from "yaml";
 
 /** The agent cannot use its kubeconfig or in-cluster config (exit 2, not a crash). */
 export class KubeAccessError extends Error {}
@@ -159,6 +158,8 @@ function names(doc: Mapping, list: string): string {
 export async function loadKubeconfig(path: string): Promise<KubeTarget> {
   const file = resolve(path);
   const text = await readFile(file, `cannot read the kubeconfig ${file}`);
+  // Loaded here, not at start: an agent in a pod reads its ServiceAccount and never needs YAML.
+  const { parse } = await import("yaml");
   let doc: unknown;
   try {
     doc = parse(text, { maxAliasCount: 100 });

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import { agentProto } from "../proto/wire.ts";
+import { clusterAgent } from "../proto/wire.ts";
 import type { ClusterAgentClient } from "../proto/gen/agent/v1/ClusterAgent.ts";
 import type { TunnelUp__Output } from "../proto/gen/agent/v1/TunnelUp.ts";
 import type { TunnelDown } from "../proto/gen/agent/v1/TunnelDown.ts";
@@ -348,7 +348,7 @@ async function startDashboard(
   const tunnels: DashTunnel[] = [];
   let wake: (() => void) | undefined;
   const server = new grpc.Server();
-  server.addService(agentProto().agent.v1.ClusterAgent.service, {
+  server.addService(clusterAgent().service, {
     Register: (_call: unknown, cb: grpc.sendUnaryData<unknown>) =>
       cb({ code: grpc.status.UNIMPLEMENTED, details: "not in this test" }),
     Stream: (call: grpc.ServerDuplexStream<AgentMessage__Output, DashboardMessage>) => {
@@ -371,7 +371,7 @@ async function startDashboard(
       (err, p) => err ? reject(err) : resolve(p),
     )
   );
-  const Client = agentProto().agent.v1.ClusterAgent;
+  const Client = clusterAgent();
   const client = new Client(
     `127.0.0.1:${port}`,
     grpc.credentials.createInsecure(),

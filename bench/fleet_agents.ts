@@ -6,7 +6,7 @@
 // of counters every 500 ms on stdout.
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import { agentProto, PINNED_SERVER_NAME, PROTOCOL_VERSION } from "../proto/wire.ts";
+import { clusterAgent, PINNED_SERVER_NAME, PROTOCOL_VERSION } from "../proto/wire.ts";
 import type { ClusterAgentClient } from "../proto/gen/agent/v1/ClusterAgent.ts";
 import type { DashboardMessage__Output } from "../proto/gen/agent/v1/DashboardMessage.ts";
 import type { TunnelDown__Output } from "../proto/gen/agent/v1/TunnelDown.ts";
@@ -20,7 +20,7 @@ interface Input {
 }
 
 const input = JSON.parse(await new Response(Deno.stdin.readable).text()) as Input;
-const Client = agentProto().agent.v1.ClusterAgent;
+const Client = clusterAgent();
 const creds = grpc.credentials.createSsl(Buffer.from(input.caPem));
 const counters = {
   registered: 0,

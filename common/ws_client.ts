@@ -5,7 +5,7 @@
 // port-forward offers "SPDY/3.1+portforward.k8s.io"). The outcome is the open WebSocket, paused,
 // or the API server's refusal as a Response.
 // @ts-types="@types/ws"
-import WebSocket from "ws";
+import type WebSocket from "ws";
 import type http from "node:http";
 
 /**
@@ -41,7 +41,7 @@ const SUBPROTOCOL = /^[\x21-\x7e]+$/;
  * kubectl's port-forward offers "SPDY/3.1+portforward.k8s.io". The API server's choice must be
  * one of the offers; choosing none is passed on as such (the client decides).
  */
-export function connectWebSocket(
+export async function connectWebSocket(
   url: URL,
   protocols: string[],
   options: {
@@ -54,6 +54,9 @@ export function connectWebSocket(
   },
   signal: AbortSignal,
 ): Promise<OpenedStream> {
+  // Loaded on the first upgraded stream: a process that never opens one (most agents most of the
+  // time) does not keep ws's modules in memory.
+  const WebSocketClass = (await import("ws")).default as typeof WebSocket;
   return new Promise<OpenedStream>((resolve, reject) => {
     const bad = protocols.find((p) => !SUBPROTOCOL.test(p) || p.includes(","));
     if (bad !== undefined) {
@@ -87,7 +90,7 @@ export function connectWebSocket(
         followRedirects: false,
         maxPayload: MAX_STREAM_MESSAGE_BYTES,
       };
-      ws = new WebSocket(url, wsOptions);
+      ws = new WebSocketClass(url, wsOptions);
     } catch (err) {
       reject(new StreamRequestError((err as Error).message));
       return;

@@ -1,11 +1,12 @@
 // The wire helpers shared by the dashboard and the agent (the only code they share): the
-// protocol version, loading agent.proto with proto-loader (typed by the generated proto/gen),
-// and limits both sides enforce.
+// protocol version, the ClusterAgent service built on the static encoders generated from
+// agent.proto (proto/gen/agent_pb.js, typed by the generated proto/gen types), and limits both
+// sides enforce.
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-import { fileURLToPath } from "node:url";
 import { Buffer } from "node:buffer";
-import type { ProtoGrpcType } from "./gen/agent.ts";
+import generated from "./gen/agent_pb.js";
+import type { ClusterAgentClient } from "./gen/agent/v1/ClusterAgent.ts";
+import type * as m from "./gen/agent.ts";
 
 /**
  * The protocol this code speaks. The dashboard accepts agents from MIN_PROTOCOL_VERSION up to
@@ -31,25 +32,115 @@ export const MAX_MESSAGE_BYTES = 17 * 1024 * 1024;
 /** Size of the body chunks the agent and dashboard write. */
 export const CHUNK_BYTES = 64 * 1024;
 
-export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
-  keepCase: true,
+/**
+ * How decoded messages look (proto-loader's options, which the generated types describe): field
+ * names as in the .proto, 64-bit integers and enums as strings, bytes as Buffers, unset fields
+ * with their defaults, and each oneof's set field named by the oneof.
+ */
+const DECODE_OPTIONS = {
   longs: String,
   enums: String,
   bytes: Buffer,
   defaults: true,
   oneofs: true,
-};
+} as const;
 
-let loaded: ProtoGrpcType | undefined;
+/** One generated message class of proto/gen/agent_pb.js, as the codec below uses it. */
+interface StaticMessage {
+  fromObject(object: unknown): unknown;
+  encode(message: unknown): { finish(): Uint8Array };
+  decode(bytes: Uint8Array): unknown;
+  toObject(message: unknown, options: typeof DECODE_OPTIONS): unknown;
+}
 
-/** The agent.v1 package, loaded once per process. */
-export function agentProto(): ProtoGrpcType {
-  if (!loaded) {
-    const file = fileURLToPath(new URL("./agent/v1/agent.proto", import.meta.url));
-    const def = protoLoader.loadSync(file, PROTO_LOADER_OPTIONS);
-    loaded = grpc.loadPackageDefinition(def) as unknown as ProtoGrpcType;
+type Messages = m.ProtoGrpcType["agent"]["v1"];
+type MessageName = {
+  [K in keyof Messages]: Messages[K] extends grpc.ServiceClientConstructor ? never : K;
+}[keyof Messages];
+/** A message's input type (what may be sent) and output type (what is received). */
+type In<K extends MessageName> = Messages[K] extends { serialize: (value: infer I) => Buffer } ? I
+  : never;
+type Out<K extends MessageName> = Messages[K] extends { deserialize: (bytes: Buffer) => infer O }
+  ? O
+  : never;
+
+const staticMessages = (generated as unknown as { agent: { v1: Record<string, StaticMessage> } })
+  .agent.v1;
+
+function serializer<K extends MessageName>(name: K): (value: In<K>) => Buffer {
+  const type = staticMessages[name];
+  return (value) => {
+    const bytes = type.encode(type.fromObject(value)).finish();
+    return Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  };
+}
+
+function deserializer<K extends MessageName>(name: K): (bytes: Buffer) => Out<K> {
+  const type = staticMessages[name];
+  return (bytes) => type.toObject(type.decode(bytes), DECODE_OPTIONS) as Out<K>;
+}
+
+/**
+ * A method whose messages are sent as In<…> and received as Out<…> (grpc-js's MethodDefinition
+ * has one type for both).
+ */
+type Method<Req extends MessageName, Res extends MessageName> =
+  & grpc.ServerMethodDefinition<Out<Req>, In<Res>>
+  & { requestSerialize: grpc.serialize<In<Req>>; responseDeserialize: grpc.deserialize<Out<Res>> };
+
+function method<Req extends MessageName, Res extends MessageName>(
+  name: string,
+  request: Req,
+  response: Res,
+  streams: boolean,
+): Method<Req, Res> {
+  return {
+    path: `/agent.v1.ClusterAgent/${name}`,
+    requestStream: streams,
+    responseStream: streams,
+    requestSerialize: serializer(request),
+    requestDeserialize: deserializer(request),
+    responseSerialize: serializer(response),
+    responseDeserialize: deserializer(response),
+    // As proto-loader names it: grpc-js adds the method to the client under this name too.
+    originalName: name[0].toLowerCase() + name.slice(1),
+  };
+}
+
+/** The ClusterAgent service of agent.proto, as grpc-js servers and clients take it. */
+export interface ClusterAgentService extends grpc.ServiceDefinition {
+  Register: Method<"RegisterRequest", "RegisterResponse">;
+  Stream: Method<"AgentMessage", "DashboardMessage">;
+  Tunnel: Method<"TunnelUp", "TunnelDown">;
+}
+
+/** The ClusterAgent client class, with its service definition. */
+export type ClusterAgentConstructor =
+  & (new (
+    address: string,
+    credentials: grpc.ChannelCredentials,
+    options?: grpc.ClientOptions,
+  ) => ClusterAgentClient)
+  & { service: ClusterAgentService };
+
+let clusterAgentClass: ClusterAgentConstructor | undefined;
+
+/** The ClusterAgent service and its client class, built once per process. */
+export function clusterAgent(): ClusterAgentConstructor {
+  if (!clusterAgentClass) {
+    const service: ClusterAgentService = {
+      Register: method("Register", "RegisterRequest", "RegisterResponse", false),
+      Stream: method("Stream", "AgentMessage", "DashboardMessage", true),
+      Tunnel: method("Tunnel", "TunnelUp", "TunnelDown", true),
+    };
+    clusterAgentClass = grpc.makeGenericClientConstructor(
+      service,
+      "ClusterAgent",
+    ) as unknown as ClusterAgentConstructor;
   }
-  return loaded;
+  return clusterAgentClass;
 }
 
 /** Channel options for keepalive and message limits, shared by both ends. */

@@ -2,7 +2,7 @@
 // or hostile one): Register, and bidirectional calls whose frames may be messages or raw bytes.
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
-import { agentProto, PINNED_SERVER_NAME, PROTOCOL_VERSION } from "../proto/wire.ts";
+import { clusterAgent, PINNED_SERVER_NAME, PROTOCOL_VERSION } from "../proto/wire.ts";
 import type { ClusterAgentClient } from "../proto/gen/agent/v1/ClusterAgent.ts";
 import type { AgentMessage } from "../proto/gen/agent/v1/AgentMessage.ts";
 import type { TunnelUp } from "../proto/gen/agent/v1/TunnelUp.ts";
@@ -14,7 +14,7 @@ export interface RpcStatus {
 
 /** A client of the agent endpoint at addr: TLS trusting caPem, or plaintext when it is null. */
 export function rawClient(addr: string, caPem: string | null): ClusterAgentClient {
-  const Client = agentProto().agent.v1.ClusterAgent;
+  const Client = clusterAgent();
   const creds = caPem === null
     ? grpc.credentials.createInsecure()
     : grpc.credentials.createSsl(Buffer.from(caPem));
@@ -51,7 +51,7 @@ export function rawCall<Out>(
   method: "Stream" | "Tunnel",
   bearer: string,
 ) {
-  const def = agentProto().agent.v1.ClusterAgent.service[method];
+  const def = clusterAgent().service[method];
   const md = new grpc.Metadata();
   if (bearer) md.set("authorization", `Bearer ${bearer}`);
   const call = client.makeBidiStreamRequest(

@@ -6,7 +6,7 @@
 import * as grpc from "@grpc/grpc-js";
 import {
   acceptsProtocol,
-  agentProto,
+  clusterAgent,
   MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
 } from "../../proto/wire.ts";
@@ -95,7 +95,7 @@ export function agentHandlers(
   timeouts: StreamTimeouts = STREAM_TIMEOUTS,
 ): ClusterAgentHandlers {
   const unauthenticated = new AddressGate(MAX_UNAUTHENTICATED_PER_ADDRESS);
-  const registerSerialize = agentProto().agent.v1.ClusterAgent.service.Register
+  const registerSerialize = clusterAgent().service.Register
     .requestSerialize as (req: unknown) => Buffer;
   return {
     Register(call, reply) {

@@ -5,7 +5,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import type { Http2Server, Http2Session } from "node:http2";
-import { agentProto, CHANNEL_OPTIONS } from "../../proto/wire.ts";
+import { CHANNEL_OPTIONS, clusterAgent } from "../../proto/wire.ts";
 import type { ClusterAgentHandlers } from "../../proto/gen/agent/v1/ClusterAgent.ts";
 import type { ServerTls } from "../tls.ts";
 import { log } from "../../common/log.ts";
@@ -139,7 +139,7 @@ export async function startAgentServer(
     "grpc.http2.min_ping_interval_without_data_ms": 10_000,
   });
   widenFlowControl(server);
-  server.addService(agentProto().agent.v1.ClusterAgent.service, handlers);
+  server.addService(clusterAgent().service, handlers);
   const creds = opts.tls
     // rootCerts is only used to verify client certificates (not requested). Passing our CA
     // instead of null avoids loading the system roots, which Deno's TLS server rejects.

@@ -3,7 +3,7 @@
 // as a KubeStream whose two sides honour backpressure. An answer other than 101 becomes
 // StreamRefusedError carrying the API server's own response.
 // @ts-types="@types/ws"
-import WebSocket from "ws";
+import type WebSocket from "ws";
 import { nodeHeaders } from "../../common/impersonation.ts";
 import { connectWebSocket, type OpenedStream, StreamRequestError } from "../../common/ws_client.ts";
 import {
@@ -77,8 +77,8 @@ export async function openWebSocketStream(
 /** An open `ws` WebSocket (paused, as connectWebSocket returns it) as a KubeStream. */
 function kubeStreamOf(ws: WebSocket, protocol: string): KubeStream {
   const closeGracefully = (code = 1000, reason = "") => {
-    if (ws.readyState === WebSocket.CLOSED) return;
-    if (ws.readyState === WebSocket.OPEN) ws.close(code, reason);
+    if (ws.readyState === ws.CLOSED) return;
+    if (ws.readyState === ws.OPEN) ws.close(code, reason);
     setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref?.();
   };
   const readable = new ReadableStream<StreamMessage>({
@@ -115,7 +115,7 @@ function kubeStreamOf(ws: WebSocket, protocol: string): KubeStream {
   }, { highWaterMark: READ_AHEAD_MESSAGES });
   const writable = new WritableStream<StreamMessage>({
     write(msg) {
-      if (ws.readyState !== WebSocket.OPEN) {
+      if (ws.readyState !== ws.OPEN) {
         throw new Error("the stream to the API server is closed");
       }
       return new Promise<void>((resolve, reject) => {
