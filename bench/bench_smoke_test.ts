@@ -76,6 +76,28 @@ Deno.test({
         res.agent.idle_private_rss_mb < res.agent.idle_rss_mb,
       "agent footprint measured",
     );
+    const peaks = res.agent.peak_rss_mb_by_scenario as Record<string, number>;
+    for (
+      const scenario of [
+        "small_get",
+        "list",
+        "page_get",
+        "concurrent",
+        "watch",
+        "head_of_line",
+        "slow_reader",
+      ]
+    ) {
+      assert.ok(
+        peaks[scenario] >= res.agent.idle_private_rss_mb,
+        `agent peak RSS in ${scenario}: ${peaks[scenario]}`,
+      );
+    }
+    for (const t of ["b", "c"] as const) {
+      assert.ok(tunnel.slow_reader_mb_read[t] > 0.1, `the slow reader read through ${t}`);
+      assert.ok(Number.isFinite(tunnel.slow_reader_dashboard_growth_mb[t]), `dashboard (${t})`);
+    }
+    assert.ok(Number.isFinite(tunnel.slow_reader_agent_growth_mb.c), "agent growth measured");
     const replicas = res.replicas as {
       agents: number;
       setups: {

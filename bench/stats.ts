@@ -42,3 +42,11 @@ export async function processStats(
     cpuSeconds: ticks / 100,
   };
 }
+
+/**
+ * Resets a process's peak RSS (VmHWM) to its current RSS (Linux: "5" to /proc/<pid>/clear_refs),
+ * so that a later processStats reads the peak of what ran in between.
+ */
+export async function resetPeak(pid: number): Promise<void> {
+  await Deno.writeTextFile(`/proc/${pid}/clear_refs`, "5");
+}
