@@ -84,8 +84,10 @@ export function paddedKubeconfig(real: string, bytes: number): string {
 export async function runFootprintBench(
   cp: ControlPlane,
   sizes: FootprintSizes,
+  /** The dashboard's environment beyond the bench's own (for A/Bs of allocator and V8 flags). */
+  env: Record<string, string> = {},
 ): Promise<FootprintResult> {
-  const dash = await startDashboardProcess();
+  const dash = await startDashboardProcess(env);
   const generators: ReturnType<typeof spawnGenerator>[] = [];
   try {
     const kubeconfig = await Deno.readTextFile(

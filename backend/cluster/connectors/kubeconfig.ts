@@ -6,7 +6,9 @@
 // server's content-encoding and content-length. A cluster that cannot be reached is a 502.
 // Upgraded streams (exec, attach, port-forward) are WebSockets to the API server with the same
 // credentials (../ws_stream.ts). A request impersonating several groups goes out through
-// node:https instead, which sends one Impersonate-Group line per group (common/impersonation.ts).
+// node:https instead, which sends one Impersonate-Group line per group (common/impersonation.ts),
+// on connections that read only as fast as the caller does (common/demand_socket.ts: Deno's
+// node:tls socket would read a paused answer whole into memory).
 import { type ClusterClient, ClusterUnavailableError } from "../client.ts";
 import { type DirectTarget, parseKubeconfig } from "../kubeconfig.ts";
 import type { Connector } from "../manager.ts";
@@ -15,6 +17,7 @@ import type { SecretBox } from "../../crypto/secretbox.ts";
 import { openWebSocketStream } from "../ws_stream.ts";
 import { needsSeparateGroupLines } from "../../../common/impersonation.ts";
 import { nodeFetch } from "../../../common/node_fetch.ts";
+import { DemandHttpAgent, DemandHttpsAgent } from "../../../common/demand_socket.ts";
 import http from "node:http";
 import https from "node:https";
 
@@ -37,14 +40,14 @@ export function kubeconfigClient(target: DirectTarget): ClusterClient {
   let pool: http.Agent | undefined;
   const nodePool = () =>
     pool ??= secure
-      ? new https.Agent({
+      ? new DemandHttpsAgent({
         keepAlive: true,
         maxFreeSockets: 4,
         ca: target.caPem ?? undefined,
         cert: target.certPem ?? undefined,
         key: target.keyPem ?? undefined,
       })
-      : new http.Agent({ keepAlive: true, maxFreeSockets: 4 });
+      : new DemandHttpAgent({ keepAlive: true, maxFreeSockets: 4 });
   return {
     fetch(req) {
       const u = new URL(req.url);
