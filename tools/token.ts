@@ -4,6 +4,7 @@
 // admin's API token; required), DASHBOARD_CA_FILE (default: ./data/tls/ca.crt when it exists).
 import { parseArgs } from "node:util";
 import { TOKEN_HINT, TOKEN_TITLE } from "../backend/agents/install/command.ts";
+import type { AgentTokenCreated, AgentTokenInfo, ErrorBody, ItemsOf } from "../web/lib/types.ts";
 
 const USAGE = `usage:
   deno task token create <cluster-name> [--permissions read-only|operator|admin]
@@ -35,11 +36,12 @@ const http = Deno.createHttpClient({
   caCerts: caFile ? [await Deno.readTextFile(caFile)] : undefined,
 });
 
-async function call(
+/** One REST call; its answer is typed as the web client types it (web/lib/types.ts). */
+async function call<T>(
   method: string,
   path: string,
   body?: unknown,
-): Promise<Record<string, unknown>> {
+): Promise<T> {
   const res = await fetch(base + path, {
     method,
     client: http,
@@ -49,35 +51,41 @@ async function call(
     },
     body: body ? JSON.stringify(body) : undefined,
   } as RequestInit).catch((err) => fail(`cannot reach ${base}: ${(err as Error).message}`, 1));
-  const json = await res.json().catch(() => ({})) as Record<string, unknown>;
+  const json: unknown = await res.json().catch(() => undefined);
   if (!res.ok) {
-    const err = json.error as { message?: string } | undefined;
-    fail(`${method} ${path}: HTTP ${res.status}: ${err?.message ?? "no details"}`, 1);
+    const err = (json as Partial<ErrorBody> | undefined)?.error;
+    fail(
+      `${method} ${path}: HTTP ${res.status}: ${
+        err ? `${err.message} (${err.code})` : "no details"
+      }`,
+      1,
+    );
   }
-  return json;
+  return json as T;
 }
 
 const [command, arg] = positionals;
 if (command === "create") {
   if (!arg) fail("create needs a cluster name");
-  const t = await call("POST", "/api/clusters/agent-token", {
+  const t = await call<AgentTokenCreated>("POST", "/api/clusters/agent-token", {
     cluster_name: arg,
     permissions: values.permissions,
   });
   console.log(
-    `token ${t.id} for cluster ${t.cluster_name} (${values.permissions}), expires ${t.expires_at}\n`,
+    `token ${t.id} for cluster ${t.cluster_name} (${t.permissions.preset}), expires ${t.expires_at}\n`,
   );
   // The commands carry no token: print it beside them, with how to pass it (as the dialog does).
   console.log(`${TOKEN_TITLE} (single use):\n${t.token}\n${TOKEN_HINT}\n`);
   console.log(`Install with:\n${t.install_command}\n\nor with Helm:\n${t.helm_command}`);
 } else if (command === "list") {
-  const { items } = await call("GET", "/api/clusters/agent-token") as {
-    items: Record<string, string>[];
-  };
+  const { items } = await call<ItemsOf<AgentTokenInfo>>("GET", "/api/clusters/agent-token");
   for (const t of items) console.log([t.id, t.cluster_name, t.state, t.expires_at].join("\t"));
 } else if (command === "revoke") {
   if (!arg) fail("revoke needs a token id (see: deno task token list)");
-  const t = await call("DELETE", `/api/clusters/agent-token/${encodeURIComponent(arg)}`);
+  const t = await call<AgentTokenInfo>(
+    "DELETE",
+    `/api/clusters/agent-token/${encodeURIComponent(arg)}`,
+  );
   console.log(`revoked ${t.id} (${t.cluster_name})`);
 } else {
   fail(`unknown command ${JSON.stringify(command)}\n${USAGE}`);

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { apiSchema, type JsonOf, type RouteDoc, sameShape } from "../http/openapi/route_doc.ts";
 import type { AgentTokenInfo } from "./registry.ts";
+import type * as web from "../../web/lib/types.ts";
 import { id, idParams, itemsOf, timestamp } from "../http/openapi/common.ts";
 import { tokenBody } from "./routes.ts";
 import { policyRule, presets } from "./install/permissions.ts";
@@ -134,5 +135,8 @@ export const agentApi: RouteDoc[] = [
   },
 ];
 
-// The answer's schema is the handler's type as JSON (a drift is a type error).
+// The answers' schemas are the handler's type as JSON and the types the web client and `deno task
+// token` read (a drift is a type error).
 sameShape<z.infer<typeof AgentToken>, JsonOf<AgentTokenInfo>>(true);
+sameShape<z.infer<typeof AgentToken>, web.AgentTokenInfo>(true);
+sameShape<z.infer<typeof IssuedAgentToken>, web.AgentTokenCreated>(true);

@@ -1,6 +1,6 @@
 // Agent install helpers: the permission presets and what each grants in plain words, the
 // custom rules editor's parsing and validation, and display helpers for install commands.
-import type { AgentPermissions, PolicyRule } from "./types.ts";
+import type { AgentPermissions, PolicyRule, RuleVerb } from "./types.ts";
 import { RBAC_VERBS } from "../../common/rbac_verbs.ts";
 
 export interface PresetInfo {
@@ -79,6 +79,7 @@ function groupsOf(text: string): string[] {
 const RESOURCE_RE = /^(\*|[a-z0-9]([a-z0-9.-]*[a-z0-9])?(\/[a-z0-9*]+)?)$/;
 const GROUP_RE = /^(\*|[a-z0-9]([a-z0-9.-]*[a-z0-9])?)?$/;
 const VERB_SET = new Set<string>([...RULE_VERBS, "*"]);
+const isRuleVerb = (v: string): v is RuleVerb => VERB_SET.has(v);
 
 export interface RulesResult {
   rules: PolicyRule[];
@@ -126,7 +127,7 @@ export function buildRules(drafts: RuleDraft[]): RulesResult {
           `${n}: resource names cannot limit list, watch or create; remove them or those verbs.`,
       });
     }
-    const rule: PolicyRule = { apiGroups, resources, verbs: [...d.verbs] };
+    const rule: PolicyRule = { apiGroups, resources, verbs: d.verbs.filter(isRuleVerb) };
     if (resourceNames.length) rule.resourceNames = resourceNames;
     rules.push(rule);
   });

@@ -1,4 +1,5 @@
 // The shapes the web UI reads from the dashboard's REST API (JSON: dates are ISO strings).
+import type { RBAC_VERBS } from "../../common/rbac_verbs.ts";
 
 /** A global role; "none" gives no cluster unless a per-cluster binding does. */
 export type Role = "admin" | "editor" | "viewer" | "none";
@@ -85,34 +86,46 @@ export interface Cluster {
 
 export type AgentPermissions = "read-only" | "operator" | "admin" | "custom";
 
+/** A verb a custom agent rule may name. */
+export type RuleVerb = typeof RBAC_VERBS[number] | "*";
+
 export interface PolicyRule {
   apiGroups: string[];
   resources: string[];
-  verbs: string[];
+  verbs: RuleVerb[];
   resourceNames?: string[];
 }
 
-export interface AgentTokenCreated {
-  id: string;
-  token: string;
-  expires_at: string;
-  install_command: string;
-  helm_command: string;
+/** An agent token's permissions: a preset, and the rules of "custom". */
+export interface AgentTokenPermissions {
+  preset: AgentPermissions;
+  rules?: PolicyRule[];
 }
 
+/** An agent registration token, never its secret (GET /api/clusters/agent-token). */
 export interface AgentTokenInfo {
   id: string;
   cluster_name: string;
-  permissions: AgentPermissions | string;
+  permissions: AgentTokenPermissions;
   created_at: string;
   expires_at: string;
   used_at: string | null;
   revoked_at: string | null;
   cluster_id: string | null;
   /** The agent image its commands set; null: the dashboard's AGENT_IMAGE. */
-  image?: string | null;
-  image_pull_secrets?: string[];
+  image: string | null;
+  image_pull_secrets: string[];
   state: "pending" | "used" | "expired" | "revoked";
+}
+
+/**
+ * A new registration token (POST /api/clusters/agent-token) or a rotated credential (POST
+ * /api/clusters/{id}/agent/rotate): the token, its secret and the commands that install it.
+ */
+export interface AgentTokenCreated extends AgentTokenInfo {
+  token: string;
+  install_command: string;
+  helm_command: string;
 }
 
 export interface ApiToken {
@@ -121,6 +134,20 @@ export interface ApiToken {
   created_at: string;
   expires_at: string | null;
   last_used_at: string | null;
+}
+
+/** Every REST list: `{"items": [...]}`. */
+export interface ItemsOf<T> {
+  items: T[];
+}
+
+/** Every REST error's body (ErrorBody in /api/openapi.json). */
+export interface ErrorBody {
+  error: {
+    /** A stable, machine-readable reason such as not_found. */
+    code: string;
+    message: string;
+  };
 }
 
 /** Turns Date fields (server-side rows) into the JSON shape islands receive. */

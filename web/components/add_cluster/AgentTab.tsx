@@ -20,7 +20,12 @@ import {
 } from "../../lib/agent.ts";
 import { agentImageFields } from "../../lib/agent_image.ts";
 import { absoluteTime, timeUntil } from "../../lib/format.ts";
-import type { AgentPermissions, AgentTokenCreated, AgentTokenInfo } from "../../lib/types.ts";
+import type {
+  AgentPermissions,
+  AgentTokenCreated,
+  AgentTokenInfo,
+  ItemsOf,
+} from "../../lib/types.ts";
 import { FieldError } from "./FieldError.tsx";
 import { RulesEditor } from "./RulesEditor.tsx";
 import { WaitIndicator } from "./WaitIndicator.tsx";
@@ -54,7 +59,7 @@ export function AgentTab({ serverNow, agentImage }: { serverNow: number; agentIm
     (async () => {
       while (!ctl.signal.aborted) {
         try {
-          const { items } = await api<{ items: AgentTokenInfo[] }>("/api/clusters/agent-token", {
+          const { items } = await api<ItemsOf<AgentTokenInfo>>("/api/clusters/agent-token", {
             signal: ctl.signal,
           });
           const mine = items.find((t) => t.id === created.id);
@@ -117,12 +122,11 @@ export function AgentTab({ serverNow, agentImage }: { serverNow: number; agentIm
     if (!created) return;
     setRevoking(true);
     try {
-      await api(`/api/clusters/agent-token/${created.id}`, { method: "DELETE" });
-      setInfo((i) => ({
-        ...(i ?? tokenInfoFrom(created, name, perm)),
-        state: "revoked",
-        revoked_at: new Date().toISOString(),
-      }));
+      setInfo(
+        await api<AgentTokenInfo>(`/api/clusters/agent-token/${created.id}`, {
+          method: "DELETE",
+        }),
+      );
     } catch (err) {
       setError((err as Error).message);
     } finally {
@@ -131,7 +135,7 @@ export function AgentTab({ serverNow, agentImage }: { serverNow: number; agentIm
   };
 
   if (created) {
-    const token = info ?? tokenInfoFrom(created, name, perm);
+    const token = info ?? created;
     const wait = agentWaitState(token, clusters.value, now);
     return (
       <div class="space-y-5" data-testid="agent-install">
@@ -372,18 +376,4 @@ function InstallPrerequisites({ image }: { image: string }) {
       </p>
     </div>
   );
-}
-
-function tokenInfoFrom(c: AgentTokenCreated, name: string, perm: string): AgentTokenInfo {
-  return {
-    id: c.id,
-    cluster_name: name,
-    permissions: perm,
-    created_at: new Date().toISOString(),
-    expires_at: c.expires_at,
-    used_at: null,
-    revoked_at: null,
-    cluster_id: null,
-    state: "pending",
-  };
 }

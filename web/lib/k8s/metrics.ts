@@ -82,11 +82,17 @@ export function usageOf(q: UsageQuantities | undefined): Usage {
   return { cpu: parseQuantity(q?.cpu), memory: parseQuantity(q?.memory) };
 }
 
+/** A reading's containers, whatever the API sent in their place (only named ones count). */
+function containersOf(pm: PodMetrics): { name: string; usage?: UsageQuantities }[] {
+  const list: unknown = pm?.containers;
+  return Array.isArray(list) ? list.filter((c) => typeof c?.name === "string") : [];
+}
+
 /** A pod's usage: the sum over its containers (null when no container gave that value). */
 export function podUsage(pm: PodMetrics): Usage {
   let cpu: number | null = null;
   let memory: number | null = null;
-  for (const c of pm.containers ?? []) {
+  for (const c of containersOf(pm)) {
     const u = usageOf(c.usage);
     if (u.cpu !== null) cpu = (cpu ?? 0) + u.cpu;
     if (u.memory !== null) memory = (memory ?? 0) + u.memory;
@@ -104,8 +110,9 @@ export function usageByRow(kind: MetricsKind, list: unknown): Map<string, Usage>
   if (!Array.isArray(items)) return out;
   for (const it of items) {
     const name = it?.metadata?.name;
-    if (!name) continue;
-    if (kind === "pods") out.set(usageKey(it.metadata.namespace ?? "", name), podUsage(it));
+    if (typeof name !== "string" || !name) continue;
+    const namespace = typeof it.metadata.namespace === "string" ? it.metadata.namespace : "";
+    if (kind === "pods") out.set(usageKey(namespace, name), podUsage(it));
     else out.set(usageKey("", name), usageOf(it.usage));
   }
   return out;
@@ -131,7 +138,7 @@ export function addReading(
   now: number,
   max = MAX_SAMPLES,
 ): History {
-  const at = pm.timestamp ? Date.parse(pm.timestamp) || now : now;
+  const at = typeof pm?.timestamp === "string" ? Date.parse(pm.timestamp) || now : now;
   const next: History = {};
   const push = (key: string, u: Usage) => {
     const prev = history[key] ?? [];
@@ -142,7 +149,7 @@ export function addReading(
       : [...prev, s];
     next[key] = list.slice(-max);
   };
-  for (const c of pm.containers ?? []) push(c.name, usageOf(c.usage));
+  for (const c of containersOf(pm)) push(c.name, usageOf(c.usage));
   push("", podUsage(pm));
   return next;
 }

@@ -114,3 +114,55 @@ Deno.test("backoffMs", () => {
     600_000,
   ]);
 });
+
+// What a hostile or broken metrics API may send (it is another server behind the cluster's
+// aggregator): nothing here may throw, and no garbage may turn into a number.
+const HOSTILE: [string, unknown, Record<string, { cpu: number | null; memory: number | null }>][] =
+  [
+    ["not an object", "<html>", {}],
+    ["items not a list", { items: { a: 1 } }, {}],
+    ["an item that is null or has no name", { items: [null, {}, { metadata: { name: 7 } }] }, {}],
+    ["containers not a list", {
+      items: [{ metadata: { name: "p", namespace: "n" }, containers: { name: "c" } }],
+    }, { "n/p": { cpu: null, memory: null } }],
+    ["a namespace that is not text", {
+      items: [{ metadata: { name: "p", namespace: ["x"] }, containers: [] }],
+    }, { "/p": { cpu: null, memory: null } }],
+    ["garbage, huge, overflowing and non-text quantities", {
+      items: [{
+        metadata: { name: "p", namespace: "n" },
+        containers: [
+          { name: "a", usage: { cpu: "lots", memory: "9".repeat(400) } },
+          { name: "b", usage: { cpu: "9e999", memory: "1e308Ei" } },
+          { name: "c", usage: { cpu: 5, memory: { $gt: 1 } } },
+          { name: "d", usage: { cpu: "250m", memory: "64Mi" } },
+          { name: 42, usage: { cpu: "1", memory: "1Gi" } },
+        ],
+      }],
+    }, { "n/p": { cpu: 0.25, memory: 64 * MI } }],
+  ];
+
+Deno.test("a hostile metrics API: nothing throws, garbage is no value", async (t) => {
+  for (const [what, body, want] of HOSTILE) {
+    await t.step(what, () => {
+      assertEquals(Object.fromEntries(usageByRow("pods", body)), want);
+      const items = (body as { items?: unknown })?.items;
+      for (const it of Array.isArray(items) ? items : [body]) {
+        const history = addReading({}, it as Parameters<typeof addReading>[1], 1);
+        for (const samples of Object.values(history)) {
+          for (const s of samples) {
+            for (const v of [s.cpu, s.memory]) assertEquals(v === null || Number.isFinite(v), true);
+          }
+        }
+      }
+    });
+  }
+  assertEquals(
+    addReading(
+      {},
+      { metadata: { name: "p" }, timestamp: 17 as unknown as string, containers: [] },
+      5,
+    ),
+    { "": [{ at: 5, cpu: null, memory: null }] },
+  );
+});

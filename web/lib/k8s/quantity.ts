@@ -24,15 +24,16 @@ const SUFFIX: Record<string, number> = {
 const QUANTITY =
   /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/;
 
-/** A quantity's value in base units (cores for CPU, bytes for memory), or null if malformed. */
-export function parseQuantity(q: string | null | undefined): number | null {
-  if (typeof q !== "string") return null;
+/**
+ * A quantity's value in base units (cores for CPU, bytes for memory), or null if malformed or
+ * beyond a double (whatever a metrics API sends: it is another server's answer).
+ */
+export function parseQuantity(q: unknown): number | null {
+  if (typeof q !== "string" || q.length > 64) return null;
   const m = QUANTITY.exec(q.trim());
   if (!m) return null;
-  const n = Number(m[1]);
-  if (!Number.isFinite(n)) return null;
-  if (m[2]) return n * 10 ** Number(m[2].slice(1));
-  return n * SUFFIX[m[3] ?? ""];
+  const n = Number(m[1]) * (m[2] ? 10 ** Number(m[2].slice(1)) : SUFFIX[m[3] ?? ""]);
+  return Number.isFinite(n) ? n : null;
 }
 
 /** CPU cores as millicores, rounded up as kubectl top does: "0m", "13m", "1500m". */
