@@ -1,22 +1,14 @@
 // The README's run command on a fresh data directory: the dashboard prints its URL and a
 // generated admin password once, serves /healthz, and that admin can log in; a listener whose
 // address is busy stops the start with a configuration error (exit 2). Runs backend/main.ts with
-// exactly the permission flags of `deno task start`.
+// exactly the flags and environment of `deno task start`.
 import assert from "node:assert/strict";
 import { freePorts } from "../tools/ports.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { startDashboard } from "./server.ts";
+import { dashboardLaunch } from "../testing/harness.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-
-async function startFlags(): Promise<string[]> {
-  const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks as Record<
-    string,
-    string
-  >;
-  const run = tasks.start.split("&&").at(-1)!;
-  return run.split(/\s+/).filter((w) => w.startsWith("--"));
-}
 
 Deno.test({
   name:
@@ -31,9 +23,10 @@ Deno.test({
       HTTP_ADDR: `127.0.0.1:${httpPort}`,
       GRPC_ADDR: `127.0.0.1:${grpcPort}`,
     };
+    const launch = await dashboardLaunch();
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", ...(await startFlags()), `${ROOT}backend/main.ts`],
-      env,
+      args: ["run", ...launch.flags, `${ROOT}backend/main.ts`],
+      env: { ...launch.env, ...env },
       stdout: "piped",
       stderr: "piped",
     }).spawn();
@@ -86,9 +79,10 @@ Deno.test({
 
 /** Runs `deno task start`'s command with env until it exits (killed after timeoutMs). */
 async function runDashboard(env: Record<string, string>, timeoutMs = 60_000) {
+  const launch = await dashboardLaunch();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...(await startFlags()), `${ROOT}backend/main.ts`],
-    env: { LOG_LEVEL: "warn", ...env },
+    args: ["run", ...launch.flags, `${ROOT}backend/main.ts`],
+    env: { ...launch.env, LOG_LEVEL: "warn", ...env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -2,6 +2,7 @@
 // from /proc, and so it can be killed -9 and restarted on the same ports and DATA_DIR).
 import { certificateHash } from "../proto/wire.ts";
 import { freePorts } from "../tools/ports.ts";
+import { dashboardLaunch } from "../testing/harness.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 export const BENCH_ADMIN_PASSWORD = "bench-admin-password";
@@ -27,21 +28,23 @@ export async function startDashboardProcess(
 ): Promise<DashboardProcess> {
   const dataDir = await Deno.makeTempDir({ prefix: "bench-dash-" });
   const [httpPort, grpcPort] = freePorts(2);
+  const launch = await dashboardLaunch();
   const url = `https://127.0.0.1:${httpPort}`;
   let child: Deno.ChildProcess;
   const spawn = async () => {
-    // setpriv: the dashboard dies with this process, even on SIGKILL.
+    // setpriv: the dashboard dies with this process, even on SIGKILL. Flags and environment as
+    // `deno task start` runs it (and the image).
     child = new Deno.Command("setpriv", {
       args: [
         "--pdeathsig",
         "KILL",
         Deno.execPath(),
         "run",
-        "--unstable-no-legacy-abort",
-        "-A",
+        ...launch.flags,
         `${ROOT}backend/main.ts`,
       ],
       env: {
+        ...launch.env,
         DATA_DIR: dataDir,
         HTTP_ADDR: `127.0.0.1:${httpPort}`,
         GRPC_ADDR: `127.0.0.1:${grpcPort}`,

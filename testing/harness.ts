@@ -155,6 +155,24 @@ export async function agentRunFlags(): Promise<string[]> {
   );
 }
 
+/**
+ * How `deno task start` runs backend/main.ts (the task's last command): its environment
+ * assignments (allocator settings) and its flags. Tests and benchmarks that run the dashboard as
+ * a process use both, as the image does (deploy/docker/image_test.ts keeps them equal).
+ */
+export async function dashboardLaunch(): Promise<{ env: Record<string, string>; flags: string[] }> {
+  const cfg = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {
+    tasks: Record<string, string>;
+  };
+  const words = cfg.tasks.start.split("&&").at(-1)!.trim().split(/\s+/);
+  const env: Record<string, string> = {};
+  for (const w of words) {
+    const m = /^([A-Z_]+)=(\S*)$/.exec(w);
+    if (m) env[m[1]] = m[2];
+  }
+  return { env, flags: words.filter((w) => w.startsWith("--")) };
+}
+
 export interface RunningAgent {
   process: Deno.ChildProcess;
   logFile: string;
