@@ -9,6 +9,7 @@ import { buildWeb } from "../build.ts";
 import { type Dashboard, startDashboard } from "../../backend/server.ts";
 import type { AuthService } from "../../backend/auth/service.ts";
 import assert from "node:assert/strict";
+import { type ControlPlane, sharedControlPlane } from "../../tools/testenv/mod.ts";
 import {
   type Browser,
   type BrowserContext,
@@ -130,6 +131,61 @@ export async function withDashboardAndBrowser<T>(
   }
 }
 
+/** What a browser test on the shared control plane works with (webSceneTest). */
+export interface WebScene {
+  cp: ControlPlane;
+  dash: TestDashboard;
+  browser: Browser;
+  /** The dashboard's URL. */
+  base: string;
+  /** A new browser session (newSession), closed after the test. */
+  session(opts?: SessionOptions): Promise<BrowserSession>;
+  /** Work to do after the test, before its sessions close: the last deferred runs first. */
+  defer(cleanup: () => unknown): void;
+}
+
+/**
+ * A Deno.test body on the shared control plane with a web dashboard (its admin's password given)
+ * and headless Chromium, the web assets built first. Afterwards, whatever happened: the deferred
+ * cleanups (last first), every session, the browser, the dashboard.
+ */
+export function webSceneTest(
+  adminPassword: string,
+  body: (t: Deno.TestContext, scene: WebScene) => Promise<void>,
+): (t: Deno.TestContext) => Promise<void> {
+  return async (t) => {
+    await currentWebBuild();
+    const [cp, dash, browser] = await Promise.all([
+      sharedControlPlane(),
+      startWebDashboard({ adminPassword }),
+      launchBrowser(),
+    ]) as [ControlPlane, TestDashboard, Browser];
+    const sessions: BrowserSession[] = [];
+    const cleanups: (() => unknown)[] = [];
+    try {
+      await body(t, {
+        cp,
+        dash,
+        browser,
+        base: dash.url,
+        async session(opts) {
+          const s = await newSession(browser, opts);
+          sessions.push(s);
+          return s;
+        },
+        defer: (cleanup) => cleanups.push(cleanup),
+      });
+    } finally {
+      for (const cleanup of cleanups.reverse()) {
+        await Promise.resolve().then(cleanup).catch(() => {});
+      }
+      for (const s of sessions) await s.context.close().catch(() => {});
+      await browser.close().catch(() => {});
+      await dash.stop();
+    }
+  };
+}
+
 /** Waits until the page's islands have hydrated, and fails if any of them did not. */
 export async function hydrated(page: Page): Promise<void> {
   await page.waitForSelector("html[data-hydrated]");
@@ -208,6 +264,12 @@ export interface BrowserSession {
   problems: string[];
 }
 
+/** How newSession sets up a session. */
+export interface SessionOptions {
+  timeoutMs?: number;
+  expected?: (msg: ConsoleMessage) => boolean;
+}
+
 /**
  * A new context (1280×860, every wait `timeoutMs`) and page that record CSP violations, console
  * errors and uncaught exceptions into `problems`; `expected` says which console errors a test
@@ -215,7 +277,7 @@ export interface BrowserSession {
  */
 export async function newSession(
   browser: Browser,
-  opts: { timeoutMs?: number; expected?: (msg: ConsoleMessage) => boolean } = {},
+  opts: SessionOptions = {},
 ): Promise<BrowserSession> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
   context.setDefaultTimeout(opts.timeoutMs ?? 20_000);

@@ -23,26 +23,21 @@
 //
 // Needs: /usr/bin/chromium and the kube tools (tools/kube/build.sh).
 import assert from "node:assert/strict";
-import type { Browser, ConsoleMessage, Locator, Page } from "playwright-core";
+import type { ConsoleMessage, Locator, Page } from "playwright-core";
 import {
   type ControlPlane,
   createNode,
   ensureNamespace,
   kubeRequest,
   reconcilePods,
-  sharedControlPlane,
 } from "../../tools/testenv/mod.ts";
 import {
   type BrowserSession,
-  currentWebBuild,
   hydrated,
-  launchBrowser,
   loginToken,
-  newSession,
   restCall,
   signInSession,
-  startWebDashboard,
-  type TestDashboard,
+  webSceneTest,
 } from "./harness.ts";
 import { connectImpersonatingAgent } from "./agent_cluster.ts";
 import { serviceAccountKubeconfig } from "../../testing/clusters.ts";
@@ -159,17 +154,11 @@ Deno.test({
   name: "workload actions: scale, restart, rollback, pause/resume, refusals, viewers",
   sanitizeOps: false,
   sanitizeResources: false,
-  async fn(t) {
-    await currentWebBuild();
-    const [cp, dash, browser] = await Promise.all([
-      sharedControlPlane(),
-      startWebDashboard({ adminPassword: ADMIN_PASSWORD }),
-      launchBrowser(),
-    ]) as [ControlPlane, TestDashboard, Browser];
+  fn: webSceneTest(ADMIN_PASSWORD, async (t, { cp, dash, base, session, defer }) => {
     assert(cp.controllerManager, "the control plane runs kube-controller-manager");
-    const base = dash.url;
-    const sessions: BrowserSession[] = [];
     let agent: RunningAgent | undefined;
+    /** The editor's session, which later steps go on with. */
+    let editorSession: BrowserSession | undefined;
     // The scheduler and kubelet of this test: pods bound to the node, Running and Ready.
     let reconciling = true;
     const reconciler = (async () => {
@@ -178,417 +167,411 @@ Deno.test({
         await new Promise((r) => setTimeout(r, 250));
       }
     })();
-    try {
-      await Promise.all([ensureNamespace(cp, NS), createNode(cp, "workload-e2e-node")]);
-      const created = await kubeRequest(cp, "POST", `/apis/apps/v1/namespaces/${NS}/deployments`, {
-        apiVersion: "apps/v1",
-        kind: "Deployment",
-        metadata: { name: NAME },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: { app: NAME } },
-          template: {
-            metadata: { labels: { app: NAME } },
-            spec: {
-              terminationGracePeriodSeconds: 0,
-              containers: [{ name: "main", image: IMAGE_1 }],
-            },
-          },
-        },
-      });
-      assert.equal(created.status, 201, JSON.stringify(created.body));
-      await rolledOut(cp, 1);
-
-      const admin = await loginToken(base, "admin", ADMIN_PASSWORD);
-      const addCluster = async (name: string, kubeconfig: string) => {
-        const r = await restCall(base, "POST", "/api/clusters", admin, { name, kubeconfig });
-        assert.equal(r.status, 201, r.text);
-        return (r.json as { id: string }).id;
-      };
-      const fullId = await addCluster("full", await Deno.readTextFile(cp.kubeconfigPath));
-      const objectUrl = (cluster: string) =>
-        `${base}/clusters/${cluster}/r/apps/v1/deployments/${NS}/${NAME}`;
-
-      const s = await newSession(browser, { timeoutMs: TIMEOUT, expected: refused });
-      sessions.push(s);
-      const { page } = s;
-      await signInSession(s, base, "admin", ADMIN_PASSWORD);
-      await page.goto(objectUrl(fullId));
-      await hydrated(page);
-
-      await t.step("1. scale 1 → 3", async () => {
-        await page.getByTestId("workload-scale").click();
-        const dialog = page.getByRole("dialog", { name: `Scale Deployment ${NAME}` });
-        await hasText(dialog.getByTestId("scale-current"), "1");
-        assert.equal(await dialog.getByTestId("scale-desired").inputValue(), "1");
-        await dialog.getByTestId("scale-desired").fill("3");
-        await dialog.getByText("1 → 3 replicas").waitFor();
-        await Deno.mkdir(SHOTS, { recursive: true });
-        await page.screenshot({ path: `${SHOTS}workload-scale-dialog.png` });
-        await dialog.getByRole("button", { name: "Scale", exact: true }).click();
-        await dialog.getByText("Scaled to 3 replicas.").waitFor();
-        assert.equal(await settled(dialog), "rolled out");
-        assert.equal(await dialog.getByTestId("count-available").innerText(), "3");
-        await page.screenshot({ path: `${SHOTS}workload-scale-progress.png` });
-
-        const d = await getDeployment(cp);
-        assert.equal(d.spec.replicas, 3);
-        const sets = await replicaSets(cp);
-        assert.equal(sets.length, 1);
-        assert.equal(sets[0].spec.replicas, 3, "the ReplicaSet desires 3");
-        await closeAndReload(page, dialog);
-        assert.equal(await page.getByTestId("count-desired").innerText(), "3");
-        assert.deepEqual(s.problems, []);
-      });
-
-      await t.step("2. restart: restartedAt on the template, a new ReplicaSet", async () => {
-        const before = Date.now();
-        await page.getByTestId("workload-restart").click();
-        const dialog = page.getByRole("dialog", { name: `Restart Deployment ${NAME}?` });
-        await dialog.getByRole("button", { name: "Restart", exact: true }).click();
-        assert.equal(await settled(dialog), "rolled out");
-        const d = await rolledOut(cp, 3);
-        const at = d.spec.template.metadata.annotations?.[RESTARTED_AT] ?? "";
-        assert.match(at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, "RFC 3339, as kubectl writes it");
-        assert(Date.parse(at) >= Math.floor(before / 1000) * 1000 - 1000, `restartedAt ${at}`);
-        const sets = await replicaSets(cp);
-        assert.equal(sets.length, 2, "a new ReplicaSet");
-        assert.deepEqual(sets.map((rs) => rs.spec.replicas), [0, 3]);
-        assert.equal(sets[1].spec.template.metadata.annotations?.[RESTARTED_AT], at);
-        await closeAndReload(page, dialog);
-        assert.deepEqual(s.problems, []);
-      });
-
-      await t.step("3. the image changed through the API; rollback restores it", async () => {
-        const patched = await kubeRequest(cp, "PATCH", DEPLOYMENT, {
-          spec: { template: { spec: { containers: [{ name: "main", image: IMAGE_2 }] } } },
-        }, "application/strategic-merge-patch+json");
-        assert.equal(patched.status, 200, JSON.stringify(patched.body));
-        await rolledOut(cp, 3);
-        assert.equal((await replicaSets(cp)).length, 3);
-        await page.reload();
-        await hydrated(page);
-        await page.getByTestId("template-images").getByText(IMAGE_2).waitFor();
-
-        await page.getByTestId("workload-rollback").click();
-        const dialog = page.getByRole("dialog", { name: `Roll back Deployment ${NAME}` });
-        const list = dialog.getByTestId("rollback-revisions");
-        await list.waitFor();
-        const revision = (n: number) => list.locator(`li[data-revision="${n}"]`);
-        assert.equal(await list.locator("li").count(), 3);
-        assert.equal(await revision(3).getByTestId("images").innerText(), IMAGE_2);
-        await revision(3).getByText("current", { exact: true }).waitFor();
-        assert.equal(
-          await revision(3).getByRole("radio").isDisabled(),
-          true,
-          "current: not a choice",
-        );
-        assert.equal(await revision(2).getByTestId("images").innerText(), IMAGE_1);
-        assert.equal(await revision(1).getByTestId("images").innerText(), IMAGE_1);
-        // The previous revision is chosen (kubectl rollout undo's default).
-        assert.equal(await revision(2).getByRole("radio").isChecked(), true);
-        await page.screenshot({ path: `${SHOTS}workload-rollback-dialog.png` });
-        await dialog.getByRole("button", { name: "Roll back to revision 2" }).click();
-        assert.equal(await settled(dialog), "rolled out");
-
-        const d = await rolledOut(cp, 3);
-        assert.equal(d.spec.template.spec.containers[0].image, IMAGE_1, "the old image is back");
-        assert.equal(d.spec.template.metadata.labels?.["pod-template-hash"], undefined);
-        assert.equal(d.spec.template.metadata.labels?.app, NAME);
-        // Revision 2's template had the restart's annotation: it is back too.
-        assert.match(d.spec.template.metadata.annotations?.[RESTARTED_AT] ?? "", /Z$/);
-        // The controller takes revision 2's ReplicaSet back as revision 4: no new ReplicaSet.
-        const sets = await replicaSets(cp);
-        assert.equal(sets.length, 3);
-        assert.equal(sets.at(-1)!.spec.template.spec.containers[0].image, IMAGE_1);
-        assert.equal(sets.at(-1)!.spec.replicas, 3);
-        await closeAndReload(page, dialog);
-        await page.getByTestId("template-images").getByText(IMAGE_1).waitFor();
-        assert.deepEqual(s.problems, []);
-      });
-
-      await t.step("4. pause and resume toggle spec.paused", async () => {
-        await page.getByTestId("workload-pause").click();
-        const pause = page.getByRole("dialog", { name: `Pause the rollout of ${NAME}?` });
-        await Promise.all([
-          page.waitForEvent("load"),
-          pause.getByRole("button", { name: "Pause", exact: true }).click(),
-        ]);
-        await hydrated(page);
-        assert.equal((await getDeployment(cp)).spec.paused, true);
-        await page.getByText("Rollout paused").waitFor();
-        await assertDisabled(
-          page.getByTestId("workload-restart"),
-          "the Deployment is paused: resume it before restarting",
-          "Restart (paused)",
-        );
-        await assertDisabled(
-          page.getByTestId("workload-rollback"),
-          "the Deployment is paused: resume it before rolling back",
-          "Roll back (paused)",
-        );
-        assert.equal(await page.getByTestId("workload-scale").isEnabled(), true, "scale still");
-
-        await page.getByTestId("workload-resume").click();
-        const resume = page.getByRole("dialog", { name: `Resume the rollout of ${NAME}?` });
-        await Promise.all([
-          page.waitForEvent("load"),
-          resume.getByRole("button", { name: "Resume", exact: true }).click(),
-        ]);
-        await hydrated(page);
-        assert.equal((await getDeployment(cp)).spec.paused ?? false, false);
-        await page.getByTestId("workload-pause").waitFor();
-        assert.equal(await page.getByTestId("workload-restart").isEnabled(), true);
-        assert.deepEqual(s.problems, []);
-      });
-
-      await t.step("5. the API's refusal is shown in its own words", async () => {
-        // At most 5 replicas in this namespace, enforced by the apiserver's admission.
-        const message = "workload-e2e allows at most 5 replicas";
-        const policy = await kubeRequest(
-          cp,
-          "POST",
-          "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies",
-          {
-            apiVersion: "admissionregistration.k8s.io/v1",
-            kind: "ValidatingAdmissionPolicy",
-            metadata: { name: "workload-e2e-max-replicas" },
-            spec: {
-              failurePolicy: "Fail",
-              matchConstraints: {
-                resourceRules: [{
-                  apiGroups: ["apps"],
-                  apiVersions: ["v1"],
-                  operations: ["UPDATE"],
-                  resources: ["deployments/scale"],
-                }],
-              },
-              validations: [{ expression: "object.spec.replicas <= 5", message }],
-            },
-          },
-        );
-        assert([201, 409].includes(policy.status), JSON.stringify(policy.body));
-        const binding = await kubeRequest(
-          cp,
-          "POST",
-          "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings",
-          {
-            apiVersion: "admissionregistration.k8s.io/v1",
-            kind: "ValidatingAdmissionPolicyBinding",
-            metadata: { name: "workload-e2e-max-replicas" },
-            spec: {
-              policyName: "workload-e2e-max-replicas",
-              validationActions: ["Deny"],
-              matchResources: {
-                namespaceSelector: {
-                  matchLabels: { "kubernetes.io/metadata.name": NS },
-                },
-              },
-            },
-          },
-        );
-        assert([201, 409].includes(binding.status), JSON.stringify(binding.body));
-        // The policy takes effect once the apiserver has loaded it: probe with a dry run.
-        await eventually("the policy refuses 9 replicas", async () => {
-          const r = await kubeRequest(
-            cp,
-            "PATCH",
-            `${DEPLOYMENT}/scale?dryRun=All`,
-            { spec: { replicas: 9 } },
-            "application/merge-patch+json",
-          );
-          return r.status === 422 || r.status === 403;
-        }, { timeoutMs: TIMEOUT, intervalMs: 250 });
-
-        await page.getByTestId("workload-scale").click();
-        const dialog = page.getByRole("dialog", { name: `Scale Deployment ${NAME}` });
-        await hasText(dialog.getByTestId("scale-current"), "3");
-        await dialog.getByTestId("scale-desired").fill("9");
-        await dialog.getByRole("button", { name: "Scale", exact: true }).click();
-        const alert = dialog.getByRole("alert");
-        await alert.waitFor();
-        const text = await alert.innerText();
-        assert.match(text, /ValidatingAdmissionPolicy 'workload-e2e-max-replicas'/, text);
-        assert(text.includes(message), text);
-        assert.equal((await getDeployment(cp)).spec.replicas, 3, "nothing changed");
-        await dialog.getByRole("button", { name: "Cancel" }).click();
-        await dialog.waitFor({ state: "hidden" });
-        assert.deepEqual(s.problems, []);
-      });
-
-      await t.step("6. a viewer, and an editor on a read-only cluster: disabled, why", async () => {
-        for (
-          const [username, password, role] of [
-            ["viewer", VIEWER_PASSWORD, "viewer"],
-            ["editor", EDITOR_PASSWORD, "editor"],
-          ]
-        ) {
-          const r = await restCall(base, "POST", "/api/users", admin, { username, password, role });
-          assert.equal(r.status, 201, r.text);
-        }
-        const viewer = await newSession(browser, { timeoutMs: TIMEOUT });
-        sessions.push(viewer);
-        await signInSession(viewer, base, "viewer", VIEWER_PASSWORD);
-        await viewer.page.goto(objectUrl(fullId));
-        await hydrated(viewer.page);
-        for (const id of ["scale", "restart", "pause", "rollback"]) {
-          await assertDisabled(viewer.page.getByTestId(`workload-${id}`), VIEWER_REASON, id);
-        }
-        // A forced click opens nothing.
-        await viewer.page.getByTestId("workload-scale").click({ force: true });
-        assert.equal(await viewer.page.getByRole("dialog").count(), 0);
-        assert.deepEqual(viewer.problems, []);
-
-        const readOnlyId = await addCluster(
-          "read-only",
-          await Deno.readTextFile(await serviceAccountKubeconfig(cp, "workload-e2e-view", "view")),
-        );
-        const editor = await newSession(browser, { timeoutMs: TIMEOUT });
-        sessions.push(editor);
-        await signInSession(editor, base, "editor", EDITOR_PASSWORD);
-        await editor.page.goto(objectUrl(readOnlyId));
-        await hydrated(editor.page);
-        const rbac = (what: string) =>
-          `the cluster's RBAC does not allow ${what} for the dashboard's identity on this ` +
-          "cluster (the kubeconfig's user)";
-        await assertDisabled(
-          editor.page.getByTestId("workload-scale"),
-          rbac("patch or update on deployments.apps/scale"),
-          "Scale",
-        );
-        for (const id of ["restart", "pause", "rollback"]) {
-          await assertDisabled(
-            editor.page.getByTestId(`workload-${id}`),
-            rbac("patch on deployments.apps"),
-            id,
-          );
-        }
-        // The read-only identity may still read the page and its progress.
-        assert.equal(await editor.page.getByTestId("count-desired").innerText(), "3");
-        assert.deepEqual(editor.problems, []);
-      });
-
-      await t.step(
-        "7. impersonated, allowed only update on deployments/scale: scale by PUT, as them",
-        async () => {
-          const id = await (async () => {
-            const r = await restCall(base, "POST", "/api/clusters", admin, {
-              name: "impersonating",
-              kubeconfig: await Deno.readTextFile(cp.kubeconfigPath),
-              impersonate: true,
-            });
-            assert.equal(r.status, 201, r.text);
-            return (r.json as { id: string }).id;
-          })();
-          const rbac = "/apis/rbac.authorization.k8s.io/v1/namespaces/" + NS;
-          const role = await kubeRequest(cp, "POST", `${rbac}/roles`, {
-            apiVersion: "rbac.authorization.k8s.io/v1",
-            kind: "Role",
-            metadata: { name: "workload-e2e-scaler" },
-            rules: [
-              { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "watch"] },
-              { apiGroups: ["apps"], resources: ["deployments/scale"], verbs: ["get", "update"] },
-            ],
-          });
-          assert.equal(role.status, 201, JSON.stringify(role.body));
-          const binding = await kubeRequest(cp, "POST", `${rbac}/rolebindings`, {
-            apiVersion: "rbac.authorization.k8s.io/v1",
-            kind: "RoleBinding",
-            metadata: { name: "workload-e2e-scaler" },
-            roleRef: {
-              apiGroup: "rbac.authorization.k8s.io",
-              kind: "Role",
-              name: "workload-e2e-scaler",
-            },
-            subjects: [{
-              apiGroup: "rbac.authorization.k8s.io",
-              kind: "User",
-              name: "dashboard:editor",
-            }],
-          });
-          assert.equal(binding.status, 201, JSON.stringify(binding.body));
-          const editor = sessions.at(-1)!;
-          const { page } = editor;
-          await page.goto(objectUrl(id));
-          await hydrated(page);
-          for (const action of ["restart", "pause", "rollback"]) {
-            await assertDisabled(
-              page.getByTestId(`workload-${action}`),
-              "the cluster's RBAC does not allow patch on deployments.apps for you",
-              action,
-            );
-          }
-          const scale = page.getByTestId("workload-scale");
-          assert.equal(await scale.isEnabled(), true, "Scale: update suffices");
-          await scale.click();
-          const dialog = page.getByRole("dialog", { name: `Scale Deployment ${NAME}` });
-          await hasText(dialog.getByTestId("scale-current"), "3");
-          await dialog.getByTestId("scale-desired").fill("2");
-          await dialog.getByRole("button", { name: "Scale", exact: true }).click();
-          assert.equal(await settled(dialog), "rolled out");
-          assert.equal((await getDeployment(cp)).spec.replicas, 2);
-          // The cluster saw the editor (impersonated) PUT the Scale.
-          const put = await eventually(
-            "the audit event of the PUT",
-            async () =>
-              (await cp.auditEvents()).find((e) =>
-                e.stage === "ResponseComplete" && e.verb === "update" &&
-                e.objectRef?.subresource === "scale" && e.objectRef.name === NAME
-              ),
-            { timeoutMs: TIMEOUT },
-          );
-          assert.equal(put.impersonatedUser?.username, "dashboard:editor");
-          assert.equal(put.responseStatus?.code, 200);
-          await closeAndReload(page, dialog);
-          assert.deepEqual(editor.problems, []);
-        },
-      );
-
-      await t.step("8. through an agent that impersonates: restart as the editor", async () => {
-        // The admin preset: the agent (a cluster-admin ServiceAccount here) impersonates each
-        // person; the dashboard's role groups are bound as the chart binds them (editor → edit).
-        const connected = await connectImpersonatingAgent(
-          dash,
-          cp,
-          admin,
-          "via-agent",
-          "workload-e2e-agent",
-        );
-        agent = connected.agent;
-        const id = connected.id;
-        const before = await replicaSets(cp);
-        const editor = sessions.at(-1)!;
-        const { page } = editor;
-        await page.goto(objectUrl(id));
-        await hydrated(page);
-        await page.getByTestId("workload-restart").click();
-        const dialog = page.getByRole("dialog", { name: `Restart Deployment ${NAME}?` });
-        await dialog.getByRole("button", { name: "Restart", exact: true }).click();
-        assert.equal(await settled(dialog), "rolled out");
-        await rolledOut(cp, 2);
-        assert.equal((await replicaSets(cp)).length, before.length + 1, "a new ReplicaSet");
-        const patch = await eventually(
-          "the audit event of the restart's PATCH",
-          async () =>
-            (await cp.auditEvents()).find((e) =>
-              e.stage === "ResponseComplete" && e.verb === "patch" && !e.objectRef?.subresource &&
-              e.objectRef?.resource === "deployments" && e.objectRef.name === NAME &&
-              e.user.username.endsWith(":workload-e2e-agent")
-            ),
-          { timeoutMs: TIMEOUT },
-        );
-        assert.equal(patch.impersonatedUser?.username, "dashboard:editor");
-        assert.equal(patch.responseStatus?.code, 200);
-        await closeAndReload(page, dialog);
-        assert.deepEqual(editor.problems, []);
-      });
-    } finally {
+    defer(async () => {
       await agent?.stop().catch(() => {});
       reconciling = false;
       await reconciler;
-      for (const s of sessions) await s.context.close().catch(() => {});
-      await browser.close().catch(() => {});
-      await dash.stop();
-    }
-  },
+    });
+    await Promise.all([ensureNamespace(cp, NS), createNode(cp, "workload-e2e-node")]);
+    const created = await kubeRequest(cp, "POST", `/apis/apps/v1/namespaces/${NS}/deployments`, {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: NAME },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: NAME } },
+        template: {
+          metadata: { labels: { app: NAME } },
+          spec: {
+            terminationGracePeriodSeconds: 0,
+            containers: [{ name: "main", image: IMAGE_1 }],
+          },
+        },
+      },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    await rolledOut(cp, 1);
+
+    const admin = await loginToken(base, "admin", ADMIN_PASSWORD);
+    const addCluster = async (name: string, kubeconfig: string) => {
+      const r = await restCall(base, "POST", "/api/clusters", admin, { name, kubeconfig });
+      assert.equal(r.status, 201, r.text);
+      return (r.json as { id: string }).id;
+    };
+    const fullId = await addCluster("full", await Deno.readTextFile(cp.kubeconfigPath));
+    const objectUrl = (cluster: string) =>
+      `${base}/clusters/${cluster}/r/apps/v1/deployments/${NS}/${NAME}`;
+
+    const s = await session({ timeoutMs: TIMEOUT, expected: refused });
+    const { page } = s;
+    await signInSession(s, base, "admin", ADMIN_PASSWORD);
+    await page.goto(objectUrl(fullId));
+    await hydrated(page);
+
+    await t.step("1. scale 1 → 3", async () => {
+      await page.getByTestId("workload-scale").click();
+      const dialog = page.getByRole("dialog", { name: `Scale Deployment ${NAME}` });
+      await hasText(dialog.getByTestId("scale-current"), "1");
+      assert.equal(await dialog.getByTestId("scale-desired").inputValue(), "1");
+      await dialog.getByTestId("scale-desired").fill("3");
+      await dialog.getByText("1 → 3 replicas").waitFor();
+      await Deno.mkdir(SHOTS, { recursive: true });
+      await page.screenshot({ path: `${SHOTS}workload-scale-dialog.png` });
+      await dialog.getByRole("button", { name: "Scale", exact: true }).click();
+      await dialog.getByText("Scaled to 3 replicas.").waitFor();
+      assert.equal(await settled(dialog), "rolled out");
+      assert.equal(await dialog.getByTestId("count-available").innerText(), "3");
+      await page.screenshot({ path: `${SHOTS}workload-scale-progress.png` });
+
+      const d = await getDeployment(cp);
+      assert.equal(d.spec.replicas, 3);
+      const sets = await replicaSets(cp);
+      assert.equal(sets.length, 1);
+      assert.equal(sets[0].spec.replicas, 3, "the ReplicaSet desires 3");
+      await closeAndReload(page, dialog);
+      assert.equal(await page.getByTestId("count-desired").innerText(), "3");
+      assert.deepEqual(s.problems, []);
+    });
+
+    await t.step("2. restart: restartedAt on the template, a new ReplicaSet", async () => {
+      const before = Date.now();
+      await page.getByTestId("workload-restart").click();
+      const dialog = page.getByRole("dialog", { name: `Restart Deployment ${NAME}?` });
+      await dialog.getByRole("button", { name: "Restart", exact: true }).click();
+      assert.equal(await settled(dialog), "rolled out");
+      const d = await rolledOut(cp, 3);
+      const at = d.spec.template.metadata.annotations?.[RESTARTED_AT] ?? "";
+      assert.match(at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, "RFC 3339, as kubectl writes it");
+      assert(Date.parse(at) >= Math.floor(before / 1000) * 1000 - 1000, `restartedAt ${at}`);
+      const sets = await replicaSets(cp);
+      assert.equal(sets.length, 2, "a new ReplicaSet");
+      assert.deepEqual(sets.map((rs) => rs.spec.replicas), [0, 3]);
+      assert.equal(sets[1].spec.template.metadata.annotations?.[RESTARTED_AT], at);
+      await closeAndReload(page, dialog);
+      assert.deepEqual(s.problems, []);
+    });
+
+    await t.step("3. the image changed through the API; rollback restores it", async () => {
+      const patched = await kubeRequest(cp, "PATCH", DEPLOYMENT, {
+        spec: { template: { spec: { containers: [{ name: "main", image: IMAGE_2 }] } } },
+      }, "application/strategic-merge-patch+json");
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      await rolledOut(cp, 3);
+      assert.equal((await replicaSets(cp)).length, 3);
+      await page.reload();
+      await hydrated(page);
+      await page.getByTestId("template-images").getByText(IMAGE_2).waitFor();
+
+      await page.getByTestId("workload-rollback").click();
+      const dialog = page.getByRole("dialog", { name: `Roll back Deployment ${NAME}` });
+      const list = dialog.getByTestId("rollback-revisions");
+      await list.waitFor();
+      const revision = (n: number) => list.locator(`li[data-revision="${n}"]`);
+      assert.equal(await list.locator("li").count(), 3);
+      assert.equal(await revision(3).getByTestId("images").innerText(), IMAGE_2);
+      await revision(3).getByText("current", { exact: true }).waitFor();
+      assert.equal(
+        await revision(3).getByRole("radio").isDisabled(),
+        true,
+        "current: not a choice",
+      );
+      assert.equal(await revision(2).getByTestId("images").innerText(), IMAGE_1);
+      assert.equal(await revision(1).getByTestId("images").innerText(), IMAGE_1);
+      // The previous revision is chosen (kubectl rollout undo's default).
+      assert.equal(await revision(2).getByRole("radio").isChecked(), true);
+      await page.screenshot({ path: `${SHOTS}workload-rollback-dialog.png` });
+      await dialog.getByRole("button", { name: "Roll back to revision 2" }).click();
+      assert.equal(await settled(dialog), "rolled out");
+
+      const d = await rolledOut(cp, 3);
+      assert.equal(d.spec.template.spec.containers[0].image, IMAGE_1, "the old image is back");
+      assert.equal(d.spec.template.metadata.labels?.["pod-template-hash"], undefined);
+      assert.equal(d.spec.template.metadata.labels?.app, NAME);
+      // Revision 2's template had the restart's annotation: it is back too.
+      assert.match(d.spec.template.metadata.annotations?.[RESTARTED_AT] ?? "", /Z$/);
+      // The controller takes revision 2's ReplicaSet back as revision 4: no new ReplicaSet.
+      const sets = await replicaSets(cp);
+      assert.equal(sets.length, 3);
+      assert.equal(sets.at(-1)!.spec.template.spec.containers[0].image, IMAGE_1);
+      assert.equal(sets.at(-1)!.spec.replicas, 3);
+      await closeAndReload(page, dialog);
+      await page.getByTestId("template-images").getByText(IMAGE_1).waitFor();
+      assert.deepEqual(s.problems, []);
+    });
+
+    await t.step("4. pause and resume toggle spec.paused", async () => {
+      await page.getByTestId("workload-pause").click();
+      const pause = page.getByRole("dialog", { name: `Pause the rollout of ${NAME}?` });
+      await Promise.all([
+        page.waitForEvent("load"),
+        pause.getByRole("button", { name: "Pause", exact: true }).click(),
+      ]);
+      await hydrated(page);
+      assert.equal((await getDeployment(cp)).spec.paused, true);
+      await page.getByText("Rollout paused").waitFor();
+      await assertDisabled(
+        page.getByTestId("workload-restart"),
+        "the Deployment is paused: resume it before restarting",
+        "Restart (paused)",
+      );
+      await assertDisabled(
+        page.getByTestId("workload-rollback"),
+        "the Deployment is paused: resume it before rolling back",
+        "Roll back (paused)",
+      );
+      assert.equal(await page.getByTestId("workload-scale").isEnabled(), true, "scale still");
+
+      await page.getByTestId("workload-resume").click();
+      const resume = page.getByRole("dialog", { name: `Resume the rollout of ${NAME}?` });
+      await Promise.all([
+        page.waitForEvent("load"),
+        resume.getByRole("button", { name: "Resume", exact: true }).click(),
+      ]);
+      await hydrated(page);
+      assert.equal((await getDeployment(cp)).spec.paused ?? false, false);
+      await page.getByTestId("workload-pause").waitFor();
+      assert.equal(await page.getByTestId("workload-restart").isEnabled(), true);
+      assert.deepEqual(s.problems, []);
+    });
+
+    await t.step("5. the API's refusal is shown in its own words", async () => {
+      // At most 5 replicas in this namespace, enforced by the apiserver's admission.
+      const message = "workload-e2e allows at most 5 replicas";
+      const policy = await kubeRequest(
+        cp,
+        "POST",
+        "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies",
+        {
+          apiVersion: "admissionregistration.k8s.io/v1",
+          kind: "ValidatingAdmissionPolicy",
+          metadata: { name: "workload-e2e-max-replicas" },
+          spec: {
+            failurePolicy: "Fail",
+            matchConstraints: {
+              resourceRules: [{
+                apiGroups: ["apps"],
+                apiVersions: ["v1"],
+                operations: ["UPDATE"],
+                resources: ["deployments/scale"],
+              }],
+            },
+            validations: [{ expression: "object.spec.replicas <= 5", message }],
+          },
+        },
+      );
+      assert([201, 409].includes(policy.status), JSON.stringify(policy.body));
+      const binding = await kubeRequest(
+        cp,
+        "POST",
+        "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings",
+        {
+          apiVersion: "admissionregistration.k8s.io/v1",
+          kind: "ValidatingAdmissionPolicyBinding",
+          metadata: { name: "workload-e2e-max-replicas" },
+          spec: {
+            policyName: "workload-e2e-max-replicas",
+            validationActions: ["Deny"],
+            matchResources: {
+              namespaceSelector: {
+                matchLabels: { "kubernetes.io/metadata.name": NS },
+              },
+            },
+          },
+        },
+      );
+      assert([201, 409].includes(binding.status), JSON.stringify(binding.body));
+      // The policy takes effect once the apiserver has loaded it: probe with a dry run.
+      await eventually("the policy refuses 9 replicas", async () => {
+        const r = await kubeRequest(
+          cp,
+          "PATCH",
+          `${DEPLOYMENT}/scale?dryRun=All`,
+          { spec: { replicas: 9 } },
+          "application/merge-patch+json",
+        );
+        return r.status === 422 || r.status === 403;
+      }, { timeoutMs: TIMEOUT, intervalMs: 250 });
+
+      await page.getByTestId("workload-scale").click();
+      const dialog = page.getByRole("dialog", { name: `Scale Deployment ${NAME}` });
+      await hasText(dialog.getByTestId("scale-current"), "3");
+      await dialog.getByTestId("scale-desired").fill("9");
+      await dialog.getByRole("button", { name: "Scale", exact: true }).click();
+      const alert = dialog.getByRole("alert");
+      await alert.waitFor();
+      const text = await alert.innerText();
+      assert.match(text, /ValidatingAdmissionPolicy 'workload-e2e-max-replicas'/, text);
+      assert(text.includes(message), text);
+      assert.equal((await getDeployment(cp)).spec.replicas, 3, "nothing changed");
+      await dialog.getByRole("button", { name: "Cancel" }).click();
+      await dialog.waitFor({ state: "hidden" });
+      assert.deepEqual(s.problems, []);
+    });
+
+    await t.step("6. a viewer, and an editor on a read-only cluster: disabled, why", async () => {
+      for (
+        const [username, password, role] of [
+          ["viewer", VIEWER_PASSWORD, "viewer"],
+          ["editor", EDITOR_PASSWORD, "editor"],
+        ]
+      ) {
+        const r = await restCall(base, "POST", "/api/users", admin, { username, password, role });
+        assert.equal(r.status, 201, r.text);
+      }
+      const viewer = await session({ timeoutMs: TIMEOUT });
+      await signInSession(viewer, base, "viewer", VIEWER_PASSWORD);
+      await viewer.page.goto(objectUrl(fullId));
+      await hydrated(viewer.page);
+      for (const id of ["scale", "restart", "pause", "rollback"]) {
+        await assertDisabled(viewer.page.getByTestId(`workload-${id}`), VIEWER_REASON, id);
+      }
+      // A forced click opens nothing.
+      await viewer.page.getByTestId("workload-scale").click({ force: true });
+      assert.equal(await viewer.page.getByRole("dialog").count(), 0);
+      assert.deepEqual(viewer.problems, []);
+
+      const readOnlyId = await addCluster(
+        "read-only",
+        await Deno.readTextFile(await serviceAccountKubeconfig(cp, "workload-e2e-view", "view")),
+      );
+      const editor = await session({ timeoutMs: TIMEOUT });
+      editorSession = editor;
+      await signInSession(editor, base, "editor", EDITOR_PASSWORD);
+      await editor.page.goto(objectUrl(readOnlyId));
+      await hydrated(editor.page);
+      const rbac = (what: string) =>
+        `the cluster's RBAC does not allow ${what} for the dashboard's identity on this ` +
+        "cluster (the kubeconfig's user)";
+      await assertDisabled(
+        editor.page.getByTestId("workload-scale"),
+        rbac("patch or update on deployments.apps/scale"),
+        "Scale",
+      );
+      for (const id of ["restart", "pause", "rollback"]) {
+        await assertDisabled(
+          editor.page.getByTestId(`workload-${id}`),
+          rbac("patch on deployments.apps"),
+          id,
+        );
+      }
+      // The read-only identity may still read the page and its progress.
+      assert.equal(await editor.page.getByTestId("count-desired").innerText(), "3");
+      assert.deepEqual(editor.problems, []);
+    });
+
+    await t.step(
+      "7. impersonated, allowed only update on deployments/scale: scale by PUT, as them",
+      async () => {
+        const id = await (async () => {
+          const r = await restCall(base, "POST", "/api/clusters", admin, {
+            name: "impersonating",
+            kubeconfig: await Deno.readTextFile(cp.kubeconfigPath),
+            impersonate: true,
+          });
+          assert.equal(r.status, 201, r.text);
+          return (r.json as { id: string }).id;
+        })();
+        const rbac = "/apis/rbac.authorization.k8s.io/v1/namespaces/" + NS;
+        const role = await kubeRequest(cp, "POST", `${rbac}/roles`, {
+          apiVersion: "rbac.authorization.k8s.io/v1",
+          kind: "Role",
+          metadata: { name: "workload-e2e-scaler" },
+          rules: [
+            { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "watch"] },
+            { apiGroups: ["apps"], resources: ["deployments/scale"], verbs: ["get", "update"] },
+          ],
+        });
+        assert.equal(role.status, 201, JSON.stringify(role.body));
+        const binding = await kubeRequest(cp, "POST", `${rbac}/rolebindings`, {
+          apiVersion: "rbac.authorization.k8s.io/v1",
+          kind: "RoleBinding",
+          metadata: { name: "workload-e2e-scaler" },
+          roleRef: {
+            apiGroup: "rbac.authorization.k8s.io",
+            kind: "Role",
+            name: "workload-e2e-scaler",
+          },
+          subjects: [{
+            apiGroup: "rbac.authorization.k8s.io",
+            kind: "User",
+            name: "dashboard:editor",
+          }],
+        });
+        assert.equal(binding.status, 201, JSON.stringify(binding.body));
+        const editor = editorSession!;
+        const { page } = editor;
+        await page.goto(objectUrl(id));
+        await hydrated(page);
+        for (const action of ["restart", "pause", "rollback"]) {
+          await assertDisabled(
+            page.getByTestId(`workload-${action}`),
+            "the cluster's RBAC does not allow patch on deployments.apps for you",
+            action,
+          );
+        }
+        const scale = page.getByTestId("workload-scale");
+        assert.equal(await scale.isEnabled(), true, "Scale: update suffices");
+        await scale.click();
+        const dialog = page.getByRole("dialog", { name: `Scale Deployment ${NAME}` });
+        await hasText(dialog.getByTestId("scale-current"), "3");
+        await dialog.getByTestId("scale-desired").fill("2");
+        await dialog.getByRole("button", { name: "Scale", exact: true }).click();
+        assert.equal(await settled(dialog), "rolled out");
+        assert.equal((await getDeployment(cp)).spec.replicas, 2);
+        // The cluster saw the editor (impersonated) PUT the Scale.
+        const put = await eventually(
+          "the audit event of the PUT",
+          async () =>
+            (await cp.auditEvents()).find((e) =>
+              e.stage === "ResponseComplete" && e.verb === "update" &&
+              e.objectRef?.subresource === "scale" && e.objectRef.name === NAME
+            ),
+          { timeoutMs: TIMEOUT },
+        );
+        assert.equal(put.impersonatedUser?.username, "dashboard:editor");
+        assert.equal(put.responseStatus?.code, 200);
+        await closeAndReload(page, dialog);
+        assert.deepEqual(editor.problems, []);
+      },
+    );
+
+    await t.step("8. through an agent that impersonates: restart as the editor", async () => {
+      // The admin preset: the agent (a cluster-admin ServiceAccount here) impersonates each
+      // person; the dashboard's role groups are bound as the chart binds them (editor → edit).
+      const connected = await connectImpersonatingAgent(
+        dash,
+        cp,
+        admin,
+        "via-agent",
+        "workload-e2e-agent",
+      );
+      agent = connected.agent;
+      const id = connected.id;
+      const before = await replicaSets(cp);
+      const editor = editorSession!;
+      const { page } = editor;
+      await page.goto(objectUrl(id));
+      await hydrated(page);
+      await page.getByTestId("workload-restart").click();
+      const dialog = page.getByRole("dialog", { name: `Restart Deployment ${NAME}?` });
+      await dialog.getByRole("button", { name: "Restart", exact: true }).click();
+      assert.equal(await settled(dialog), "rolled out");
+      await rolledOut(cp, 2);
+      assert.equal((await replicaSets(cp)).length, before.length + 1, "a new ReplicaSet");
+      const patch = await eventually(
+        "the audit event of the restart's PATCH",
+        async () =>
+          (await cp.auditEvents()).find((e) =>
+            e.stage === "ResponseComplete" && e.verb === "patch" && !e.objectRef?.subresource &&
+            e.objectRef?.resource === "deployments" && e.objectRef.name === NAME &&
+            e.user.username.endsWith(":workload-e2e-agent")
+          ),
+        { timeoutMs: TIMEOUT },
+      );
+      assert.equal(patch.impersonatedUser?.username, "dashboard:editor");
+      assert.equal(patch.responseStatus?.code, 200);
+      await closeAndReload(page, dialog);
+      assert.deepEqual(editor.problems, []);
+    });
+  }),
 });
