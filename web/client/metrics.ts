@@ -1,9 +1,10 @@
 // Polling metrics.k8s.io through the dashboard's proxy (as the person, on any cluster): a table's
 // usage per row (one list per load and every TABLE_POLL_MS; the API has no watch) and a pod's
 // bounded history of samples (every POD_POLL_MS). Discovery (GET /apis) is asked first, so a
-// cluster without metrics costs no failing request; a failure (404, 503, 403, …) turns the state
-// "unavailable", shown once and quietly, and the next try waits longer and longer (backoffMs).
-// Nothing here logs: the page says it, once.
+// cluster without metrics costs no failing request; a cluster found serving them is remembered
+// for the tab's session (SERVED_TTL_MS), so moving between its pages asks discovery once. A
+// failure (404, 503, 403, …) forgets that, turns the state "unavailable", shown once and quietly,
+// and the next try waits longer and longer (backoffMs). Nothing here logs: the page says it, once.
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, isAbort, sleep } from "./api.ts";
 import { proxyBase } from "../lib/k8s/paths.ts";
@@ -27,6 +28,27 @@ export type MetricsState = "unknown" | "available" | "unavailable" | "missing";
 
 class NotServed extends Error {}
 
+/** How long a cluster found serving metrics.k8s.io is taken to serve them without asking again. */
+const SERVED_TTL_MS = 5 * 60_000;
+const servedKey = (clusterId: string) => `kd-metrics-served:${clusterId}`;
+
+/** Whether this tab found the cluster serving metrics within SERVED_TTL_MS. */
+function knownServed(clusterId: string): boolean {
+  try {
+    const at = Number(sessionStorage.getItem(servedKey(clusterId)));
+    return at > 0 && Date.now() - at < SERVED_TTL_MS;
+  } catch {
+    return false; // storage refused (private mode, quota): ask discovery
+  }
+}
+
+function rememberServed(clusterId: string, served: boolean): void {
+  try {
+    if (served) sessionStorage.setItem(servedKey(clusterId), String(Date.now()));
+    else sessionStorage.removeItem(servedKey(clusterId));
+  } catch { /* storage refused: discovery is asked next time */ }
+}
+
 /**
  * Calls `read` now and again every `intervalMs` until `signal` aborts: discovery first (and after
  * every failure), then `read(path)`. `onData` gets each answer; `onState` the state on a change.
@@ -42,7 +64,7 @@ async function poll(
   single = false,
 ): Promise<void> {
   const base = proxyBase(clusterId);
-  let served = false;
+  let served = knownServed(clusterId);
   let failures = 0;
   while (!signal.aborted) {
     let wait = intervalMs;
@@ -50,6 +72,7 @@ async function poll(
       if (!served) {
         if (!metricsServed(await api(`${base}/apis`, { signal }))) throw new NotServed();
         served = true;
+        rememberServed(clusterId, true);
       }
       onData(await api(`${base}${path}`, { signal }));
       failures = 0;
@@ -60,6 +83,7 @@ async function poll(
         onState("missing");
       } else {
         served = false;
+        rememberServed(clusterId, false);
         failures++;
         wait = backoffMs(failures);
         onState("unavailable");

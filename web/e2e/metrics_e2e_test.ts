@@ -20,9 +20,12 @@ const failedMetrics = (msg: ConsoleMessage) =>
   /status of 503/.test(msg.text()) && (msg.location()?.url ?? "").includes(METRICS);
 
 /** Counts the page's requests to metrics.k8s.io (and the failed ones) from now on. */
-function countMetricsRequests(page: Page): { all: number; failed: number; stop(): void } {
-  const c = { all: 0, failed: 0, stop: () => {} };
+function countMetricsRequests(
+  page: Page,
+): { all: number; failed: number; discovery: number; stop(): void } {
+  const c = { all: 0, failed: 0, discovery: 0, stop: () => {} };
   const onResponse = (res: { url(): string; status(): number }) => {
+    if (new URL(res.url()).pathname.endsWith("/k8s/apis")) c.discovery++;
     if (!res.url().includes(METRICS)) return;
     c.all++;
     if (res.status() >= 400) c.failed++;
@@ -132,6 +135,7 @@ Deno.test({
     });
 
     await t.step("served: the nodes table shows the node's CPU and memory", async () => {
+      const seen = countMetricsRequests(page);
       await page.goto(nodesUrl);
       await hydrated(page);
       await page.waitForFunction(
@@ -141,6 +145,8 @@ Deno.test({
         node,
       );
       assert.equal(await cell(page, node, "memory").innerText(), "3 GiB");
+      seen.stop();
+      assert.equal(seen.discovery, 0, "the tab remembers the cluster serves metrics");
     });
 
     await t.step(
