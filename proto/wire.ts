@@ -6,7 +6,7 @@ import * as grpc from "@grpc/grpc-js";
 import { Buffer } from "node:buffer";
 import generated from "./gen/agent_pb.js";
 import type { ClusterAgentClient } from "./gen/agent/v1/ClusterAgent.ts";
-import type * as m from "./gen/agent.ts";
+import type { ProtoGrpcType } from "./gen/agent.ts";
 
 /**
  * The protocol this code speaks. The dashboard accepts agents from MIN_PROTOCOL_VERSION up to
@@ -53,7 +53,8 @@ interface StaticMessage {
   toObject(message: unknown, options: typeof DECODE_OPTIONS): unknown;
 }
 
-type Messages = m.ProtoGrpcType["agent"]["v1"];
+/** The messages of agent.v1, as proto-loader-gen-types describes them. */
+type Messages = ProtoGrpcType["agent"]["v1"];
 type MessageName = {
   [K in keyof Messages]: Messages[K] extends grpc.ServiceClientConstructor ? never : K;
 }[keyof Messages];
