@@ -4,7 +4,8 @@
 // cluster without metrics costs no failing request; a cluster found serving them is remembered
 // for the tab's session (SERVED_TTL_MS), so moving between its pages asks discovery once. A
 // failure (404, 503, 403, …) forgets that, turns the state "unavailable", shown once and quietly,
-// and the next try waits longer and longer (backoffMs). Nothing here logs: the page says it, once.
+// and the next try waits longer and longer (backoffMs). A hidden tab does not poll: the next
+// request waits until the page is shown again. Nothing here logs: the page says it, once.
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, isAbort, sleep } from "./api.ts";
 import { proxyBase } from "../lib/k8s/paths.ts";
@@ -49,10 +50,28 @@ function rememberServed(clusterId: string, served: boolean): void {
   } catch { /* storage refused: discovery is asked next time */ }
 }
 
+/** Resolves at once on a visible page, else when it is shown again or `signal` aborts. */
+function whenVisible(signal: AbortSignal): Promise<void> {
+  if (!document.hidden) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      document.removeEventListener("visibilitychange", shown);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const shown = () => {
+      if (!document.hidden) done();
+    };
+    document.addEventListener("visibilitychange", shown);
+    signal.addEventListener("abort", done);
+  });
+}
+
 /**
  * Calls `read` now and again every `intervalMs` until `signal` aborts: discovery first (and after
  * every failure), then `read(path)`. `onData` gets each answer; `onState` the state on a change.
  * A 404 for one object of a served API is "missing" (no sample yet), retried at the interval.
+ * Nothing is asked while the page is hidden.
  */
 async function poll(
   clusterId: string,
@@ -67,6 +86,8 @@ async function poll(
   let served = knownServed(clusterId);
   let failures = 0;
   while (!signal.aborted) {
+    await whenVisible(signal);
+    if (signal.aborted) return;
     let wait = intervalMs;
     try {
       if (!served) {

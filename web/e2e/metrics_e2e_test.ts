@@ -9,6 +9,7 @@
 // Screenshot: web/e2e/screenshots/metrics.png.
 // Needs: /usr/bin/chromium and the kube tools (tools/kube/build.sh).
 import assert from "node:assert/strict";
+import { eventually } from "../../testing/eventually.ts";
 import type { ConsoleMessage, Page } from "playwright-core";
 import { createRunningPod, startMetricsServer } from "../../tools/testenv/mod.ts";
 import { hydrated, loginToken, restCall, signInSession, webSceneTest } from "./harness.ts";
@@ -132,6 +133,34 @@ Deno.test({
         { timeout: 25_000 },
       );
       assert.equal(await cell(page, "quiet", "memory").innerText(), "100 MiB");
+    });
+
+    await t.step("a hidden tab asks nothing; shown again, it lists at once", async () => {
+      await page.goto(podsUrl);
+      await hydrated(page);
+      await page.locator("[data-testid=metrics-header]").first().waitFor();
+      const setHidden = (hidden: boolean) =>
+        page.evaluate((h) => {
+          for (
+            const [prop, value] of [["hidden", h], ["visibilityState", h ? "hidden" : "visible"]]
+          ) {
+            Object.defineProperty(document, prop as string, {
+              configurable: true,
+              get: () => value,
+            });
+          }
+          document.dispatchEvent(new Event("visibilitychange"));
+        }, hidden);
+      await setHidden(true);
+      const hiddenSeen = countMetricsRequests(page);
+      // Longer than the table's refresh (TABLE_POLL_MS, 15 s): a visible tab would have listed.
+      await new Promise((r) => setTimeout(r, 17_000));
+      hiddenSeen.stop();
+      assert.equal(hiddenSeen.all, 0, "no metrics request while the tab is hidden");
+      const shownSeen = countMetricsRequests(page);
+      await setHidden(false);
+      await eventually("a metrics list once shown", () => shownSeen.all >= 1, 5_000);
+      shownSeen.stop();
     });
 
     await t.step("served: the nodes table shows the node's CPU and memory", async () => {
