@@ -133,6 +133,31 @@ async function groupMayList(cp: ControlPlane): Promise<void> {
   }
 }
 
+/** An admin's REST call, as the test dashboard and a dashboard process each make it. */
+type AdminCall = (
+  method: string,
+  path: string,
+  body: unknown,
+) => Promise<{ status: number; json: unknown; text: string }>;
+
+/**
+ * The person of the impersonation cases: role viewer and group team-slow, so that the API server
+ * sees two Impersonate-Group lines (dashboard:role:viewer, dashboard:team-slow). Their token.
+ */
+async function slowpoke(
+  call: AdminCall,
+  login: (username: string, password: string) => Promise<string>,
+): Promise<string> {
+  const password = "a-long-password-for-tests";
+  const u = await call("POST", "/api/users", { username: "slowpoke", password, role: "viewer" });
+  assert.equal(u.status, 201, u.text);
+  const g = await call("PATCH", `/api/users/${(u.json as { id: string }).id}`, {
+    groups: ["team-slow"],
+  });
+  assert.equal(g.status, 200, g.text);
+  return await login("slowpoke", password);
+}
+
 const identity = { "accept-encoding": "identity" };
 
 mainAgentTest(
@@ -157,17 +182,13 @@ Deno.test({
     const dash = await startTestDashboard();
     let cluster: Awaited<ReturnType<typeof connectCluster>> | undefined;
     try {
-      const u = await dash.api("POST", "/api/users", {
-        username: "slowpoke",
-        password: "a-long-password-for-tests",
-        role: "viewer",
-      }, dash.adminToken);
-      assert.equal(u.status, 201, u.text);
-      const g = await dash.api("PATCH", `/api/users/${(u.json as { id: string }).id}`, {
-        groups: ["team-slow"],
-      }, dash.adminToken);
-      assert.equal(g.status, 200, g.text);
-      const token = await dash.login("slowpoke", "a-long-password-for-tests");
+      const token = await slowpoke(
+        async (method, path, body) => {
+          const r = await dash.api(method, path, body, dash.adminToken);
+          return { status: r.status, json: r.json, text: r.text };
+        },
+        dash.login,
+      );
       cluster = await connectCluster(dash, cp, "agent", "slow-imp", { bindRoles: false });
       const id = cluster.id;
       await pausedRead(
@@ -210,23 +231,11 @@ Deno.test({
 
       const imp = await dash.api("PATCH", `/api/clusters/${id}`, { impersonate: true });
       assert.equal(imp.status, 200, await imp.text());
-      const u = await dash.api("POST", "/api/users", {
-        username: "slowpoke",
-        password: "a-long-password-for-tests",
-        role: "viewer",
-      });
-      assert.equal(u.status, 201, await u.clone().text());
-      const { id: userId } = await u.json() as { id: string };
-      const g = await dash.api("PATCH", `/api/users/${userId}`, { groups: ["team-slow"] });
-      assert.equal(g.status, 200, await g.text());
-      const login = await fetch(`${dash.url}/api/auth/login`, {
-        method: "POST",
-        client: dash.http,
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ username: "slowpoke", password: "a-long-password-for-tests" }),
-      } as RequestInit);
-      assert.equal(login.status, 200);
-      const { token } = await login.json() as { token: string };
+      const token = await slowpoke(async (method, path, body) => {
+        const r = await dash.api(method, path, body);
+        const text = await r.text();
+        return { status: r.status, json: text ? JSON.parse(text) : null, text };
+      }, dash.login);
       await pausedRead(
         dash.pid,
         getAs(token),

@@ -17,6 +17,8 @@ export interface DashboardProcess {
   token: string;
   http: Deno.HttpClient;
   api(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response>;
+  /** Logs in with a password; the session token. */
+  login(username: string, password: string): Promise<string>;
   kill(signal?: Deno.Signal): Promise<void>;
   /** Starts it again on the same ports and DATA_DIR (after kill). */
   restart(): Promise<void>;
@@ -75,13 +77,17 @@ export async function startDashboardProcess(
   };
   const caPem = await spawn();
   const http = Deno.createHttpClient({ caCerts: [caPem], poolMaxIdlePerHost: 256 });
-  const login = await fetch(`${url}/api/auth/login`, {
-    method: "POST",
-    client: http,
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ username: "admin", password: BENCH_ADMIN_PASSWORD }),
-  } as RequestInit);
-  const { token } = await login.json() as { token: string };
+  const login = async (username: string, password: string) => {
+    const res = await fetch(`${url}/api/auth/login`, {
+      method: "POST",
+      client: http,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username, password }),
+    } as RequestInit);
+    if (!res.ok) throw new Error(`logging in as ${username}: ${res.status} ${await res.text()}`);
+    return (await res.json() as { token: string }).token;
+  };
+  const token = await login("admin", BENCH_ADMIN_PASSWORD);
   const dp: DashboardProcess = {
     get pid() {
       return child.pid;
@@ -93,6 +99,7 @@ export async function startDashboardProcess(
     dataDir,
     token,
     http,
+    login,
     api: (method, path, body, signal) =>
       fetch(url + path, {
         method,

@@ -5,7 +5,7 @@
 // role bindings exist (the per-request access decision walks them).
 import type { DashboardProcess } from "./dashboard_process.ts";
 import { percentile } from "./stats.ts";
-import { proxyTarget, type Target, timedGet } from "./tunnel.ts";
+import { proxyTarget, type Target, timedGet } from "./targets.ts";
 
 export interface IdentitySizes {
   rounds: number;

@@ -11,7 +11,7 @@ import { createRunningPod } from "../tools/testenv/mod.ts";
 import { parseKubeconfig } from "../backend/cluster/kubeconfig.ts";
 import { sha256Hex } from "../backend/crypto/encoding.ts";
 import type { DashboardProcess } from "./dashboard_process.ts";
-import { type Target, timedGet } from "./tunnel.ts";
+import { type Target, timedGet } from "./targets.ts";
 import { percentile } from "./stats.ts";
 
 /** One way to the pod: kubectl's kubeconfig, an in-process WebSocket, and small GETs. */

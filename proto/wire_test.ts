@@ -125,3 +125,26 @@ Deno.test("each message encodes to the bytes proto-loader writes and decodes as 
     });
   }
 });
+
+/** Bytes a compromised agent or dashboard may send instead of a message. */
+const GARBAGE: [string, Buffer][] = [
+  ["a truncated length-delimited field", Buffer.from([0x12, 0x7f, 0x01])],
+  ["an unknown field of an invalid wire type", Buffer.from([0x7f, 0x00])],
+  ["a varint that never ends", Buffer.alloc(16, 0xff)],
+  ["a length beyond the frame", Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f])],
+];
+
+Deno.test("garbage frames are refused with an error, as proto-loader refuses them", async (t) => {
+  const service = clusterAgent().service;
+  for (const [what, bytes] of GARBAGE) {
+    await t.step(what, () => {
+      for (const name of ["Stream", "Tunnel"] as const) {
+        for (const side of ["requestDeserialize", "responseDeserialize"] as const) {
+          const ours = service[name][side] as (b: Buffer) => unknown;
+          assert.throws(() => referenceService[name][side](bytes), Error, `proto-loader ${name}`);
+          assert.throws(() => ours(bytes), Error, `${name} ${side}`);
+        }
+      }
+    });
+  }
+});

@@ -23,6 +23,7 @@ import type { ConsoleMessage, Locator, Page } from "playwright-core";
 import { type ControlPlane, ensureNamespace, kubeRequest } from "../../tools/testenv/mod.ts";
 import {
   type BrowserSession,
+  createUsers,
   hydrated,
   loginToken,
   restCall,
@@ -395,19 +396,10 @@ Deno.test({
     await t.step(
       "4. a viewer: disabled, why; a read-only cluster: the cluster's 403",
       async () => {
-        for (
-          const [username, password, role] of [
-            ["viewer", VIEWER_PASSWORD, "viewer"],
-            ["editor", EDITOR_PASSWORD, "editor"],
-          ]
-        ) {
-          const r = await restCall(base, "POST", "/api/users", admin, {
-            username,
-            password,
-            role,
-          });
-          assert.equal(r.status, 201, r.text);
-        }
+        await createUsers(base, admin, [
+          ["viewer", VIEWER_PASSWORD, "viewer"],
+          ["editor", EDITOR_PASSWORD, "editor"],
+        ]);
         const viewer = await session({ timeoutMs: TIMEOUT });
         await signInSession(viewer, base, "viewer", VIEWER_PASSWORD);
         await viewer.page.goto(applyUrl(id));

@@ -330,6 +330,18 @@ export async function restCall(
   return { status: res.status, json, text };
 }
 
+/** Creates local users as the admin (`[username, password, role]` each); fails on any refusal. */
+export async function createUsers(
+  base: string,
+  adminToken: string,
+  users: readonly (readonly [string, string, string])[],
+): Promise<void> {
+  for (const [username, password, role] of users) {
+    const r = await restCall(base, "POST", "/api/users", adminToken, { username, password, role });
+    assert.equal(r.status, 201, `creating ${username}: ${r.text}`);
+  }
+}
+
 /** A session token of `username` from POST /api/auth/login. */
 export async function loginToken(
   base: string,

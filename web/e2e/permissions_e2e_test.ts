@@ -17,7 +17,14 @@
 import assert from "node:assert/strict";
 import type { ConsoleMessage, Locator, Page } from "playwright-core";
 import { createRunningPod, kubeRequest } from "../../tools/testenv/mod.ts";
-import { hydrated, loginToken, restCall, signInSession, webSceneTest } from "./harness.ts";
+import {
+  createUsers,
+  hydrated,
+  loginToken,
+  restCall,
+  signInSession,
+  webSceneTest,
+} from "./harness.ts";
 import { serviceAccountKubeconfig } from "../../testing/clusters.ts";
 
 const ADMIN_PASSWORD = "perm-e2e-admin-password";
@@ -82,15 +89,10 @@ Deno.test({
       "read-only",
       await Deno.readTextFile(await serviceAccountKubeconfig(cp, "perm-e2e-view", "view")),
     );
-    for (
-      const [username, password, role] of [
-        ["viewer", VIEWER_PASSWORD, "viewer"],
-        ["editor", EDITOR_PASSWORD, "editor"],
-      ]
-    ) {
-      const r = await restCall(base, "POST", "/api/users", admin, { username, password, role });
-      assert.equal(r.status, 201, r.text);
-    }
+    await createUsers(base, admin, [
+      ["viewer", VIEWER_PASSWORD, "viewer"],
+      ["editor", EDITOR_PASSWORD, "editor"],
+    ]);
     const objectUrl = (cluster: string, resource: string, name: string, tab?: string) =>
       `${base}/clusters/${cluster}/r/core/v1/${resource}/${NS}/${name}${tab ? `?tab=${tab}` : ""}`;
     const listUrl = (cluster: string, resource: string) =>

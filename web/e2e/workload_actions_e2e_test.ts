@@ -33,6 +33,7 @@ import {
 } from "../../tools/testenv/mod.ts";
 import {
   type BrowserSession,
+  createUsers,
   hydrated,
   loginToken,
   restCall,
@@ -409,15 +410,10 @@ Deno.test({
     });
 
     await t.step("6. a viewer, and an editor on a read-only cluster: disabled, why", async () => {
-      for (
-        const [username, password, role] of [
-          ["viewer", VIEWER_PASSWORD, "viewer"],
-          ["editor", EDITOR_PASSWORD, "editor"],
-        ]
-      ) {
-        const r = await restCall(base, "POST", "/api/users", admin, { username, password, role });
-        assert.equal(r.status, 201, r.text);
-      }
+      await createUsers(base, admin, [
+        ["viewer", VIEWER_PASSWORD, "viewer"],
+        ["editor", EDITOR_PASSWORD, "editor"],
+      ]);
       const viewer = await session({ timeoutMs: TIMEOUT });
       await signInSession(viewer, base, "viewer", VIEWER_PASSWORD);
       await viewer.page.goto(objectUrl(fullId));
