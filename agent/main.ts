@@ -8,6 +8,7 @@ import { Dialer } from "./dialer.ts";
 import { HEALTH_ADDR_SETTING, serveHealth } from "./health.ts";
 import { listenErrorMessage } from "../common/listen_error.ts";
 import { log, setLogLevel } from "../common/log.ts";
+import { startMemoryReducer } from "../common/memory_reducer.ts";
 import { VERSION } from "../common/version.ts";
 
 let cfg;
@@ -66,6 +67,7 @@ try {
   Deno.exit(2);
 }
 const running = dialer.run();
+startMemoryReducer();
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   Deno.addSignalListener(signal, async () => {

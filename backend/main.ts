@@ -3,6 +3,7 @@
 import { ConfigError, loadConfig } from "./config.ts";
 import { startDashboard } from "./server.ts";
 import { log, setLogLevel } from "../common/log.ts";
+import { startMemoryReducer } from "../common/memory_reducer.ts";
 
 function configurationError(err: Error): never {
   console.error(`configuration error: ${err.message}\nSee docs/configuration.md.`);
@@ -39,6 +40,7 @@ const login = !config.localLogin
   ? `${passwordLogin}\n${sso}`
   : passwordLogin;
 console.log(`\nDashboard running at ${config.publicUrl}\n${login}\n`);
+startMemoryReducer();
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, async () => {

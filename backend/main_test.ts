@@ -1,12 +1,13 @@
 // The README's run command on a fresh data directory: the dashboard prints its URL and a
 // generated admin password once, serves /healthz, and that admin can log in; a listener whose
 // address is busy stops the start with a configuration error (exit 2). Runs backend/main.ts with
-// exactly the flags and environment of `deno task start`.
+// exactly the flags and environment of `deno task start`, after its db:template step.
 import assert from "node:assert/strict";
 import { freePorts } from "../tools/ports.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { startDashboard } from "./server.ts";
 import { dashboardLaunch } from "../testing/harness.ts";
+import { ensurePgliteTemplate } from "./store/pglite_template.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -24,6 +25,7 @@ Deno.test({
       GRPC_ADDR: `127.0.0.1:${grpcPort}`,
     };
     const launch = await dashboardLaunch();
+    await ensurePgliteTemplate();
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", ...launch.flags, `${ROOT}backend/main.ts`],
       env: { ...launch.env, ...env },

@@ -3,6 +3,7 @@
 import { certificateHash } from "../proto/wire.ts";
 import { freePorts } from "../tools/ports.ts";
 import { dashboardLaunch } from "../testing/harness.ts";
+import { ensurePgliteTemplate } from "../backend/store/pglite_template.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 export const BENCH_ADMIN_PASSWORD = "bench-admin-password";
@@ -31,6 +32,8 @@ export async function startDashboardProcess(
   const dataDir = await Deno.makeTempDir({ prefix: "bench-dash-" });
   const [httpPort, grpcPort] = freePorts(2);
   const launch = await dashboardLaunch();
+  // As `deno task start` does before it runs the dashboard (its db:template step).
+  await ensurePgliteTemplate();
   const url = `https://127.0.0.1:${httpPort}`;
   let child: Deno.ChildProcess;
   const spawn = async () => {

@@ -1,6 +1,7 @@
 // The embedded store: PGlite (PostgreSQL compiled to WASM) in DATA_DIR, behind the Db interface
-// of db.ts, with a small buffer pool, a new data directory created in a Worker, and periodic
-// CHECKPOINT and VACUUM (pglite_maintenance.ts).
+// of db.ts, with a small buffer pool, a new data directory copied from the template
+// (pglite_template.ts) or else created in a Worker, and periodic CHECKPOINT and VACUUM
+// (pglite_maintenance.ts).
 import { PGlite } from "@electric-sql/pglite";
 import { checkChannel, type Db, type Queryable } from "./db.ts";
 import {
@@ -9,6 +10,7 @@ import {
   startPgliteMaintenance,
 } from "./pglite_maintenance.ts";
 import type { InitAnswer, InitRequest } from "./pglite_init_worker.ts";
+import { copyPgliteTemplate, PGLITE_TEMPLATE_DIR } from "./pglite_template.ts";
 
 /**
  * PGlite's buffer pool. Postgres' default of 128 MB ends up resident in the dashboard's memory as
@@ -22,18 +24,31 @@ export const PGLITE_SHARED_BUFFERS = "8MB";
 /** How long a new data directory's initdb may take (a few seconds on a small machine). */
 const PGLITE_INIT_TIMEOUT_MS = 120_000;
 
+/** Whether path exists (false when it does not; other errors thrown with `what` for context). */
+async function exists(path: string, what: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw new Error(`${what}: ${(err as Error).message}`);
+  }
+}
+
 /**
- * Creates dir's database unless it has one (PG_VERSION), in a Worker (pglite_init_worker.ts says
- * why), then ends the Worker.
+ * Gives dir a database unless it has one (PG_VERSION): a new directory gets a copy of the template
+ * when there is a current one, otherwise initdb runs in a Worker.
  */
+async function ensureDatabase(req: InitRequest, template: string): Promise<void> {
+  const what = `creating the PGlite database in ${req.dir}`;
+  if (await exists(`${req.dir}/PG_VERSION`, what)) return;
+  if (!(await exists(req.dir, what)) && await copyPgliteTemplate(template, req.dir)) return;
+  await createInWorker(req);
+}
+
+/** Creates dir's database in a Worker (pglite_init_worker.ts says why), then ends the Worker. */
 async function createInWorker(req: InitRequest): Promise<void> {
   const failed = (why: string) => new Error(`creating the PGlite database in ${req.dir}: ${why}`);
-  try {
-    await Deno.stat(`${req.dir}/PG_VERSION`);
-    return;
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw failed((err as Error).message);
-  }
   const worker = new Worker(new URL("./pglite_init_worker.ts", import.meta.url), {
     type: "module",
   });
@@ -59,19 +74,21 @@ async function createInWorker(req: InitRequest): Promise<void> {
 }
 
 /**
- * Opens PGlite in dir (created if needed, in a Worker), with its periodic CHECKPOINT and VACUUM (see
- * pglite_maintenance.ts) until close(). The caller holds DATA_DIR's lock.
+ * Opens PGlite in dir (created if needed: from the template, else in a Worker), with its periodic
+ * CHECKPOINT and VACUUM (see pglite_maintenance.ts) until close(). The caller holds DATA_DIR's
+ * lock.
  */
 export async function openPglite(
   dir: string | undefined,
   maintenance: MaintenanceIntervals = PGLITE_MAINTENANCE,
+  template: string = PGLITE_TEMPLATE_DIR,
 ): Promise<Db> {
   // Given on the command line, on top of PGlite's own start parameters: postgresql.conf in the
   // data directory is left as initdb wrote it.
   const options = {
     startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
   };
-  if (dir !== undefined) await createInWorker({ dir, startParams: options.startParams });
+  if (dir !== undefined) await ensureDatabase({ dir, startParams: options.startParams }, template);
   const pg = dir === undefined ? await PGlite.create(options) : await PGlite.create(dir, options);
   const wrap = (q: Pick<PGlite, "query" | "exec">): Queryable => ({
     async query<T>(sql: string, params: unknown[] = []) {

@@ -49,6 +49,11 @@ Deno.test("the Dockerfiles build with the shared tasks and flags", async () => {
   assert.equal((agent.match(/^FROM /gm) ?? []).length, 2, "multi-stage");
 
   const dash = await Deno.readTextFile(`${ROOT}deploy/docker/Dockerfile`);
+  // The steps `deno task start` runs before the dashboard are run when the image is built.
+  const start = (await tasks()).start.split("&&").map((s) => s.trim());
+  assert.deepEqual(start.slice(0, -1), ["deno task web:build", "deno task db:template"]);
+  const runs = [...dash.matchAll(/^RUN ((?:.*\\\n)*.*)$/gm)].map((m) => m[1]).join(" ");
+  for (const step of start.slice(0, -1)) assert.ok(runs.includes(`&& ${step} `), step);
   const entry = /^ENTRYPOINT (\[.*\])$/m.exec(dash);
   assert.ok(entry, "an exec-form ENTRYPOINT");
   const argv = JSON.parse(entry[1]) as string[];

@@ -1,0 +1,66 @@
+// The PGlite template (pglite_template.ts): a new data directory is a copy of a current template
+// (same PostgreSQL system identifier, no initdb), and is created by initdb when the template is
+// missing or was made by another PGlite; an existing database is never replaced.
+import assert from "node:assert/strict";
+import { openPglite } from "./pglite_db.ts";
+import { ensurePgliteTemplate, templateCurrent } from "./pglite_template.ts";
+import { migrateUp } from "./migrate.ts";
+
+async function systemId(dir: string, template: string): Promise<string> {
+  const db = await openPglite(dir, undefined, template);
+  try {
+    const [{ id }] = await db.query<{ id: string }>(
+      "SELECT system_identifier::text AS id FROM pg_control_system()",
+    );
+    return id;
+  } finally {
+    await db.close();
+  }
+}
+
+Deno.test("pglite template: copied into a new data directory when current, else initdb", async (t) => {
+  const root = await Deno.makeTempDir({ prefix: "pglite-template-" });
+  try {
+    const template = `${root}/template`;
+    assert.equal(await templateCurrent(template), false);
+    assert.equal(await ensurePgliteTemplate(template), true, "made");
+    assert.equal(await ensurePgliteTemplate(template), false, "kept: already current");
+    const templateId = await systemId(`${template}/pgdata`, `${root}/none`);
+    // Nothing is left beside it from building it.
+    assert.deepEqual([...Deno.readDirSync(root)].map((e) => e.name), ["template"]);
+    assert.equal(await templateCurrent(template), true);
+
+    const stale = `${root}/stale`;
+    await Deno.mkdir(stale);
+    await Deno.copyFile(`${template}/made-by`, `${stale}/made-by`);
+    await Deno.writeTextFile(`${stale}/made-by`, "file:///elsewhere/pglite@0.0.1/dist/index.js\n");
+
+    const cases: [string, string, boolean][] = [
+      ["a current template is copied", template, true],
+      ["no template: initdb", `${root}/none`, false],
+      ["a template of another PGlite version: initdb", stale, false],
+    ];
+    for (const [name, from, copied] of cases) {
+      await t.step(name, async () => {
+        const dataDir = await Deno.makeTempDir({ dir: root, prefix: "data-" });
+        const dir = `${dataDir}/pgdata`;
+        const id = await systemId(dir, from);
+        assert.equal(id === templateId, copied, `${id} vs the template's ${templateId}`);
+        // A usable database either way: the migrations apply, and it opens again as it is.
+        const db = await openPglite(dir, undefined, from);
+        try {
+          assert.ok((await migrateUp(db)).length > 0);
+        } finally {
+          await db.close();
+        }
+        assert.equal(await systemId(dir, template), id, "reopened, not replaced");
+        assert.deepEqual(
+          [...Deno.readDirSync(dataDir)].map((e) => e.name),
+          ["pgdata"],
+        );
+      });
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
