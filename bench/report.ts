@@ -141,6 +141,10 @@ export function printReport(results: Record<string, unknown>): void {
         }`,
         fmt(mb),
       ]),
+      [
+        "RSS MB 45 s after the last request (of which private)",
+        `${fmt(a.rss_mb_45s_after_bench)} (${fmt(a.private_rss_mb_45s_after_bench)})`,
+      ],
       ["CPU s per 1000 proxied requests", fmt(a.cpu_seconds_per_1000_requests, 3)],
       ["bundle bytes (deno bundle agent/main.ts)", String(a.bundle_bytes)],
     ]));

@@ -168,11 +168,17 @@ async function againstApiServer() {
       }
       c.close();
       const after = await processStats(agent.process.pid);
+      // Idle again after the bursts: what the agent keeps (its memory reducer collects within
+      // 35 s of the last growth).
+      await new Promise((r) => setTimeout(r, smoke ? 1000 : 45_000));
+      const afterBursts = await processStats(agent.process.pid);
       results.agent = {
         idle_rss_mb: agentIdle.rssBytes / 1e6,
         idle_private_rss_mb: agentIdle.privateBytes / 1e6,
         idle_file_rss_mb: (agentIdle.rssBytes - agentIdle.privateBytes) / 1e6,
         peak_rss_mb_by_scenario: agentPeaks,
+        rss_mb_45s_after_bench: afterBursts.rssBytes / 1e6,
+        private_rss_mb_45s_after_bench: afterBursts.privateBytes / 1e6,
         cpu_seconds_per_1000_requests: (after.cpuSeconds - before.cpuSeconds) * 1000 / n,
         cpu_seconds_whole_tunnel_bench: agentAfter.cpuSeconds - cpuBefore.cpuSeconds,
         bundle_bytes: await bundleSize(),

@@ -13,13 +13,23 @@ import type { InitAnswer, InitRequest } from "./pglite_init_worker.ts";
 import { copyPgliteTemplate, PGLITE_TEMPLATE_DIR } from "./pglite_template.ts";
 
 /**
- * PGlite's buffer pool. Postgres' default of 128 MB ends up resident in the dashboard's memory as
- * it is touched (PGlite's WASM memory never shrinks); the dashboard's tables are a few MB even at
- * 10,000 clusters, and the files behind them stay in the OS page cache. 32 MB took an idle
- * restarted dashboard from ~350 to ~235 MB RSS, 8 MB another 17–30 MB off (docs/benchmarks.md,
- * "Dashboard footprint").
+ * PostgreSQL settings PGlite runs with, given on its command line (postgresql.conf in the data
+ * directory stays as initdb wrote it). Both size memory that ends up resident in the dashboard's
+ * (PGlite's WASM memory never shrinks):
+ * - shared_buffers, the buffer pool: Postgres' default of 128 MB is touched as it is used; the
+ *   dashboard's tables are a few MB even at 10,000 clusters, and the files behind them stay in the
+ *   OS page cache. 32 MB took an idle restarted dashboard from ~350 to ~235 MB RSS, 8 MB another
+ *   17–30 MB off.
+ * - max_connections: PGlite is one backend, but Postgres sizes its shared memory (lock table,
+ *   process slots) for 100; 4 (the least that leaves room for the 3 reserved ones) takes the
+ *   shared memory from 16 to 12 MB and the touched WASM memory of an idle dashboard from 21.5 to
+ *   17.6 MB.
+ * (docs/benchmarks.md, "Dashboard footprint".)
  */
-export const PGLITE_SHARED_BUFFERS = "8MB";
+export const PGLITE_SETTINGS: Readonly<Record<string, string>> = {
+  shared_buffers: "8MB",
+  max_connections: "4",
+};
 
 /** How long a new data directory's initdb may take (a few seconds on a small machine). */
 const PGLITE_INIT_TIMEOUT_MS = 120_000;
@@ -86,7 +96,10 @@ export async function openPglite(
   // Given on the command line, on top of PGlite's own start parameters: postgresql.conf in the
   // data directory is left as initdb wrote it.
   const options = {
-    startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
+    startParams: [
+      ...PGlite.defaultStartParams,
+      ...Object.entries(PGLITE_SETTINGS).flatMap(([k, v]) => ["-c", `${k}=${v}`]),
+    ],
   };
   if (dir !== undefined) await ensureDatabase({ dir, startParams: options.startParams }, template);
   const pg = dir === undefined ? await PGlite.create(options) : await PGlite.create(dir, options);

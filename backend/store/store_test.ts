@@ -3,7 +3,7 @@
 // data directory.
 import assert from "node:assert/strict";
 import type { Db, Queryable } from "./db.ts";
-import { openPglite, PGLITE_SHARED_BUFFERS } from "./pglite_db.ts";
+import { openPglite, PGLITE_SETTINGS } from "./pglite_db.ts";
 import { openPostgres } from "./postgres_db.ts";
 import { loadMigrations, migrateDown, migrateUp, type Migration } from "./migrate.ts";
 import { storeCases } from "../../testing/stores.ts";
@@ -304,23 +304,25 @@ Deno.test(
   },
 );
 
-Deno.test("pglite: runs with its small buffer pool, and leaves the data directory's postgresql.conf as initdb wrote it", async () => {
+Deno.test("pglite: runs with its small buffer pool and few connection slots, and leaves the data directory's postgresql.conf as initdb wrote it", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pglite-conf-" });
   try {
     for (const start of ["first start (initdb)", "restart"]) {
       const db = await openPglite(dir);
       try {
-        const [{ shared_buffers }] = await db.query<{ shared_buffers: string }>(
-          "SHOW shared_buffers",
-        );
-        assert.equal(shared_buffers, PGLITE_SHARED_BUFFERS, start);
+        for (const [name, value] of Object.entries(PGLITE_SETTINGS)) {
+          const [row] = await db.query<Record<string, string>>(`SHOW ${name}`);
+          assert.equal(row[name], value, `${start}: ${name}`);
+        }
       } finally {
         await db.close();
       }
       const conf = await Deno.readTextFile(`${dir}/postgresql.conf`);
-      // initdb's settings stay (the time zone among them); the pool size is not written there.
+      // initdb's settings stay (the time zone among them); these are not written there.
       assert.match(conf, /^timezone = /m, start);
-      assert.doesNotMatch(conf, new RegExp(`shared_buffers = ${PGLITE_SHARED_BUFFERS}`), start);
+      for (const [name, value] of Object.entries(PGLITE_SETTINGS)) {
+        assert.doesNotMatch(conf, new RegExp(`^${name} = ${value}`, "m"), start);
+      }
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
