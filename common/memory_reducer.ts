@@ -3,25 +3,33 @@
 // read 54 MB of heap with 30 MB live for minutes after start or after a large upload
 // (docs/benchmarks.md, "Dashboard footprint"). This runs a full, compacting collection (V8's
 // "last resort" one, which also returns the freed pages) when the heap or the memory outside it
-// (ArrayBuffers, WebAssembly memory's wrappers) has grown by `growthBytes` since the last one, at
-// most once per `minSpacingMs`. It needs the `gc` function V8 exposes with
-// `--v8-flags=--expose-gc` (`deno task start`, `deno task agent`, and the images set it);
-// without it, this does nothing.
+// (ArrayBuffers, WebAssembly memories) has grown by `growthBytes` and by `growthRatio` since the
+// last one. Such a collection stops the process for its duration (~20 ms at a 50 MB heap, ~1 s at
+// 580 MB), so collections are spaced by at least `minSpacingMs` and by as much as keeps the time
+// spent in them under `pauseShare`: a large, busy heap is left to V8's own collector. It needs
+// the `gc` function V8 exposes with `--v8-flags=--expose-gc` (`deno task start`,
+// `deno task agent`, and the images set it); without it, this does nothing.
 import { log } from "./log.ts";
 
 export interface MemoryReducerOptions {
   /** How often the heap's size is read (a cheap call). */
   checkEveryMs: number;
-  /** Growth of the heap or of external memory since the last collection that triggers one. */
+  /** Growth of the heap or of external memory since the last collection that triggers one... */
   growthBytes: number;
-  /** The least time between two collections, so a busy process is not collected over and over. */
+  /** ...provided it is also this share of the size after the last collection. */
+  growthRatio: number;
+  /** The least time between two collections. */
   minSpacingMs: number;
+  /** The most of the time the process may spend stopped in these collections (0.002 = 0.2 %). */
+  pauseShare: number;
 }
 
 export const MEMORY_REDUCER: MemoryReducerOptions = {
   checkEveryMs: 5_000,
   growthBytes: 8 * 1024 * 1024,
+  growthRatio: 0.25,
   minSpacingMs: 30_000,
+  pauseShare: 0.002,
 };
 
 /** The options V8's gc extension takes (src/extensions/gc-extension.cc). */
@@ -37,21 +45,29 @@ export interface MemorySample {
   external: number;
 }
 
+/** The last collection: the sizes right after it, when it ended, and how long it took. */
+export interface LastCollection {
+  after: MemorySample;
+  endedAt: number;
+  pauseMs: number;
+}
+
 /**
- * Whether to collect now: the heap or external memory grew by growthBytes since `after` (the
- * sizes right after the last collection; undefined before the first, which is due at once), and
- * minSpacingMs have passed since it.
+ * Whether to collect at time nowMs: at once if never collected; otherwise when the heap or
+ * external memory grew enough since the last collection and enough time has passed since it.
  */
 export function collectionDue(
   now: MemorySample,
-  after: MemorySample | undefined,
-  msSinceLast: number,
+  last: LastCollection | undefined,
+  nowMs: number,
   opts: MemoryReducerOptions,
 ): boolean {
-  if (after === undefined) return true;
-  if (msSinceLast < opts.minSpacingMs) return false;
-  return now.heapTotal - after.heapTotal >= opts.growthBytes ||
-    now.external - after.external >= opts.growthBytes;
+  if (last === undefined) return true;
+  const spacing = Math.max(opts.minSpacingMs, last.pauseMs / opts.pauseShare);
+  if (nowMs - last.endedAt < spacing) return false;
+  const grew = (n: number, after: number) =>
+    n - after >= Math.max(opts.growthBytes, after * opts.growthRatio);
+  return grew(now.heapTotal, last.after.heapTotal) || grew(now.external, last.after.external);
 }
 
 /** Starts the reducer; the returned function stops it. Its timer keeps no process alive. */
@@ -61,20 +77,19 @@ export function startMemoryReducer(opts: MemoryReducerOptions = MEMORY_REDUCER):
     log.debug("memory reducer off: V8's gc is not exposed (--v8-flags=--expose-gc)");
     return () => {};
   }
-  let after: MemorySample | undefined;
-  let lastAt = 0;
+  let last: LastCollection | undefined;
   const timer = setInterval(() => {
     const now = Deno.memoryUsage();
-    if (!collectionDue(now, after, performance.now() - lastAt, opts)) return;
+    if (!collectionDue(now, last, performance.now(), opts)) return;
     const started = performance.now();
     gc({ type: "major", execution: "sync", flavor: "last-resort" });
-    lastAt = performance.now();
-    after = Deno.memoryUsage();
+    const endedAt = performance.now();
+    last = { after: Deno.memoryUsage(), endedAt, pauseMs: endedAt - started };
     log.debug("memory reducer: full collection", {
-      ms: Math.round(lastAt - started),
+      ms: Math.round(last.pauseMs),
       heapMbBefore: Math.round(now.heapTotal / 1e6),
-      heapMbAfter: Math.round(after.heapTotal / 1e6),
-      externalMbAfter: Math.round(after.external / 1e6),
+      heapMbAfter: Math.round(last.after.heapTotal / 1e6),
+      externalMbAfter: Math.round(last.after.external / 1e6),
     });
   }, opts.checkEveryMs);
   Deno.unrefTimer(timer);

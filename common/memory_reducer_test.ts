@@ -1,7 +1,12 @@
 // The memory reducer: when a collection is due (table), and, in a real Deno process, that an idle
 // heap left at a burst's high-water mark is given back with the reducer and kept without it.
 import assert from "node:assert/strict";
-import { collectionDue, MEMORY_REDUCER, type MemorySample } from "./memory_reducer.ts";
+import {
+  collectionDue,
+  type LastCollection,
+  MEMORY_REDUCER,
+  type MemorySample,
+} from "./memory_reducer.ts";
 
 const MB = 1024 * 1024;
 const sample = (heapMb: number, externalMb: number): MemorySample => ({
@@ -9,36 +14,41 @@ const sample = (heapMb: number, externalMb: number): MemorySample => ({
   external: externalMb * MB,
 });
 
-Deno.test("collectionDue: the first at once, then on growth, spaced", () => {
-  const spacing = MEMORY_REDUCER.minSpacingMs;
-  const cases: [string, MemorySample, MemorySample | undefined, number, boolean][] = [
+Deno.test("collectionDue: the first at once, then on growth, spaced by the pause budget", () => {
+  const o = MEMORY_REDUCER;
+  const last = (heapMb: number, externalMb: number, pauseMs = 20): LastCollection => ({
+    after: sample(heapMb, externalMb),
+    endedAt: 1_000_000,
+    pauseMs,
+  });
+  const at = (msAfter: number) => 1_000_000 + msAfter;
+  const cases: [string, MemorySample, LastCollection | undefined, number, boolean][] = [
     ["never collected", sample(30, 10), undefined, 0, true],
-    ["no growth", sample(30, 10), sample(30, 10), spacing, false],
-    ["heap grew by less than the threshold", sample(37, 10), sample(30, 10), spacing, false],
-    ["heap grew by the threshold", sample(38, 10), sample(30, 10), spacing, true],
-    ["external grew by the threshold", sample(30, 18), sample(30, 10), spacing, true],
-    ["heap shrank", sample(20, 10), sample(30, 10), spacing, false],
-    [
-      "grew, but the last collection is too recent",
-      sample(90, 90),
-      sample(30, 10),
-      spacing - 1,
-      false,
-    ],
+    ["no growth", sample(30, 10), last(30, 10), at(o.minSpacingMs), false],
+    ["heap grew by less than 8 MB", sample(37, 10), last(30, 10), at(o.minSpacingMs), false],
+    ["heap grew by 8 MB", sample(38, 10), last(30, 10), at(o.minSpacingMs), true],
+    ["external grew by 8 MB", sample(30, 18), last(30, 10), at(o.minSpacingMs), true],
+    ["heap shrank", sample(20, 10), last(30, 10), at(o.minSpacingMs), false],
+    ["grew, but too soon", sample(90, 90), last(30, 10), at(o.minSpacingMs - 1), false],
+    // A large heap must grow by a quarter of itself, not by 8 MB.
+    ["400 MB heap grew by 50 MB", sample(450, 10), last(400, 10), at(o.minSpacingMs), false],
+    ["400 MB heap grew by 100 MB", sample(500, 10), last(400, 10), at(o.minSpacingMs), true],
+    // A collection that stopped the process for 1 s waits 1 s / 0.2 % = 500 s for the next.
+    ["after a 1 s pause, 300 s later", sample(900, 10), last(400, 10, 1000), at(300_000), false],
+    ["after a 1 s pause, 500 s later", sample(900, 10), last(400, 10, 1000), at(500_000), true],
   ];
-  for (const [name, now, after, since, want] of cases) {
-    assert.equal(collectionDue(now, after, since, MEMORY_REDUCER), want, name);
+  for (const [name, now, previous, nowMs, want] of cases) {
+    assert.equal(collectionDue(now, previous, nowMs, o), want, name);
   }
 });
 
 /** A Deno process that makes 64 MB of short-lived objects, idles, and prints its heap's size. */
 async function idleHeapAfterBurst(withReducer: boolean): Promise<number> {
   const reducer = new URL("./memory_reducer.ts", import.meta.url).href;
+  const options = JSON.stringify({ ...MEMORY_REDUCER, checkEveryMs: 100 });
   const script = `
     import { startMemoryReducer } from ${JSON.stringify(reducer)};
-    ${
-    withReducer ? "" : "// "
-  }startMemoryReducer({ checkEveryMs: 100, growthBytes: 8 << 20, minSpacingMs: 0 });
+    ${withReducer ? "" : "// "}startMemoryReducer(${options});
     let keep = [];
     for (let i = 0; i < 64 * 1024; i++) keep.push({ i, s: "x".repeat(1000) + i });
     keep = [];

@@ -52,6 +52,8 @@ export async function ensurePgliteTemplate(template = PGLITE_TEMPLATE_DIR): Prom
     const pg = await PGlite.create(dataDir(building));
     await pg.close();
     await Deno.writeTextFile(stampFile(building), pgliteBuild() + "\n");
+    // Another `deno task db:template` may have finished meanwhile: keep its template.
+    if (await templateCurrent(template)) return false;
     await rm(template, { recursive: true, force: true });
     await rename(building, template);
     return true;
@@ -64,8 +66,9 @@ export async function ensurePgliteTemplate(template = PGLITE_TEMPLATE_DIR): Prom
 
 /**
  * Copies a current template's data directory to dir, which must not exist (a new DATA_DIR);
- * false, touching nothing, when there is no current template. Copied beside dir and renamed, so
- * an interrupted copy is never taken for a database.
+ * false, leaving dir absent, when there is no current template or it cannot be copied (the caller
+ * then creates the database itself). Copied beside dir and renamed, so an interrupted copy is
+ * never taken for a database.
  */
 export async function copyPgliteTemplate(template: string, dir: string): Promise<boolean> {
   if (!(await templateCurrent(template))) {
@@ -85,7 +88,11 @@ export async function copyPgliteTemplate(template: string, dir: string): Promise
     return true;
   } catch (err) {
     await rm(copying, { recursive: true, force: true });
-    throw new Error(`copying the PGlite template ${template} to ${dir}: ${(err as Error).message}`);
+    log.warn("the PGlite template could not be copied; creating the database", {
+      template,
+      err: (err as Error).message,
+    });
+    return false;
   }
 }
 

@@ -1,6 +1,6 @@
 // The PGlite template (pglite_template.ts): a new data directory is a copy of a current template
 // (same PostgreSQL system identifier, no initdb), and is created by initdb when the template is
-// missing or was made by another PGlite; an existing database is never replaced.
+// missing, was made by another PGlite, or cannot be copied; an existing database is never replaced.
 import assert from "node:assert/strict";
 import { openPglite } from "./pglite_db.ts";
 import { ensurePgliteTemplate, templateCurrent } from "./pglite_template.ts";
@@ -35,10 +35,15 @@ Deno.test("pglite template: copied into a new data directory when current, else 
     await Deno.copyFile(`${template}/made-by`, `${stale}/made-by`);
     await Deno.writeTextFile(`${stale}/made-by`, "file:///elsewhere/pglite@0.0.1/dist/index.js\n");
 
+    const broken = `${root}/broken`;
+    await Deno.mkdir(broken);
+    await Deno.copyFile(`${template}/made-by`, `${broken}/made-by`);
+
     const cases: [string, string, boolean][] = [
       ["a current template is copied", template, true],
       ["no template: initdb", `${root}/none`, false],
       ["a template of another PGlite version: initdb", stale, false],
+      ["a current stamp without its data directory (copy fails): initdb", broken, false],
     ];
     for (const [name, from, copied] of cases) {
       await t.step(name, async () => {
