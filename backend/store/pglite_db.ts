@@ -10,7 +10,7 @@ import {
   startPgliteMaintenance,
 } from "./pglite_maintenance.ts";
 import type { InitAnswer, InitRequest } from "./pglite_init_worker.ts";
-import { copyPgliteTemplate, PGLITE_TEMPLATE_DIR } from "./pglite_template.ts";
+import { copyPgliteTemplate, pathExists, PGLITE_TEMPLATE_DIR } from "./pglite_template.ts";
 
 /**
  * PostgreSQL settings PGlite runs with, given on its command line (postgresql.conf in the data
@@ -34,25 +34,20 @@ export const PGLITE_SETTINGS: Readonly<Record<string, string>> = {
 /** How long a new data directory's initdb may take (a few seconds on a small machine). */
 const PGLITE_INIT_TIMEOUT_MS = 120_000;
 
-/** Whether path exists (false when it does not; other errors thrown with `what` for context). */
-async function exists(path: string, what: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw new Error(`${what}: ${(err as Error).message}`);
-  }
-}
-
 /**
  * Gives dir a database unless it has one (PG_VERSION): a new directory gets a copy of the template
  * when there is a current one, otherwise initdb runs in a Worker.
  */
 async function ensureDatabase(req: InitRequest, template: string): Promise<void> {
-  const what = `creating the PGlite database in ${req.dir}`;
-  if (await exists(`${req.dir}/PG_VERSION`, what)) return;
-  if (!(await exists(req.dir, what)) && await copyPgliteTemplate(template, req.dir)) return;
+  let hasDatabase: boolean, dirExists: boolean;
+  try {
+    hasDatabase = await pathExists(`${req.dir}/PG_VERSION`);
+    dirExists = hasDatabase || await pathExists(req.dir);
+  } catch (err) {
+    throw new Error(`creating the PGlite database in ${req.dir}: ${(err as Error).message}`);
+  }
+  if (hasDatabase) return;
+  if (!dirExists && await copyPgliteTemplate(template, req.dir)) return;
   await createInWorker(req);
 }
 

@@ -20,7 +20,8 @@ const pgliteBuild = () => import.meta.resolve("@electric-sql/pglite");
 const stampFile = (template: string) => `${template}/made-by`;
 const dataDir = (template: string) => `${template}/pgdata`;
 
-async function exists(path: string): Promise<boolean> {
+/** Whether path exists (other errors than its absence are thrown). */
+export async function pathExists(path: string): Promise<boolean> {
   try {
     await Deno.lstat(path);
     return true;
@@ -72,7 +73,7 @@ export async function ensurePgliteTemplate(template = PGLITE_TEMPLATE_DIR): Prom
  */
 export async function copyPgliteTemplate(template: string, dir: string): Promise<boolean> {
   if (!(await templateCurrent(template))) {
-    if (await exists(template)) {
+    if (await pathExists(template)) {
       log.warn("the PGlite template was made by another PGlite version; creating the database", {
         template,
         fix: "run deno task db:template",
