@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from "./config.ts";
 import { startDashboard } from "./server.ts";
 import { dashboardLaunch } from "../testing/harness.ts";
 import { ensurePgliteTemplate } from "./store/pglite_template.ts";
+import { eventually } from "../testing/eventually.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
@@ -23,6 +24,7 @@ Deno.test({
       DATA_DIR: dataDir,
       HTTP_ADDR: `127.0.0.1:${httpPort}`,
       GRPC_ADDR: `127.0.0.1:${grpcPort}`,
+      LOG_LEVEL: "debug",
     };
     const launch = await dashboardLaunch();
     await ensurePgliteTemplate();
@@ -36,7 +38,10 @@ Deno.test({
       new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>,
     )
       .getReader();
-    const stderr = child.stderr.pipeTo(new WritableStream());
+    let logs = "";
+    const stderr = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
+      new WritableStream({ write: (chunk) => void (logs += chunk) }),
+    );
     try {
       let out = "";
       const until = Date.now() + 60_000;
@@ -65,6 +70,13 @@ Deno.test({
         assert.match((await login.json()).token, /^kds_/);
         const keyMode = (await Deno.stat(`${dataDir}/encryption.key`)).mode! & 0o777;
         assert.equal(keyMode, 0o600, "the generated encryption key is private");
+        // The launch flags expose V8's gc, so the memory reducer runs (its first collection 5 s
+        // after start); without --expose-gc it would be silently off.
+        await eventually(
+          "the memory reducer's first collection",
+          () => logs.includes('"msg":"memory reducer: full collection"'),
+          20_000,
+        );
       } finally {
         http.close();
       }

@@ -72,7 +72,15 @@ export async function ensurePgliteTemplate(template = PGLITE_TEMPLATE_DIR): Prom
  * never taken for a database.
  */
 export async function copyPgliteTemplate(template: string, dir: string): Promise<boolean> {
-  if (!(await templateCurrent(template))) {
+  const current = await templateCurrent(template).catch((err: Error) => {
+    log.warn("the PGlite template's stamp cannot be read; creating the database", {
+      template,
+      err: err.message,
+    });
+    return null;
+  });
+  if (current === null) return false;
+  if (!current) {
     if (await pathExists(template)) {
       log.warn("the PGlite template was made by another PGlite version; creating the database", {
         template,
