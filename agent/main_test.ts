@@ -2,7 +2,7 @@
 // host, both on the default 0.0.0.0:8081) stops it with a configuration error, exit 2, no stack
 // trace; its memory reducer runs. Runs agent/main.ts with exactly the flags of `deno task agent`.
 import assert from "node:assert/strict";
-import { agentRunFlags, ROOT } from "../testing/harness.ts";
+import { agentRunFlags, ROOT, startAgent } from "../testing/harness.ts";
 import { eventually } from "../testing/eventually.ts";
 
 /** A kubeconfig the agent loads without contacting anything (it exits before dialling). */
@@ -90,40 +90,21 @@ Deno.test({
     const dir = await Deno.makeTempDir({ prefix: "agent-reducer-" });
     await Deno.writeTextFile(`${dir}/kubeconfig`, KUBECONFIG);
     // The dashboard is unreachable: the agent keeps dialling with backoff, and stays up.
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        ...(await agentRunFlags()),
-        `${ROOT}agent/main.ts`,
-        "--kubeconfig",
-        `${dir}/kubeconfig`,
-        "--state-dir",
-        `${dir}/state`,
-      ],
-      env: {
-        DASHBOARD_URL: "http://127.0.0.1:9",
-        INSECURE: "true",
-        HEALTH_ADDR: "127.0.0.1:0",
-        LOG_LEVEL: "debug",
-      },
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    let logs = "";
-    const drained = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-      new WritableStream({ write: (chunk) => void (logs += chunk) }),
-    );
+    const agent = await startAgent({
+      dashboardUrl: "http://127.0.0.1:9",
+      caHash: null,
+      kubeconfig: `${dir}/kubeconfig`,
+      stateDir: `${dir}/state`,
+    });
     try {
       await eventually(
         "the agent's first memory-reducer collection (5 s after start)",
-        () => logs.includes('"msg":"memory reducer: full collection"'),
-        { timeoutMs: 20_000, message: () => logs },
+        async () => (await agent.logs()).includes('"msg":"memory reducer: full collection"'),
+        { timeoutMs: 20_000, message: agent.logs },
       );
     } finally {
-      child.kill("SIGKILL");
-      await child.status;
-      await drained.catch(() => {});
+      await agent.stop("SIGKILL");
+      await Deno.remove(agent.logFile);
       await Deno.remove(dir, { recursive: true });
     }
   },
