@@ -1,16 +1,13 @@
 // The README's run command on a fresh data directory: the dashboard prints its URL and a
 // generated admin password once, serves /healthz, and that admin can log in; a listener whose
-// address is busy stops the start with a configuration error (exit 2). Runs backend/main.ts with
-// exactly the flags and environment of `deno task start`, after its db:template step.
+// address is busy stops the start with a configuration error (exit 2). Runs the dashboard exactly
+// as `deno task start` does (its bundle, flags and environment), after the steps before it.
 import assert from "node:assert/strict";
 import { freePorts } from "../tools/ports.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { startDashboard } from "./server.ts";
-import { dashboardLaunch } from "../testing/harness.ts";
-import { ensurePgliteTemplate } from "./store/pglite_template.ts";
+import { preparedDashboardLaunch } from "../testing/harness.ts";
 import { eventually } from "../testing/eventually.ts";
-
-const ROOT = new URL("../", import.meta.url).pathname;
 
 Deno.test({
   name:
@@ -26,10 +23,9 @@ Deno.test({
       GRPC_ADDR: `127.0.0.1:${grpcPort}`,
       LOG_LEVEL: "debug",
     };
-    const launch = await dashboardLaunch();
-    await ensurePgliteTemplate();
+    const launch = await preparedDashboardLaunch();
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", ...launch.flags, `${ROOT}backend/main.ts`],
+      args: ["run", ...launch.flags, launch.main],
       env: { ...launch.env, ...env },
       stdout: "piped",
       stderr: "piped",
@@ -93,9 +89,9 @@ Deno.test({
 
 /** Runs `deno task start`'s command with env until it exits (killed after timeoutMs). */
 async function runDashboard(env: Record<string, string>, timeoutMs = 60_000) {
-  const launch = await dashboardLaunch();
+  const launch = await preparedDashboardLaunch();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...launch.flags, `${ROOT}backend/main.ts`],
+    args: ["run", ...launch.flags, launch.main],
     env: { ...launch.env, LOG_LEVEL: "warn", ...env },
     stdin: "null",
     stdout: "piped",

@@ -2,10 +2,8 @@
 // from /proc, and so it can be killed -9 and restarted on the same ports and DATA_DIR).
 import { certificateHash } from "../proto/wire.ts";
 import { freePorts } from "../tools/ports.ts";
-import { dashboardLaunch } from "../testing/harness.ts";
-import { ensurePgliteTemplate } from "../backend/store/pglite_template.ts";
+import { preparedDashboardLaunch } from "../testing/harness.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
 export const BENCH_ADMIN_PASSWORD = "bench-admin-password";
 
 export interface DashboardProcess {
@@ -31,9 +29,7 @@ export async function startDashboardProcess(
 ): Promise<DashboardProcess> {
   const dataDir = await Deno.makeTempDir({ prefix: "bench-dash-" });
   const [httpPort, grpcPort] = freePorts(2);
-  const launch = await dashboardLaunch();
-  // As `deno task start` does before it runs the dashboard (its db:template step).
-  await ensurePgliteTemplate();
+  const launch = await preparedDashboardLaunch();
   const url = `https://127.0.0.1:${httpPort}`;
   let child: Deno.ChildProcess;
   const spawn = async () => {
@@ -46,7 +42,7 @@ export async function startDashboardProcess(
         Deno.execPath(),
         "run",
         ...launch.flags,
-        `${ROOT}backend/main.ts`,
+        launch.main,
       ],
       env: {
         ...launch.env,

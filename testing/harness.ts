@@ -3,6 +3,8 @@
 // flags of `deno task agent` (the same ones the compile task grants).
 import { loadConfig } from "../backend/config.ts";
 import { type Dashboard, startDashboard } from "../backend/server.ts";
+import { ensureDashboardBundle } from "../backend/bundle.ts";
+import { ensurePgliteTemplate } from "../backend/store/pglite_template_build.ts";
 import { freshPostgresDb } from "../tools/testpg.ts";
 import { contractViolation } from "./api_contract.ts";
 
@@ -155,12 +157,22 @@ export async function agentRunFlags(): Promise<string[]> {
   );
 }
 
+/** How `deno task start` runs the dashboard (the task's last command). */
+export interface DashboardLaunch {
+  /** Its environment assignments (allocator settings). */
+  env: Record<string, string>;
+  /** Its flags (permissions, V8 flags). */
+  flags: string[];
+  /** The file it runs, as an absolute path: the bundle, build/dashboard.js. */
+  main: string;
+}
+
 /**
- * How `deno task start` runs backend/main.ts (the task's last command): its environment
- * assignments (allocator settings) and its flags. Tests and benchmarks that run the dashboard as
- * a process use both, as the image does (deploy/docker/image_test.ts keeps them equal).
+ * How `deno task start` runs the dashboard, read from deno.json. Tests and benchmarks that run the
+ * dashboard as a process use all of it, as the image does (deploy/docker/image_test.ts keeps them
+ * equal); preparedDashboardLaunch() also builds what the task builds first.
  */
-export async function dashboardLaunch(): Promise<{ env: Record<string, string>; flags: string[] }> {
+export async function dashboardLaunch(): Promise<DashboardLaunch> {
   const cfg = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {
     tasks: Record<string, string>;
   };
@@ -170,7 +182,16 @@ export async function dashboardLaunch(): Promise<{ env: Record<string, string>; 
     const m = /^([A-Z_]+)=(\S*)$/.exec(w);
     if (m) env[m[1]] = m[2];
   }
-  return { env, flags: words.filter((w) => w.startsWith("--")) };
+  return { env, flags: words.filter((w) => w.startsWith("--")), main: `${ROOT}${words.at(-1)}` };
+}
+
+/**
+ * dashboardLaunch(), once what `deno task start` runs before the dashboard is in place: the PGlite
+ * template (db:template) and the bundle (bundle), each built at most once per process.
+ */
+export async function preparedDashboardLaunch(): Promise<DashboardLaunch> {
+  await Promise.all([ensurePgliteTemplate(), ensureDashboardBundle()]);
+  return await dashboardLaunch();
 }
 
 export interface RunningAgent {

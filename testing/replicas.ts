@@ -1,6 +1,6 @@
 /**
- * Several dashboard replicas for end-to-end tests, as REAL OS processes: `deno run` of
- * backend/main.ts with exactly the flags of `deno task start` (read from deno.json), sharing one
+ * Several dashboard replicas for end-to-end tests, as REAL OS processes: the dashboard run exactly
+ * as `deno task start` runs it (its bundle, flags and environment, read from deno.json), sharing one
  * fresh PostgreSQL database (tools/testpg.ts) and one ENCRYPTION_KEY, each with its own DATA_DIR
  * and its own fixed loopback ports (HTTP_ADDR, GRPC_ADDR; the same again on restart), PEER_URL its
  * own HTTPS URL, GRPC_PUBLIC_ADDR the one address agents dial (a test balancer,
@@ -26,18 +26,15 @@ import { freshPostgresDb } from "../tools/testpg.ts";
 import { freePorts } from "../tools/ports.ts";
 import { ownedTempDir, removeStaleDirs } from "../tools/stale_dirs.ts";
 import { eventually, StopTrying, withTimeout } from "./eventually.ts";
-import { ADMIN_PASSWORD, apiCall, type ApiResult, ROOT } from "./harness.ts";
+import {
+  ADMIN_PASSWORD,
+  apiCall,
+  type ApiResult,
+  type DashboardLaunch,
+  preparedDashboardLaunch,
+} from "./harness.ts";
 
 export { ADMIN_PASSWORD, type ApiResult };
-
-/** The flags of `deno task start`'s run command (its last `&&` part), read from deno.json. */
-export async function startTaskFlags(): Promise<string[]> {
-  const cfg = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)) as {
-    tasks: Record<string, string>;
-  };
-  const run = cfg.tasks.start.split("&&").at(-1)!;
-  return run.trim().split(/\s+/).filter((w) => w.startsWith("--"));
-}
 
 /** 32 random bytes in base64, as ENCRYPTION_KEY wants them. */
 export function randomEncryptionKey(): string {
@@ -218,7 +215,7 @@ export class DashboardReplica {
   }
 
   /** @internal Starts the process (the ports and DATA_DIR it has) and waits for /readyz. */
-  async _start(opts: ReplicaSetOptions, flags: string[]): Promise<void> {
+  async _start(opts: ReplicaSetOptions, launch: DashboardLaunch): Promise<void> {
     if (this.#running) throw new Error(`${this.name} is running`);
     this.starts++;
     await Deno.writeTextFile(
@@ -227,6 +224,7 @@ export class DashboardReplica {
       { append: true },
     );
     const env: Record<string, string> = {
+      ...launch.env,
       DATABASE_URL: this.set.databaseUrl,
       ENCRYPTION_KEY: this.set.encryptionKey,
       DATA_DIR: this.dataDir,
@@ -249,8 +247,8 @@ export class DashboardReplica {
       this.logFile,
       Deno.execPath(),
       "run",
-      ...flags,
-      `${ROOT}backend/main.ts`,
+      ...launch.flags,
+      launch.main,
     ];
     const argv = hasSetpriv() ? ["setpriv", "--pdeathsig", "KILL", "--", ...sh] : sh;
     const child = new Deno.Command(argv[0], {
@@ -331,7 +329,6 @@ export class DashboardReplica {
 export class ReplicaSet {
   readonly replicas: DashboardReplica[] = [];
   adminToken = "";
-  #flags: string[] = [];
   #dropDb: () => Promise<void> = async () => {};
   #tornDown?: Promise<void>;
 
@@ -340,6 +337,8 @@ export class ReplicaSet {
     readonly root: string,
     readonly databaseUrl: string,
     readonly encryptionKey: string,
+    /** How `deno task start` runs the dashboard; every replica runs so. */
+    readonly launch: DashboardLaunch,
   ) {}
 
   /**
@@ -348,11 +347,11 @@ export class ReplicaSet {
    */
   static async start(opts: ReplicaSetOptions): Promise<ReplicaSet> {
     await removeStaleDirs(TMP_PREFIX);
+    const launch = await preparedDashboardLaunch();
     const db = await freshPostgresDb();
     const root = await ownedTempDir(TMP_PREFIX);
-    const set = new ReplicaSet(opts, root, db.url, randomEncryptionKey());
+    const set = new ReplicaSet(opts, root, db.url, randomEncryptionKey(), launch);
     set.#dropDb = db.drop;
-    set.#flags = await startTaskFlags();
     try {
       const n = opts.replicas ?? 2;
       for (let i = 0; i < n; i++) {
@@ -382,7 +381,7 @@ export class ReplicaSet {
   async #firstStart(r: DashboardReplica): Promise<void> {
     for (let attempt = 1;; attempt++) {
       try {
-        return await r._start(this.opts, this.#flags);
+        return await r._start(this.opts, this.launch);
       } catch (err) {
         if (attempt >= 3 || !/ is in use/.test((err as Error).message)) throw err;
         [r.httpPort, r.grpcPort] = freePorts(2);
@@ -392,7 +391,7 @@ export class ReplicaSet {
 
   /** Starts a stopped or killed replica again: same ports, same DATA_DIR. */
   async start(r: DashboardReplica): Promise<void> {
-    await r._start(this.opts, this.#flags);
+    await r._start(this.opts, this.launch);
   }
 
   /** kill -9: no drain, no clean-up; resolves once the process is gone. */

@@ -3,11 +3,10 @@
 // build, serving them with the right cache headers, and building them on first start (web/build.ts
 // in a subprocess: the server never imports the build tool).
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PROJECT_ROOT } from "../common/project_root.ts";
 
-export const WEB_DIR = decodeURIComponent(new URL(".", import.meta.url).pathname).replace(
-  /\/$/,
-  "",
-);
+export const WEB_DIR = fileURLToPath(new URL("web", PROJECT_ROOT));
 export const STATIC_DIR = join(WEB_DIR, "static");
 export const BUILD_DIR = join(STATIC_DIR, "build");
 export const MANIFEST = join(BUILD_DIR, "manifest.json");

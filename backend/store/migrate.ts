@@ -2,6 +2,7 @@
 // All pending steps run in one transaction that first takes a PostgreSQL advisory lock, so two
 // dashboards starting at once against one database never both migrate.
 import type { Db, Queryable } from "./db.ts";
+import { PROJECT_ROOT } from "../../common/project_root.ts";
 
 export interface Migration {
   version: number;
@@ -11,7 +12,7 @@ export interface Migration {
 }
 
 const MIGRATION_LOCK = 7_274_001;
-const defaultDir = new URL("../../migrations/", import.meta.url);
+const defaultDir = new URL("migrations/", PROJECT_ROOT);
 
 /** Reads and pairs the migration files; every up step needs its down step. */
 export async function loadMigrations(dir: URL = defaultDir): Promise<Migration[]> {

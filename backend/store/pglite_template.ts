@@ -1,24 +1,40 @@
-// A ready-made, empty PGlite data directory (PostgreSQL's initdb, done once per PGlite version by
-// `deno task db:template`, which `deno task start` and the image's build run), copied into
-// DATA_DIR/pgdata on a dashboard's first start instead of running initdb in the dashboard. initdb
-// peaks at several hundred MB and leaves tens of MB resident in the process that ran it
-// (docs/benchmarks.md, "Dashboard footprint"); a copy takes a fraction of a second and none.
-// Without a current template (another PGlite version made it, or none was built), the dashboard
-// creates the database itself as before (pglite_db.ts).
-import { PGlite } from "@electric-sql/pglite";
+// A ready-made PGlite data directory, initialised and migrated (PostgreSQL's initdb and the
+// migrations, done once per PGlite version and set of migrations by `deno task db:template`,
+// pglite_template_build.ts, which `deno task start` and the image's build run), copied into
+// DATA_DIR/pgdata on a dashboard's first start instead of creating the database in the dashboard.
+// initdb peaks at several hundred MB and leaves tens of MB resident in the process that ran it,
+// the migrations ~9 MB (docs/benchmarks.md, "Dashboard footprint"); a copy takes a fraction of a
+// second and leaves none. Without a current template (another PGlite version or older migrations
+// made it, or none was built), the dashboard creates the database itself as before (pglite_db.ts).
 import { cp, rename, rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { log } from "../../common/log.ts";
+import { PROJECT_ROOT } from "../../common/project_root.ts";
+import { loadMigrations } from "./migrate.ts";
 
 /** Where `deno task db:template` puts the template (git-ignored; kept in the image). */
 export const PGLITE_TEMPLATE_DIR = fileURLToPath(
-  new URL("../../build/pglite-template", import.meta.url),
+  new URL("build/pglite-template", PROJECT_ROOT),
 );
 
 /** The PGlite build a template is for: its resolved module URL, which names its version. */
 const pgliteBuild = () => import.meta.resolve("@electric-sql/pglite");
-const stampFile = (template: string) => `${template}/made-by`;
-const dataDir = (template: string) => `${template}/pgdata`;
+export const stampFile = (template: string) => `${template}/made-by`;
+export const dataDir = (template: string) => `${template}/pgdata`;
+
+/**
+ * What a current template's stamp reads: the PGlite build, and a SHA-256 over the migrations
+ * (migrations/) applied to it.
+ */
+export async function templateStamp(): Promise<string> {
+  const migrations = (await loadMigrations()).map((m) => [m.version, m.name, m.up]);
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(JSON.stringify(migrations)),
+  );
+  const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${pgliteBuild()} migrations:${hex}`;
+}
 
 /** Whether path exists (other errors than its absence are thrown). */
 export async function pathExists(path: string): Promise<boolean> {
@@ -31,37 +47,16 @@ export async function pathExists(path: string): Promise<boolean> {
   }
 }
 
-/** Whether template holds a data directory made by the PGlite this process runs. */
+/**
+ * Whether template holds a data directory made by the PGlite this process runs, with the
+ * migrations it has.
+ */
 export async function templateCurrent(template: string): Promise<boolean> {
   try {
-    return (await Deno.readTextFile(stampFile(template))).trim() === pgliteBuild();
+    return (await Deno.readTextFile(stampFile(template))).trim() === await templateStamp();
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return false;
     throw err;
-  }
-}
-
-/**
- * Makes the template in `template` unless a current one is there (true if it made one). It is
- * built beside it and renamed into place, so a crash leaves the old one or none, never half.
- */
-export async function ensurePgliteTemplate(template = PGLITE_TEMPLATE_DIR): Promise<boolean> {
-  if (await templateCurrent(template)) return false;
-  const building = `${template}.building-${crypto.randomUUID()}`;
-  try {
-    await Deno.mkdir(building, { recursive: true });
-    const pg = await PGlite.create(dataDir(building));
-    await pg.close();
-    await Deno.writeTextFile(stampFile(building), pgliteBuild() + "\n");
-    // Another `deno task db:template` may have finished meanwhile: keep its template.
-    if (await templateCurrent(template)) return false;
-    await rm(template, { recursive: true, force: true });
-    await rename(building, template);
-    return true;
-  } catch (err) {
-    throw new Error(`making the PGlite template in ${template}: ${(err as Error).message}`);
-  } finally {
-    await rm(building, { recursive: true, force: true });
   }
 }
 
@@ -82,10 +77,13 @@ export async function copyPgliteTemplate(template: string, dir: string): Promise
   if (current === null) return false;
   if (!current) {
     if (await pathExists(template)) {
-      log.warn("the PGlite template was made by another PGlite version; creating the database", {
-        template,
-        fix: "run deno task db:template",
-      });
+      log.warn(
+        "the PGlite template was made by another PGlite version or for older migrations; creating the database",
+        {
+          template,
+          fix: "run deno task db:template",
+        },
+      );
     }
     return false;
   }
@@ -103,9 +101,4 @@ export async function copyPgliteTemplate(template: string, dir: string): Promise
     });
     return false;
   }
-}
-
-if (import.meta.main) {
-  const made = await ensurePgliteTemplate();
-  log.debug("PGlite template", { dir: PGLITE_TEMPLATE_DIR, made });
 }

@@ -1,9 +1,11 @@
-// The PGlite template (pglite_template.ts): a new data directory is a copy of a current template
-// (same PostgreSQL system identifier, no initdb), and is created by initdb when the template is
-// missing, was made by another PGlite, or cannot be copied; an existing database is never replaced.
+// The PGlite template (pglite_template.ts, pglite_template_build.ts): a new data directory is a copy
+// of a current template (same PostgreSQL system identifier, no initdb, already migrated), and is
+// created by initdb when the template is missing, was made by another PGlite or for older
+// migrations, or cannot be copied; an existing database is never replaced.
 import assert from "node:assert/strict";
 import { openPglite } from "./pglite_db.ts";
-import { ensurePgliteTemplate, templateCurrent } from "./pglite_template.ts";
+import { templateCurrent } from "./pglite_template.ts";
+import { ensurePgliteTemplate } from "./pglite_template_build.ts";
 import { migrateUp } from "./migrate.ts";
 
 async function systemId(dir: string, template: string): Promise<string> {
@@ -30,10 +32,19 @@ Deno.test("pglite template: copied into a new data directory when current, else 
     assert.deepEqual([...Deno.readDirSync(root)].map((e) => e.name), ["template"]);
     assert.equal(await templateCurrent(template), true);
 
-    const stale = `${root}/stale`;
-    await Deno.mkdir(stale);
-    await Deno.copyFile(`${template}/made-by`, `${stale}/made-by`);
-    await Deno.writeTextFile(`${stale}/made-by`, "file:///elsewhere/pglite@0.0.1/dist/index.js\n");
+    /** A template directory of its own with only a stamp: `stamp(the current one)`. */
+    const restamped = async (name: string, stamp: (current: string) => string) => {
+      const dir = `${root}/${name}`;
+      await Deno.mkdir(dir);
+      const current = (await Deno.readTextFile(`${template}/made-by`)).trim();
+      await Deno.writeTextFile(`${dir}/made-by`, stamp(current) + "\n");
+      return dir;
+    };
+    const stale = await restamped(
+      "stale",
+      (c) => c.replace(/^\S+/, "file:///elsewhere/pglite@0.0.1/dist/index.js"),
+    );
+    const older = await restamped("older", (c) => c.replace(/migrations:\S+/, "migrations:0000"));
 
     const broken = `${root}/broken`;
     await Deno.mkdir(broken);
@@ -43,6 +54,7 @@ Deno.test("pglite template: copied into a new data directory when current, else 
       ["a current template is copied", template, true],
       ["no template: initdb", `${root}/none`, false],
       ["a template of another PGlite version: initdb", stale, false],
+      ["a template made for older migrations: initdb", older, false],
       ["a current stamp without its data directory (copy fails): initdb", broken, false],
     ];
     for (const [name, from, copied] of cases) {
@@ -51,10 +63,12 @@ Deno.test("pglite template: copied into a new data directory when current, else 
         const dir = `${dataDir}/pgdata`;
         const id = await systemId(dir, from);
         assert.equal(id === templateId, copied, `${id} vs the template's ${templateId}`);
-        // A usable database either way: the migrations apply, and it opens again as it is.
+        // A usable database either way: migrated already (a copy) or the migrations apply, and it
+        // opens again as it is.
         const db = await openPglite(dir, undefined, from);
         try {
-          assert.ok((await migrateUp(db)).length > 0);
+          const applied = await migrateUp(db);
+          assert.equal(applied.length === 0, copied, `applied ${applied}`);
         } finally {
           await db.close();
         }

@@ -17,9 +17,9 @@ import tarStream from "tar-stream";
 import { parse as parseYaml } from "yaml";
 import { errorBody } from "../../http/errors.ts";
 import { VERSION } from "../../../common/version.ts";
+import { PROJECT_ROOT } from "../../../common/project_root.ts";
 
-const ROOT = new URL("../../../", import.meta.url);
-export const INSTALL_SCRIPT = new URL("agent/install.sh", ROOT);
+export const INSTALL_SCRIPT = new URL("agent/install.sh", PROJECT_ROOT);
 
 /**
  * agent/install.sh as this process serves it: read once, when the module loads, so the bytes served
@@ -42,12 +42,12 @@ export interface ServedChart {
 /** The agent's chart, which install commands and install.sh download. */
 export const AGENT_CHART: ServedChart = {
   name: "dashboard-agent",
-  dir: new URL("deploy/helm/dashboard-agent/", ROOT),
+  dir: new URL("deploy/helm/dashboard-agent/", PROJECT_ROOT),
 };
 /** The dashboard's own chart. */
 export const DASHBOARD_CHART: ServedChart = {
   name: "kube-dashboard",
-  dir: new URL("deploy/helm/kube-dashboard/", ROOT),
+  dir: new URL("deploy/helm/kube-dashboard/", PROJECT_ROOT),
 };
 /** Every chart served, each as <name>-<VERSION>.tgz. */
 export const SERVED_CHARTS: readonly ServedChart[] = [AGENT_CHART, DASHBOARD_CHART];

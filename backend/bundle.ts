@@ -1,0 +1,68 @@
+// Builds build/dashboard.js, the form of the dashboard that `deno task start` and the image run:
+// backend/main.ts and everything it imports (npm packages too) as one minified file, with a linked
+// source map (build/dashboard.js.map) so stack traces still name the TypeScript files and lines.
+//
+// Why: V8 keeps every module's source text for as long as the process lives (functions compile
+// lazily, from source). Run from its ~1,000 modules, the dashboard holds about 9 MB of source in
+// its heap: comments, whitespace and, for each TypeScript module, Deno's inline source map, which
+// carries the whole original file again in base64 (a module with one non-Latin-1 character, such
+// as an em dash in a comment, is even stored at two bytes a character). The bundle is 2.3 MB of
+// one-byte text; the idle heap drops from 30 to 25 MB (docs/benchmarks.md, "Dashboard footprint").
+//
+// PGlite stays an import (resolved through deno.json and node_modules at run time): it finds its
+// WASM and data files beside its own module. The files the dashboard reads at run time are found
+// from common/project_root.ts, which works in both forms.
+//
+// Usage: deno task bundle. Tests and benchmarks that run the dashboard as a process call
+// ensureDashboardBundle(), which builds it once per test process.
+import { rename, rm } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { PROJECT_ROOT } from "../common/project_root.ts";
+import { runDeno } from "../web/assets.ts";
+
+/** The bundle, relative to the project root, as `deno task start` names it. */
+export const DASHBOARD_BUNDLE = "build/dashboard.js";
+
+/** Packages left as imports: they locate files relative to their own module. */
+const EXTERNAL = ["@electric-sql/pglite"];
+
+/**
+ * Bundles backend/main.ts into build/dashboard.js (and its .map), written in a directory of its own
+ * and renamed into place, so a dashboard starting meanwhile reads either the old or the new
+ * bundle.
+ */
+export async function buildDashboardBundle(): Promise<void> {
+  const target = fileURLToPath(new URL(DASHBOARD_BUNDLE, PROJECT_ROOT));
+  const dir = target.slice(0, target.lastIndexOf("/"));
+  const name = target.slice(dir.length + 1);
+  await Deno.mkdir(dir, { recursive: true });
+  // Both files are made under their final names (the bundle's last line names its map), in a
+  // directory as deep as build/ (the map's paths are relative to it).
+  const temp = await Deno.makeTempDir({ dir: fileURLToPath(PROJECT_ROOT), prefix: ".bundling-" });
+  try {
+    await runDeno([
+      "bundle",
+      "--quiet",
+      "--platform=deno",
+      "--minify",
+      "--sourcemap=linked",
+      ...EXTERNAL.map((p) => `--external=${p}`),
+      `--output=${temp}/${name}`,
+      "backend/main.ts",
+    ], "bundling the dashboard (deno bundle backend/main.ts)");
+    await rename(`${temp}/${name}.map`, `${target}.map`);
+    await rename(`${temp}/${name}`, target);
+  } finally {
+    await rm(temp, { recursive: true, force: true });
+  }
+}
+
+let building: Promise<void> | null = null;
+
+/** Builds the bundle from the current sources once per process (tests and benchmarks). */
+export function ensureDashboardBundle(): Promise<void> {
+  building ??= buildDashboardBundle();
+  return building;
+}
+
+if (import.meta.main) await buildDashboardBundle();
