@@ -12,6 +12,8 @@ import {
 import type { InitAnswer, InitRequest } from "./pglite_init_worker.ts";
 import { copyPgliteTemplate, pathExists, PGLITE_TEMPLATE_DIR } from "./pglite_template.ts";
 import { PROJECT_ROOT } from "../../common/project_root.ts";
+import { log } from "../../common/log.ts";
+import { sparsePgliteBundle } from "./pglite_fs_bundle.ts";
 
 /**
  * PostgreSQL settings PGlite runs with, given on its command line (postgresql.conf in the data
@@ -81,6 +83,26 @@ async function createInWorker(req: InitRequest): Promise<void> {
 }
 
 /**
+ * Opens PGlite on dir, creating its database first if needed, with the file-system bundle of an
+ * existing database (pglite_fs_bundle.ts) unless PGlite's file table cannot be read.
+ */
+async function openExisting(dir: string, startParams: string[], template: string): Promise<PGlite> {
+  await ensureDatabase({ dir, startParams }, template);
+  const sparse = await sparsePgliteBundle();
+  if (sparse === null) {
+    log.warn("PGlite's file table could not be read; it loads its whole file-system bundle", {
+      effect: "~4.7 MB more resident memory",
+    });
+    return await PGlite.create(dir, { startParams });
+  }
+  log.debug("PGlite file-system bundle", {
+    keptBytes: sparse.keptBytes,
+    skippedBytes: sparse.skippedBytes,
+  });
+  return await PGlite.create(dir, { startParams, fsBundle: sparse.bundle });
+}
+
+/**
  * Opens PGlite in dir (created if needed: from the template, else in a Worker), with its periodic
  * CHECKPOINT and VACUUM (see pglite_maintenance.ts) until close(). The caller holds DATA_DIR's
  * lock.
@@ -98,8 +120,9 @@ export async function openPglite(
       ...Object.entries(PGLITE_SETTINGS).flatMap(([k, v]) => ["-c", `${k}=${v}`]),
     ],
   };
-  if (dir !== undefined) await ensureDatabase({ dir, startParams: options.startParams }, template);
-  const pg = dir === undefined ? await PGlite.create(options) : await PGlite.create(dir, options);
+  const pg = dir === undefined
+    ? await PGlite.create(options)
+    : await openExisting(dir, options.startParams, template);
   const wrap = (q: Pick<PGlite, "query" | "exec">): Queryable => ({
     async query<T>(sql: string, params: unknown[] = []) {
       return (await q.query<T>(sql, params)).rows;
