@@ -3,11 +3,12 @@
 // source map (build/dashboard.js.map) so stack traces still name the TypeScript files and lines.
 //
 // Why: V8 keeps every module's source text for as long as the process lives (functions compile
-// lazily, from source). Run from its ~1,000 modules, the dashboard holds about 9 MB of source in
-// its heap: comments, whitespace and, for each TypeScript module, Deno's inline source map, which
-// carries the whole original file again in base64 (a module with one non-Latin-1 character, such
-// as an em dash in a comment, is even stored at two bytes a character). The bundle is 2.3 MB of
-// one-byte text; the idle heap drops from 30 to 25 MB (docs/benchmarks.md, "Dashboard footprint").
+// lazily, from source). Run from its ~1,000 modules, the dashboard held 15.5 MB of strings in its
+// heap, mostly that source: comments, whitespace and, for each TypeScript module, Deno's inline
+// source map, which carries the whole original file again in base64 (a module with one
+// non-Latin-1 character, such as an em dash in a comment, is even stored at two bytes a
+// character). The bundle is 2.3 MB of one-byte text: strings 5.9 MB, the idle heap 30 -> 25 MB
+// (docs/benchmarks.md, "The eleventh round").
 //
 // PGlite stays an import (resolved through deno.json and node_modules at run time): it finds its
 // WASM and data files beside its own module. The files the dashboard reads at run time are found
@@ -16,6 +17,7 @@
 // Usage: deno task bundle. Tests and benchmarks that run the dashboard as a process call
 // ensureDashboardBundle(), which builds it once per test process.
 import { rename, rm } from "node:fs/promises";
+import { basename, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PROJECT_ROOT } from "../common/project_root.ts";
 import { runDeno } from "../web/assets.ts";
@@ -33,9 +35,8 @@ const EXTERNAL = ["@electric-sql/pglite"];
  */
 export async function buildDashboardBundle(): Promise<void> {
   const target = fileURLToPath(new URL(DASHBOARD_BUNDLE, PROJECT_ROOT));
-  const dir = target.slice(0, target.lastIndexOf("/"));
-  const name = target.slice(dir.length + 1);
-  await Deno.mkdir(dir, { recursive: true });
+  const name = basename(target);
+  await Deno.mkdir(dirname(target), { recursive: true });
   // Both files are made under their final names (the bundle's last line names its map), in a
   // directory as deep as build/ (the map's paths are relative to it).
   const temp = await Deno.makeTempDir({ dir: fileURLToPath(PROJECT_ROOT), prefix: ".bundling-" });
