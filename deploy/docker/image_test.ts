@@ -63,13 +63,14 @@ Deno.test("the Dockerfiles build with the shared tasks and flags", async () => {
   const argv = JSON.parse(entry[1]) as string[];
   assert.deepEqual(runFlags(argv.join(" ")), runFlags((await tasks()).start));
   // ...and the environment `deno task start` sets (the allocator's settings).
-  const { env } = await dashboardLaunch();
+  const { env, main } = await dashboardLaunch();
   assert.ok(Object.keys(env).length > 0, "deno task start sets its environment");
   const envLines = [...dash.matchAll(/^ENV ((?:.*\\\n)*.*)$/gm)].map((m) => m[1]).join(" ");
   for (const [k, v] of Object.entries(env)) {
     assert.match(envLines, new RegExp(`(^|\\s)${k}=${v}(\\s|$)`), `the image sets ${k}=${v}`);
   }
-  assert.equal(argv.at(-1), (await tasks()).start.trim().split(/\s+/).at(-1));
+  // ...and the file it runs (the bundle).
+  assert.equal(`${ROOT}${argv.at(-1)}`, main);
   assert.match(dash, /^USER 65532:65532$/m);
   assert.equal((dash.match(/^FROM /gm) ?? []).length, 2, "multi-stage");
 });
