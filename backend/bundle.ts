@@ -1,6 +1,9 @@
 // Builds build/dashboard.js, the form of the dashboard that `deno task start` and the image run:
-// backend/main.ts and everything it imports (npm packages too) as one minified file, with a linked
-// source map (build/dashboard.js.map) so stack traces still name the TypeScript files and lines.
+// backend/main.ts and everything it imports (npm packages too) as one minified file, with its
+// source map beside it (build/dashboard.js.map) but not linked from it: Deno parses a linked map
+// into ~10 MB of native memory the first time any stack trace is formatted (something at start-up
+// does) and keeps it for the life of the process. A crash's stack trace names positions in the
+// bundle; `deno task stack` (tools/stack_trace.ts) maps them back to the TypeScript files.
 //
 // Why: V8 keeps every module's source text for as long as the process lives (functions compile
 // lazily, from source). Run from its ~1,000 modules, the dashboard held 15.5 MB of strings in its
@@ -46,7 +49,7 @@ export async function buildDashboardBundle(): Promise<void> {
       "--quiet",
       "--platform=deno",
       "--minify",
-      "--sourcemap=linked",
+      "--sourcemap=external",
       ...EXTERNAL.map((p) => `--external=${p}`),
       `--output=${temp}/${name}`,
       "backend/main.ts",

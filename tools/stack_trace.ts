@@ -1,0 +1,51 @@
+// Maps a stack trace of the bundled dashboard (build/dashboard.js) back to the TypeScript files.
+// The bundle's source map is written beside it but not linked from it: Deno would parse the 8.7 MB
+// map into ~10 MB of native memory the first time any stack trace is formatted, and keep it for
+// the life of the process (docs/benchmarks.md, "The twelfth round"). So a crash prints positions
+// in the bundle, and this tool translates them with the map of the same build.
+//
+// Usage: deno task stack < crash.txt   (or: deno task stack crash.txt)
+import { originalPositionFor, TraceMap } from "@jridgewell/trace-mapping";
+import { fileURLToPath } from "node:url";
+import { DASHBOARD_BUNDLE } from "../backend/bundle.ts";
+import { PROJECT_ROOT } from "../common/project_root.ts";
+
+/** `dashboard.js:LINE:COLUMN` in a stack frame, with or without the file's directory or URL. */
+const BUNDLE_POSITION = /(?:file:\/\/)?[^\s()]*dashboard\.js:(\d+):(\d+)/g;
+
+/**
+ * text with every bundle position replaced by `file.ts:line:column` (paths relative to the
+ * project), and the minified function name, if the map knows the original one, after it. A
+ * position the map does not cover is left as it was.
+ */
+export function mapStackTrace(text: string, map: TraceMap): string {
+  return text.replace(BUNDLE_POSITION, (whole, line: string, column: string) => {
+    // Stack traces count columns from 1; source maps from 0.
+    const at = originalPositionFor(map, { line: Number(line), column: Number(column) - 1 });
+    if (at.source === null) return whole;
+    const file = at.source.replace(/^(\.\.\/)+/, "");
+    return `${file}:${at.line}:${(at.column ?? 0) + 1}${at.name ? ` [${at.name}]` : ""}`;
+  });
+}
+
+/** The map of the current build (deno task bundle). */
+export async function bundleMap(): Promise<TraceMap> {
+  const path = fileURLToPath(new URL(`${DASHBOARD_BUNDLE}.map`, PROJECT_ROOT));
+  try {
+    return new TraceMap(await Deno.readTextFile(path));
+  } catch (err) {
+    throw new Error(
+      `reading ${path}: ${
+        (err as Error).message
+      } (run deno task bundle, or use the map of the build that crashed)`,
+    );
+  }
+}
+
+if (import.meta.main) {
+  const [file] = Deno.args;
+  const text = file
+    ? await Deno.readTextFile(file)
+    : await new Response(Deno.stdin.readable).text();
+  console.log(mapStackTrace(text, await bundleMap()));
+}

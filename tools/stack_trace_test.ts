@@ -1,0 +1,50 @@
+// The stack-trace tool against the real bundle and its map: a bundle position inside a known
+// module maps back to that TypeScript file; text that is not a bundle position is left alone.
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { bundleMap, mapStackTrace } from "./stack_trace.ts";
+import { DASHBOARD_BUNDLE, ensureDashboardBundle } from "../backend/bundle.ts";
+import { PROJECT_ROOT } from "../common/project_root.ts";
+
+/** The 1-based line and column of the first occurrence of needle in the bundle. */
+async function bundlePosition(needle: string): Promise<{ line: number; column: number }> {
+  const text = await Deno.readTextFile(fileURLToPath(new URL(DASHBOARD_BUNDLE, PROJECT_ROOT)));
+  const lines = text.split("\n");
+  const line = lines.findIndex((l) => l.includes(needle));
+  assert.ok(line >= 0, `${needle} is in the bundle`);
+  return { line: line + 1, column: lines[line].indexOf(needle) + 1 };
+}
+
+Deno.test("deno task stack maps bundle positions back to the TypeScript files", async () => {
+  await ensureDashboardBundle();
+  const bundle = await Deno.readTextFile(fileURLToPath(new URL(DASHBOARD_BUNDLE, PROJECT_ROOT)));
+  assert.ok(!bundle.includes("sourceMappingURL"), "the bundle does not link its map");
+  const map = await bundleMap();
+  const reducer = await bundlePosition('"memory reducer: full collection"');
+  const hub = await bundlePosition(
+    '"agent silent past its heartbeat deadline; closing its stream"',
+  );
+  const cases: [string, string, RegExp][] = [
+    [
+      "a frame with a file URL",
+      `    at tick (file:///app/build/dashboard.js:${reducer.line}:${reducer.column})`,
+      /^ {4}at tick \(common\/memory_reducer\.ts:\d+:\d+\)$/,
+    ],
+    [
+      "a frame without a function name",
+      `    at build/dashboard.js:${hub.line}:${hub.column}`,
+      /^ {4}at backend\/agents\/liveness\.ts:\d+:\d+$/,
+    ],
+    [
+      "a position past the end of the bundle is left as it was",
+      "    at file:///app/build/dashboard.js:999999:1",
+      /^ {4}at file:\/\/\/app\/build\/dashboard\.js:999999:1$/,
+    ],
+    [
+      "other text is left as it was",
+      "error: Uncaught Error: boom",
+      /^error: Uncaught Error: boom$/,
+    ],
+  ];
+  for (const [name, frame, want] of cases) assert.match(mapStackTrace(frame, map), want, name);
+});
