@@ -25,14 +25,14 @@ Deno.test("collectionDue: the first at once, then on growth, spaced by the pause
   const cases: [string, MemorySample, LastCollection | undefined, number, boolean][] = [
     ["never collected", sample(30, 10), undefined, 0, true],
     ["no growth", sample(30, 10), last(30, 10), at(o.minSpacingMs), false],
-    ["heap grew by less than 8 MB", sample(37, 10), last(30, 10), at(o.minSpacingMs), false],
-    ["heap grew by 8 MB", sample(38, 10), last(30, 10), at(o.minSpacingMs), true],
-    ["external grew by 8 MB", sample(30, 18), last(30, 10), at(o.minSpacingMs), true],
+    ["heap grew by less than 2 MB", sample(31.9, 10), last(30, 10), at(o.minSpacingMs), false],
+    ["heap grew by 2 MB", sample(32, 10), last(30, 10), at(o.minSpacingMs), true],
+    ["external grew by 2 MB", sample(30, 12), last(30, 10), at(o.minSpacingMs), true],
     ["heap shrank", sample(20, 10), last(30, 10), at(o.minSpacingMs), false],
     ["grew, but too soon", sample(90, 90), last(30, 10), at(o.minSpacingMs - 1), false],
-    // A large heap must grow by a quarter of itself, not by 8 MB.
-    ["400 MB heap grew by 50 MB", sample(450, 10), last(400, 10), at(o.minSpacingMs), false],
-    ["400 MB heap grew by 100 MB", sample(500, 10), last(400, 10), at(o.minSpacingMs), true],
+    // A large heap must grow by a twentieth of itself, not by 2 MB.
+    ["400 MB heap grew by 10 MB", sample(410, 10), last(400, 10), at(o.minSpacingMs), false],
+    ["400 MB heap grew by 20 MB", sample(420, 10), last(400, 10), at(o.minSpacingMs), true],
     // A collection that stopped the process for 1 s waits 1 s / 0.2 % = 500 s for the next.
     ["after a 1 s pause, 300 s later", sample(900, 10), last(400, 10, 1000), at(300_000), false],
     ["after a 1 s pause, 500 s later", sample(900, 10), last(400, 10, 1000), at(500_000), true],
