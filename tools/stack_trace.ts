@@ -4,9 +4,11 @@
 // the life of the process (docs/benchmarks.md, "The twelfth round"). So a crash prints positions
 // in the bundle, and this tool translates them with the map of the same build.
 //
-// Usage: deno task stack < crash.txt   (or: deno task stack crash.txt)
+// Usage: deno task stack [--map=<file>] [crash.txt]   (the trace on stdin without a file). The map
+// defaults to this checkout's build/dashboard.js.map; an image's is /app/build/dashboard.js.map.
 import { originalPositionFor, TraceMap } from "@jridgewell/trace-mapping";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { DASHBOARD_BUNDLE } from "../backend/bundle.ts";
 import { PROJECT_ROOT } from "../common/project_root.ts";
 
@@ -15,8 +17,8 @@ const BUNDLE_POSITION = /(?:file:\/\/)?[^\s()]*dashboard\.js:(\d+):(\d+)/g;
 
 /**
  * text with every bundle position replaced by `file.ts:line:column` (paths relative to the
- * project), and the minified function name, if the map knows the original one, after it. A
- * position the map does not cover is left as it was.
+ * project), followed by the original name in brackets where the map has one. A position the map
+ * does not cover is left as it was.
  */
 export function mapStackTrace(text: string, map: TraceMap): string {
   return text.replace(BUNDLE_POSITION, (whole, line: string, column: string) => {
@@ -28,24 +30,41 @@ export function mapStackTrace(text: string, map: TraceMap): string {
   });
 }
 
-/** The map of the current build (deno task bundle). */
-export async function bundleMap(): Promise<TraceMap> {
-  const path = fileURLToPath(new URL(`${DASHBOARD_BUNDLE}.map`, PROJECT_ROOT));
+/** The map in path, by default the current build's (deno task bundle). */
+export async function bundleMap(
+  path = fileURLToPath(new URL(`${DASHBOARD_BUNDLE}.map`, PROJECT_ROOT)),
+): Promise<TraceMap> {
   try {
     return new TraceMap(await Deno.readTextFile(path));
   } catch (err) {
     throw new Error(
-      `reading ${path}: ${
+      `reading the source map ${path}: ${
         (err as Error).message
-      } (run deno task bundle, or use the map of the build that crashed)`,
+      } (run deno task bundle, or give the map of the build that crashed with --map=<file>)`,
     );
   }
 }
 
 if (import.meta.main) {
-  const [file] = Deno.args;
-  const text = file
-    ? await Deno.readTextFile(file)
-    : await new Response(Deno.stdin.readable).text();
-  console.log(mapStackTrace(text, await bundleMap()));
+  let args;
+  try {
+    args = parseArgs({
+      args: Deno.args,
+      options: { map: { type: "string" } },
+      allowPositionals: true,
+    });
+  } catch (err) {
+    console.error(`${(err as Error).message}\nusage: deno task stack [--map=<file>] [crash.txt]`);
+    Deno.exit(2);
+  }
+  const [file] = args.positionals;
+  try {
+    const text = file
+      ? await Deno.readTextFile(file)
+      : await new Response(Deno.stdin.readable).text();
+    console.log(mapStackTrace(text, await bundleMap(args.values.map)));
+  } catch (err) {
+    console.error((err as Error).message);
+    Deno.exit(1);
+  }
 }

@@ -48,3 +48,36 @@ Deno.test("deno task stack maps bundle positions back to the TypeScript files", 
   ];
   for (const [name, frame, want] of cases) assert.match(mapStackTrace(frame, map), want, name);
 });
+
+Deno.test("deno task stack: the map given by --map, and clear errors", async () => {
+  await ensureDashboardBundle();
+  const map = fileURLToPath(new URL(`${DASHBOARD_BUNDLE}.map`, PROJECT_ROOT));
+  const reducer = await bundlePosition('"memory reducer: full collection"');
+  const frame = `    at x (file:///app/build/dashboard.js:${reducer.line}:${reducer.column})\n`;
+  const cases: [string, string[], number, RegExp][] = [
+    ["--map of the build", [`--map=${map}`], 0, /at x \(common\/memory_reducer\.ts:\d+:\d+\)/],
+    ["a missing map", ["--map=/nonexistent.map"], 1, /reading the source map \/nonexistent\.map/],
+    ["an unknown flag", ["--mapp=x"], 2, /usage: deno task stack \[--map=<file>\]/],
+  ];
+  for (const [name, args, code, want] of cases) {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        fileURLToPath(new URL("./stack_trace.ts", import.meta.url)),
+        ...args,
+      ],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(frame));
+    await writer.close();
+    const out = await child.output();
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, code, `${name}: ${text}`);
+    assert.match(text, want, name);
+  }
+});
