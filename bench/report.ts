@@ -161,7 +161,7 @@ export function printReport(results: Record<string, unknown>): void {
       ["peak RSS MB before the upload (VmHWM)", fmt(f.hwm_before_upload_mb)],
       [`peak RSS MB from a ${f.upload_bytes}-byte kubeconfig upload`, fmt(f.upload_peak_rss_mb)],
       [
-        "seconds until back under the target",
+        "seconds until back under the target for good",
         f.upload_back_under_target_s === null
           ? "not within the watch"
           : fmt(f.upload_back_under_target_s),
