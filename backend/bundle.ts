@@ -25,8 +25,9 @@ import { fileURLToPath } from "node:url";
 import { PROJECT_ROOT } from "../common/project_root.ts";
 import { runDeno } from "../web/assets.ts";
 
-/** The bundle, relative to the project root, as `deno task start` names it. */
-export const DASHBOARD_BUNDLE = "build/dashboard.js";
+/** The bundle (`deno task start` runs build/dashboard.js), and its source map beside it. */
+export const DASHBOARD_BUNDLE_PATH = fileURLToPath(new URL("build/dashboard.js", PROJECT_ROOT));
+export const DASHBOARD_MAP_PATH = `${DASHBOARD_BUNDLE_PATH}.map`;
 
 /** Packages left as imports: they locate files relative to their own module. */
 const EXTERNAL = ["@electric-sql/pglite"];
@@ -37,7 +38,7 @@ const EXTERNAL = ["@electric-sql/pglite"];
  * bundle.
  */
 export async function buildDashboardBundle(): Promise<void> {
-  const target = fileURLToPath(new URL(DASHBOARD_BUNDLE, PROJECT_ROOT));
+  const target = DASHBOARD_BUNDLE_PATH;
   const name = basename(target);
   await Deno.mkdir(dirname(target), { recursive: true });
   // Both files are made under their final names (the bundle's last line names its map), in a
@@ -54,7 +55,7 @@ export async function buildDashboardBundle(): Promise<void> {
       `--output=${temp}/${name}`,
       "backend/main.ts",
     ], "bundling the dashboard (deno bundle backend/main.ts)");
-    await rename(`${temp}/${name}.map`, `${target}.map`);
+    await rename(`${temp}/${name}.map`, DASHBOARD_MAP_PATH);
     await rename(`${temp}/${name}`, target);
   } finally {
     await rm(temp, { recursive: true, force: true });

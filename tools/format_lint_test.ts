@@ -2,8 +2,7 @@
 // on what `deno task check` would: `deno fmt --check` and `deno lint` over the whole repository,
 // with the configuration in deno.json. (The type check is the test run's own.)
 import assert from "node:assert/strict";
-
-const ROOT = new URL("../", import.meta.url);
+import { PROJECT_ROOT } from "../common/project_root.ts";
 
 Deno.test("deno fmt --check and deno lint pass on the repository", async (t) => {
   const cases: [string, string[]][] = [
@@ -14,7 +13,7 @@ Deno.test("deno fmt --check and deno lint pass on the repository", async (t) => 
     await t.step(name, async () => {
       const out = await new Deno.Command(Deno.execPath(), {
         args,
-        cwd: ROOT,
+        cwd: PROJECT_ROOT,
         env: { NO_COLOR: "1" },
         stdout: "piped",
         stderr: "piped",

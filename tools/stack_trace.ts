@@ -7,10 +7,8 @@
 // Usage: deno task stack [--map=<file>] [crash.txt]   (the trace on stdin without a file). The map
 // defaults to this checkout's build/dashboard.js.map; an image's is /app/build/dashboard.js.map.
 import { originalPositionFor, TraceMap } from "@jridgewell/trace-mapping";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { DASHBOARD_BUNDLE } from "../backend/bundle.ts";
-import { PROJECT_ROOT } from "../common/project_root.ts";
+import { DASHBOARD_MAP_PATH } from "../backend/bundle.ts";
 
 /** `dashboard.js:LINE:COLUMN` in a stack frame, with or without the file's directory or URL. */
 const BUNDLE_POSITION = /(?:file:\/\/)?[^\s()]*dashboard\.js:(\d+):(\d+)/g;
@@ -31,9 +29,7 @@ export function mapStackTrace(text: string, map: TraceMap): string {
 }
 
 /** The map in path, by default the current build's (deno task bundle). */
-export async function bundleMap(
-  path = fileURLToPath(new URL(`${DASHBOARD_BUNDLE}.map`, PROJECT_ROOT)),
-): Promise<TraceMap> {
+export async function bundleMap(path = DASHBOARD_MAP_PATH): Promise<TraceMap> {
   try {
     return new TraceMap(await Deno.readTextFile(path));
   } catch (err) {

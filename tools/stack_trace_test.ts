@@ -3,22 +3,29 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { bundleMap, mapStackTrace } from "./stack_trace.ts";
-import { DASHBOARD_BUNDLE, ensureDashboardBundle } from "../backend/bundle.ts";
-import { PROJECT_ROOT } from "../common/project_root.ts";
+import {
+  DASHBOARD_BUNDLE_PATH,
+  DASHBOARD_MAP_PATH,
+  ensureDashboardBundle,
+} from "../backend/bundle.ts";
+
+let bundleText: Promise<string> | undefined;
+/** The current build's bundle, built (once) and read (once). */
+function bundle(): Promise<string> {
+  bundleText ??= ensureDashboardBundle().then(() => Deno.readTextFile(DASHBOARD_BUNDLE_PATH));
+  return bundleText;
+}
 
 /** The 1-based line and column of the first occurrence of needle in the bundle. */
 async function bundlePosition(needle: string): Promise<{ line: number; column: number }> {
-  const text = await Deno.readTextFile(fileURLToPath(new URL(DASHBOARD_BUNDLE, PROJECT_ROOT)));
-  const lines = text.split("\n");
+  const lines = (await bundle()).split("\n");
   const line = lines.findIndex((l) => l.includes(needle));
   assert.ok(line >= 0, `${needle} is in the bundle`);
   return { line: line + 1, column: lines[line].indexOf(needle) + 1 };
 }
 
 Deno.test("deno task stack maps bundle positions back to the TypeScript files", async () => {
-  await ensureDashboardBundle();
-  const bundle = await Deno.readTextFile(fileURLToPath(new URL(DASHBOARD_BUNDLE, PROJECT_ROOT)));
-  assert.ok(!bundle.includes("sourceMappingURL"), "the bundle does not link its map");
+  assert.ok(!(await bundle()).includes("sourceMappingURL"), "the bundle does not link its map");
   const map = await bundleMap();
   const reducer = await bundlePosition('"memory reducer: full collection"');
   const hub = await bundlePosition(
@@ -50,12 +57,15 @@ Deno.test("deno task stack maps bundle positions back to the TypeScript files", 
 });
 
 Deno.test("deno task stack: the map given by --map, and clear errors", async () => {
-  await ensureDashboardBundle();
-  const map = fileURLToPath(new URL(`${DASHBOARD_BUNDLE}.map`, PROJECT_ROOT));
   const reducer = await bundlePosition('"memory reducer: full collection"');
   const frame = `    at x (file:///app/build/dashboard.js:${reducer.line}:${reducer.column})\n`;
   const cases: [string, string[], number, RegExp][] = [
-    ["--map of the build", [`--map=${map}`], 0, /at x \(common\/memory_reducer\.ts:\d+:\d+\)/],
+    [
+      "--map of the build",
+      [`--map=${DASHBOARD_MAP_PATH}`],
+      0,
+      /at x \(common\/memory_reducer\.ts:\d+:\d+\)/,
+    ],
     ["a missing map", ["--map=/nonexistent.map"], 1, /reading the source map \/nonexistent\.map/],
     ["an unknown flag", ["--mapp=x"], 2, /usage: deno task stack \[--map=<file>\]/],
   ];

@@ -22,18 +22,25 @@ const pgliteBuild = () => import.meta.resolve("@electric-sql/pglite");
 export const stampFile = (template: string) => `${template}/made-by`;
 export const dataDir = (template: string) => `${template}/pgdata`;
 
+let stamp: Promise<string> | undefined;
+
 /**
  * What a current template's stamp reads: the PGlite build, and a SHA-256 over the migrations
- * (migrations/) applied to it.
+ * (migrations/) applied to it. Both are fixed for the life of the process, so the migrations are
+ * read for it once.
  */
-export async function templateStamp(): Promise<string> {
-  const migrations = (await loadMigrations()).map((m) => [m.version, m.name, m.up]);
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    new TextEncoder().encode(JSON.stringify(migrations)),
-  );
-  const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-  return `${pgliteBuild()} migrations:${hex}`;
+export function templateStamp(): Promise<string> {
+  stamp ??= (async () => {
+    const migrations = (await loadMigrations()).map((m) => [m.version, m.name, m.up]);
+    const digest = await crypto.subtle.digest(
+      "SHA-256",
+      new TextEncoder().encode(JSON.stringify(migrations)),
+    );
+    const hex = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0"))
+      .join("");
+    return `${pgliteBuild()} migrations:${hex}`;
+  })();
+  return stamp;
 }
 
 /** Whether path exists (other errors than its absence are thrown). */
